@@ -1,0 +1,21 @@
+"""Helpers shared by the command modules: JSON output and table printing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from validation._atomic import canonical_json
+
+
+def echo_json(obj: Any) -> None:
+    """Print ``obj`` as canonical JSON (sorted keys, no NaN) on stdout."""
+    typer.echo(canonical_json(obj), nl=False)
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    """Format a number for people (rounding happens only at the edges)."""
+    if x is None:
+        return "NA"
+    return f"{x:.{digits}f}"
