@@ -23,6 +23,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Regulatory validation and trial analysis suite for locked medical-imaging AI."""
+
+
 for _module in COMMAND_MODULES:
     _module.register(app)
 
