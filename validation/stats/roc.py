@@ -1,4 +1,12 @@
-"""ROC analysis: empirical AUC, DeLong placement values (more to come in this module).
+"""ROC analysis: empirical AUC with DeLong and clustered intervals, paired and unpaired tests.
+
+Conventions: ``truth`` is 0/1 (1 = positive); a higher ``score`` means more likely positive
+(never flipped automatically); ties between a positive and a negative count one half.
+
+All DeLong quantities come from placement values computed with a single sort of the pooled
+scores (Sun and Xu 2014): within a run of tied scores, the number of negatives below and
+inside the run gives each positive's placement, and likewise for negatives, so the midranks
+within each class never need their own sort.
 
 References
 ----------
@@ -8,15 +16,130 @@ References
 2. Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas under
    correlated receiver operating characteristic curves. IEEE Signal Processing Letters
    21(11):1389-1393. doi:10.1109/LSP.2014.2337313
+3. Obuchowski NA (1997). Nonparametric analysis of clustered ROC curve data. Biometrics
+   53(2):567-578. doi:10.2307/2533958
+4. Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver operating
+   characteristic (ROC) curve. Radiology 143(1):29-36. doi:10.1148/radiology.143.1.7063747
+5. Pepe MS (2003). The Statistical Evaluation of Medical Tests for Classification and
+   Prediction. Oxford University Press. Section 5.2 (logit-transformed interval for the AUC).
+   doi:10.1093/oso/9780198509844.001.0001
+6. Robin X, Turck N, Hainard A, et al. (2011). pROC: an open-source package for R and S+ to
+   analyze and compare ROC curves. BMC Bioinformatics 12:77. doi:10.1186/1471-2105-12-77
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import rankdata
+from scipy.special import ndtr, ndtri
 
-from validation.stats._checks import check_binary_truth, check_scores, check_two_classes
+from validation.errors import InputError
+from validation.stats._checks import (
+    check_alpha,
+    check_alternative,
+    check_binary_truth,
+    check_choice,
+    check_count,
+    check_scores,
+    check_two_classes,
+)
+from validation.stats._result import Result
+from validation.stats.clustered import OBUCHOWSKI_1997, cluster_codes, obuchowski_auc_covariance
+
+DELONG_1988 = (
+    "DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more "
+    "correlated receiver operating characteristic curves: a nonparametric approach. "
+    "Biometrics 44(3):837-845. doi:10.2307/2531595"
+)
+SUN_XU_2014 = (
+    "Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas "
+    "under correlated receiver operating characteristic curves. IEEE Signal Processing "
+    "Letters 21(11):1389-1393. doi:10.1109/LSP.2014.2337313"
+)
+PEPE_2003 = (
+    "Pepe MS (2003). The Statistical Evaluation of Medical Tests for Classification and "
+    "Prediction. Oxford University Press, section 5.2. doi:10.1093/oso/9780198509844.001.0001"
+)
+HANLEY_MCNEIL_1982 = (
+    "Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver operating "
+    "characteristic (ROC) curve. Radiology 143(1):29-36. doi:10.1148/radiology.143.1.7063747"
+)
+
+AUC_CI_METHODS = ("delong", "logit", "bootstrap")
+
+
+# ---------------------------------------------------------------------------------------------
+# core: placement values from one sort
+# ---------------------------------------------------------------------------------------------
+
+
+def _sorted_placements(
+    pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
+) -> tuple[NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64]]:
+    """One argsort of the pooled scores; placement value of every case in sorted order.
+
+    Returns ``(order, pos_sorted, placement_sorted)``: ``placement_sorted[k]`` is ``v10`` of
+    the case ``order[k]`` if it is positive, else its ``v01``.
+    """
+    n = s.size
+    order = np.argsort(s)
+    ss = s[order]
+    ps = pos[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(ss[1:], ss[:-1], out=new[1:])
+    negs = np.logical_not(ps)
+    cneg = np.cumsum(negs, dtype=np.int64)  # negatives at or before k
+    if new.all():
+        # No ties: a positive at k has cneg[k] negatives below; a negative at k has
+        # n_pos - (k + 1 - cneg[k]) positives above.
+        pos_above = n_pos - (np.arange(1, n + 1, dtype=np.int64) - cneg)
+        vals = np.where(ps, cneg * (1.0 / n_neg), pos_above * (1.0 / n_pos))
+        return order, ps, vals
+    starts = np.flatnonzero(new)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = n
+    sizes = ends - starts
+    cneg0 = np.concatenate(([0], cneg))
+    neg_before = cneg0[starts]
+    neg_in = cneg0[ends] - neg_before
+    pos_before = starts - neg_before
+    pos_in = sizes - neg_in
+    h_pos = (neg_before + 0.5 * neg_in) / n_neg
+    h_neg = (n_pos - pos_before - 0.5 * pos_in) / n_pos
+    vals = np.where(ps, np.repeat(h_pos, sizes), np.repeat(h_neg, sizes))
+    return order, ps, vals
+
+
+def _case_placements(
+    pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
+) -> NDArray[np.float64]:
+    """Placement value of every case in case order (v10 for positives, v01 for negatives)."""
+    order, _, vals = _sorted_placements(pos, s, n_pos, n_neg)
+    out = np.empty_like(vals)
+    out[order] = vals
+    return out
+
+
+def _prepare(truth: Any, score: Any, name: str = "score") -> tuple[
+    NDArray[np.bool_], NDArray[np.float64], int, int
+]:
+    t = check_binary_truth(truth)
+    s = check_scores(score, t.size, name=name)
+    n_pos, n_neg = check_two_classes(t)
+    return t.astype(bool), s, n_pos, n_neg
+
+
+def _need_two_each(n_pos: int, n_neg: int) -> None:
+    if n_pos < 2 or n_neg < 2:
+        raise InputError(
+            "'truth' must hold at least two positive and two negative cases for a DeLong "
+            f"variance; got {n_pos} positive and {n_neg} negative."
+        )
 
 
 def placement_values(
@@ -26,8 +149,9 @@ def placement_values(
 
     ``v10[i]`` is the fraction of negatives scored below positive ``i`` (ties count one half);
     ``v01[j]`` is the fraction of positives scored above negative ``j`` (ties one half). The
-    empirical AUC equals ``v10.mean()`` and ``v01.mean()``. Computed from midranks as in Sun and
-    Xu (2014): ``v10 = (R_all - R_pos) / n_neg`` and ``v01 = 1 - (R_all - R_neg) / n_pos``.
+    empirical AUC equals ``v10.mean()`` and ``v01.mean()``. Computed from one sort of the
+    pooled scores as in Sun and Xu (2014) (equivalently ``v10 = (R_all - R_pos) / n_neg`` and
+    ``v01 = 1 - (R_all - R_neg) / n_pos`` with midranks ``R``).
 
     Parameters
     ----------
@@ -38,13 +162,492 @@ def placement_values(
     -------
     (v10, v01) : arrays of shape (n_pos,) and (n_neg,), in the order the cases appear.
     """
-    t = check_binary_truth(truth)
-    s = check_scores(score, t.size)
-    n_pos, n_neg = check_two_classes(t)
-    pos = t == 1
-    ranks_all = rankdata(s, method="average")
-    x = s[pos]
-    y = s[~pos]
-    v10 = (ranks_all[pos] - rankdata(x, method="average")) / n_neg
-    v01 = 1.0 - (ranks_all[~pos] - rankdata(y, method="average")) / n_pos
-    return v10, v01
+    pos, s, n_pos, n_neg = _prepare(truth, score)
+    pl = _case_placements(pos, s, n_pos, n_neg)
+    return pl[pos], pl[~pos]
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AUCResult(Result):
+    """Empirical AUC with its standard error and confidence interval.
+
+    ``method`` is one of ``delong``, ``delong-logit``, ``obuchowski-clustered``,
+    ``obuchowski-clustered-logit``, ``bootstrap-stratified-percentile`` or
+    ``bootstrap-cluster-percentile``. ``n_clusters`` is set for clustered methods,
+    ``n_boot`` and ``seed`` for the bootstrap.
+    """
+
+    estimate: float
+    se: float
+    ci: tuple[float, float]
+    n_positive: int
+    n_negative: int
+    alpha: float
+    method: str
+    references: tuple[str, ...]
+    n_clusters: int | None = None
+    n_boot: int | None = None
+    seed: int | None = None
+
+    @property
+    def variance(self) -> float:
+        return self.se**2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AUCComparison(Result):
+    """Test of the difference of two AUCs (``difference = auc_a - auc_b``).
+
+    ``z`` is the statistic ``difference / se``; ``p_value`` is for ``alternative``
+    (two-sided by default); ``ci`` is always the two-sided ``1 - alpha`` Wald interval of the
+    difference.
+    """
+
+    auc_a: float
+    auc_b: float
+    difference: float
+    se: float
+    z: float
+    p_value: float
+    ci: tuple[float, float]
+    alternative: str
+    alpha: float
+    paired: bool
+    n_positive: int
+    n_negative: int
+    method: str
+    references: tuple[str, ...]
+    se_a: float
+    se_b: float
+    covariance: float
+    n_clusters: int | None = None
+
+    @property
+    def estimate(self) -> float:
+        return self.difference
+
+    @property
+    def statistic(self) -> float:
+        return self.z
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ROCCurve(Result):
+    """Empirical ROC curve points; a case is called positive when ``score >= threshold``.
+
+    The first point is (0, 0) with threshold ``+inf`` (written ``null`` by ``to_dict()``).
+    """
+
+    fpr: NDArray[np.float64]
+    tpr: NDArray[np.float64]
+    thresholds: NDArray[np.float64]
+    n_positive: int
+    n_negative: int
+    method: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatingPoint(Result):
+    """Sensitivity and specificity at one threshold (``score >= threshold`` is positive)."""
+
+    threshold: float
+    sensitivity: float
+    specificity: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    method: str
+    references: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# intervals
+# ---------------------------------------------------------------------------------------------
+
+
+def _wald_interval(estimate: float, se: float, alpha: float) -> tuple[float, float]:
+    z = float(ndtri(1.0 - alpha / 2.0))
+    lo = max(0.0, estimate - z * se)
+    hi = min(1.0, estimate + z * se)
+    return lo, hi
+
+
+def _logit_interval(estimate: float, se: float, alpha: float) -> tuple[float, float]:
+    if not (0.0 < estimate < 1.0):
+        raise InputError(
+            f"the logit interval needs an AUC strictly between 0 and 1; got {estimate!r}. "
+            "Use method='bootstrap' (or 'delong') for a perfectly separating score."
+        )
+    z = float(ndtri(1.0 - alpha / 2.0))
+    lg = np.log(estimate / (1.0 - estimate))
+    half = z * se / (estimate * (1.0 - estimate))
+    lo = 1.0 / (1.0 + np.exp(-(lg - half)))
+    hi = 1.0 / (1.0 + np.exp(-(lg + half)))
+    return float(lo), float(hi)
+
+
+def auc_ci(
+    truth: Any,
+    score: Any,
+    *,
+    method: str = "delong",
+    alpha: float = 0.05,
+    cluster: Any = None,
+    n_boot: int = 2000,
+    seed: int | None = None,
+) -> AUCResult:
+    """Empirical AUC with a confidence interval.
+
+    The AUC estimates :math:`\\theta = P(X > Y) + \\tfrac12 P(X = Y)` for the score ``X`` of a
+    positive and ``Y`` of a negative case (Hanley and McNeil 1982).
+
+    Parameters
+    ----------
+    truth : array of shape (n,)
+        0/1 reference standard (1 = positive).
+    score : array of shape (n,)
+        Finite scores; higher means more likely positive.
+    method : {"delong", "logit", "bootstrap"}
+        ``delong``: Wald interval ``AUC +/- z * SE`` with the DeLong (1988) variance, clipped to
+        [0, 1] as pROC does. ``logit``: the same SE on the logit scale (delta method,
+        Pepe 2003), back-transformed, so the bounds stay inside (0, 1). ``bootstrap``:
+        percentile interval of a stratified (by truth) bootstrap, or a cluster bootstrap when
+        ``cluster`` is given; see :func:`validation.stats.bootstrap.bootstrap_auc`.
+    alpha : float
+        Two-sided level: the interval has coverage ``1 - alpha``.
+    cluster : array of shape (n,), optional
+        Patient (or site) id of each finding when a patient contributes several findings.
+        With ``delong`` or ``logit`` the variance is Obuchowski's (1997) clustered variance
+        (equal to DeLong's when every cluster holds one finding).
+    n_boot : int
+        Bootstrap replicates (``method="bootstrap"`` only).
+    seed : int, optional
+        Seed of the bootstrap; when omitted a fresh one is drawn and recorded in the result.
+
+    Returns
+    -------
+    AUCResult
+
+    Notes
+    -----
+    DeLong's variance needs at least two cases of each class and, like any Wald interval,
+    may under-cover for small samples or an AUC near 1; the logit interval behaves better
+    there. A perfectly separating score has DeLong SE 0 and a degenerate interval.
+
+    References
+    ----------
+    DeLong et al. (1988) doi:10.2307/2531595; Sun and Xu (2014) doi:10.1109/LSP.2014.2337313;
+    Obuchowski (1997) doi:10.2307/2533958; Pepe (2003) doi:10.1093/oso/9780198509844.001.0001.
+
+    Examples
+    --------
+    >>> r = auc_ci([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> round(r.estimate, 4)
+    0.8889
+    """
+    check_choice(method, "method", AUC_CI_METHODS)
+    a = check_alpha(alpha)
+    pos, s, n_pos, n_neg = _prepare(truth, score)
+    if method == "bootstrap":
+        from validation.stats.bootstrap import bootstrap_auc
+
+        b = bootstrap_auc(
+            pos.astype(np.int8), s, cluster=cluster, n_boot=n_boot, seed=seed, alpha=a
+        )
+        return AUCResult(
+            estimate=b.estimate,
+            se=b.se,
+            ci=b.ci,
+            n_positive=n_pos,
+            n_negative=n_neg,
+            alpha=a,
+            method=b.method,
+            references=b.references,
+            n_clusters=b.n_clusters,
+            n_boot=b.n_boot,
+            seed=b.seed,
+        )
+    check_count(n_boot, "n_boot", minimum=1)
+    _need_two_each(n_pos, n_neg)
+    if cluster is None:
+        order, ps, vals = _sorted_placements(pos, s, n_pos, n_neg)
+        v10 = vals[ps]
+        v01 = vals[~ps]
+        auc = float(v10.mean())
+        var = float(v10.var(ddof=1)) / n_pos + float(v01.var(ddof=1)) / n_neg
+        name = "delong"
+        refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014)
+        n_clusters = None
+    else:
+        codes, n_clusters = cluster_codes(cluster, s.size)
+        pl = _case_placements(pos, s, n_pos, n_neg)
+        auc = float(pl[pos].mean())
+        cov = obuchowski_auc_covariance(pl[None, :], pos, codes, n_clusters, np.array([auc]))
+        var = float(cov[0, 0])
+        name = "obuchowski-clustered"
+        refs = (OBUCHOWSKI_1997, DELONG_1988, SUN_XU_2014)
+    se = float(np.sqrt(max(var, 0.0)))
+    if method == "logit":
+        ci = _logit_interval(auc, se, a)
+        name += "-logit"
+        refs = (*refs, PEPE_2003)
+    else:
+        ci = _wald_interval(auc, se, a)
+    return AUCResult(
+        estimate=auc,
+        se=se,
+        ci=ci,
+        n_positive=n_pos,
+        n_negative=n_neg,
+        alpha=a,
+        method=name,
+        references=refs,
+        n_clusters=n_clusters,
+    )
+
+
+def _p_value(z: float, alternative: str) -> float:
+    if alternative == "two-sided":
+        return float(2.0 * ndtr(-abs(z)))
+    if alternative == "greater":
+        return float(ndtr(-z))
+    return float(ndtr(z))
+
+
+def compare_auc(
+    truth: Any,
+    score_a: Any,
+    score_b: Any,
+    *,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+    cluster: Any = None,
+) -> AUCComparison:
+    """Paired DeLong test of two scores on the same cases.
+
+    Tests :math:`H_0: \\theta_a = \\theta_b` with
+    :math:`z = (\\hat\\theta_a - \\hat\\theta_b) / \\sqrt{V_a + V_b - 2 C_{ab}}`, where the
+    variances and the covariance come from the placement values of both scores on the same
+    cases (DeLong et al. 1988), or from Obuchowski's (1997) clustered estimator when
+    ``cluster`` is given.
+
+    Parameters
+    ----------
+    truth : array of shape (n,), 0/1
+    score_a, score_b : arrays of shape (n,), finite; higher means more likely positive
+    alpha : float
+        Level of the two-sided ``1 - alpha`` interval of the difference.
+    alternative : {"two-sided", "greater", "less"}
+        ``greater``: :math:`H_1: \\theta_a > \\theta_b`.
+    cluster : array of shape (n,), optional
+        Patient id of each finding (several findings per patient).
+
+    Returns
+    -------
+    AUCComparison
+        ``difference`` = AUC(a) - AUC(b), ``se``, ``z``, ``p_value``, ``ci``.
+
+    Notes
+    -----
+    If the two scores rank every positive-negative pair identically the variance of the
+    difference is zero and the test is undefined; this raises :class:`InputError`.
+
+    References
+    ----------
+    DeLong et al. (1988) doi:10.2307/2531595; Sun and Xu (2014) doi:10.1109/LSP.2014.2337313;
+    Obuchowski (1997) doi:10.2307/2533958.
+    """
+    a = check_alpha(alpha)
+    check_alternative(alternative)
+    pos, sa, n_pos, n_neg = _prepare(truth, score_a, name="score_a")
+    sb = check_scores(score_b, sa.size, name="score_b")
+    _need_two_each(n_pos, n_neg)
+    pla = _case_placements(pos, sa, n_pos, n_neg)
+    plb = _case_placements(pos, sb, n_pos, n_neg)
+    auc_a = float(pla[pos].mean())
+    auc_b = float(plb[pos].mean())
+    n_clusters: int | None = None
+    if cluster is None:
+        x = np.vstack((pla[pos], plb[pos]))
+        y = np.vstack((pla[~pos], plb[~pos]))
+        cov = np.cov(x) / n_pos + np.cov(y) / n_neg
+        name = "delong-paired"
+        refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014)
+    else:
+        codes, n_clusters = cluster_codes(cluster, sa.size)
+        cov = obuchowski_auc_covariance(
+            np.vstack((pla, plb)), pos, codes, n_clusters, np.array([auc_a, auc_b])
+        )
+        name = "obuchowski-clustered-paired"
+        refs = (OBUCHOWSKI_1997, DELONG_1988, SUN_XU_2014)
+    var = float(cov[0, 0] + cov[1, 1] - 2.0 * cov[0, 1])
+    return _comparison(
+        auc_a, auc_b, var, float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1]), a,
+        alternative, True, n_pos, n_neg, name, refs, n_clusters,
+    )
+
+
+def _comparison(
+    auc_a: float, auc_b: float, var: float, var_a: float, var_b: float, cov_ab: float,
+    alpha: float, alternative: str, paired: bool, n_pos: int, n_neg: int, name: str,
+    refs: tuple[str, ...], n_clusters: int | None,
+) -> AUCComparison:
+    diff = auc_a - auc_b
+    # Round-off can leave a tiny positive variance for identical rankings.
+    if not var > 1e-14 * max(var_a + var_b, 1e-300):
+        raise InputError(
+            "the variance of the AUC difference is zero (the two scores rank every "
+            "positive-negative pair the same way); the DeLong test is undefined. "
+            "Check that 'score_a' and 'score_b' are different scores."
+        )
+    se = float(np.sqrt(var))
+    z = diff / se
+    zq = float(ndtri(1.0 - alpha / 2.0))
+    return AUCComparison(
+        auc_a=auc_a,
+        auc_b=auc_b,
+        difference=diff,
+        se=se,
+        z=z,
+        p_value=_p_value(z, alternative),
+        ci=(diff - zq * se, diff + zq * se),
+        alternative=alternative,
+        alpha=alpha,
+        paired=paired,
+        n_positive=n_pos,
+        n_negative=n_neg,
+        method=name,
+        references=refs,
+        se_a=float(np.sqrt(max(var_a, 0.0))),
+        se_b=float(np.sqrt(max(var_b, 0.0))),
+        covariance=cov_ab,
+        n_clusters=n_clusters,
+    )
+
+
+def compare_auc_unpaired(
+    truth_a: Any,
+    score_a: Any,
+    truth_b: Any,
+    score_b: Any,
+    *,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> AUCComparison:
+    """DeLong test of two AUCs from independent samples.
+
+    :math:`z = (\\hat\\theta_a - \\hat\\theta_b) / \\sqrt{V_a + V_b}` with each DeLong variance
+    from its own sample (the covariance is zero for independent samples), as in pROC's
+    ``roc.test(method = "delong", paired = FALSE)``.
+
+    Parameters
+    ----------
+    truth_a, score_a : arrays of shape (n_a,), sample a
+    truth_b, score_b : arrays of shape (n_b,), sample b
+    alpha : float
+    alternative : {"two-sided", "greater", "less"}
+
+    Returns
+    -------
+    AUCComparison
+        ``n_positive``/``n_negative`` are the totals over both samples.
+
+    References
+    ----------
+    DeLong et al. (1988) doi:10.2307/2531595; Robin et al. (2011) doi:10.1186/1471-2105-12-77.
+    """
+    a = check_alpha(alpha)
+    check_alternative(alternative)
+    ra = auc_ci(truth_a, score_a, alpha=a)
+    try:
+        rb = auc_ci(truth_b, score_b, alpha=a)
+    except InputError as exc:
+        raise InputError(f"sample b: {exc}") from None
+    var_a = ra.se**2
+    var_b = rb.se**2
+    return _comparison(
+        ra.estimate, rb.estimate, var_a + var_b, var_a, var_b, 0.0, a, alternative, False,
+        ra.n_positive + rb.n_positive, ra.n_negative + rb.n_negative, "delong-unpaired",
+        (DELONG_1988, SUN_XU_2014), None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# curve and operating point
+# ---------------------------------------------------------------------------------------------
+
+
+def roc_curve_points(truth: Any, score: Any, *, drop_intermediate: bool = False) -> ROCCurve:
+    """Empirical ROC curve: false- and true-positive rates at every distinct threshold.
+
+    A case is called positive when ``score >= threshold``. Points run from (0, 0) (threshold
+    ``+inf``) to (1, 1) (the lowest score). Computed by :func:`sklearn.metrics.roc_curve`.
+
+    Parameters
+    ----------
+    truth : array of shape (n,), 0/1
+    score : array of shape (n,), finite
+    drop_intermediate : bool
+        Drop collinear points that do not change the curve's shape (sklearn's option).
+
+    Returns
+    -------
+    ROCCurve
+    """
+    from sklearn.metrics import roc_curve
+
+    pos, s, n_pos, n_neg = _prepare(truth, score)
+    fpr, tpr, thr = roc_curve(pos, s, drop_intermediate=bool(drop_intermediate))
+    return ROCCurve(
+        fpr=np.asarray(fpr, dtype=np.float64),
+        tpr=np.asarray(tpr, dtype=np.float64),
+        thresholds=np.asarray(thr, dtype=np.float64),
+        n_positive=n_pos,
+        n_negative=n_neg,
+        method="empirical",
+        references=(HANLEY_MCNEIL_1982,),
+    )
+
+
+def operating_point(truth: Any, score: Any, threshold: float) -> OperatingPoint:
+    """Sensitivity and specificity at ``threshold`` (``score >= threshold`` is positive).
+
+    Parameters
+    ----------
+    truth : array of shape (n,), 0/1, both classes present
+    score : array of shape (n,), finite
+    threshold : float, finite
+
+    Returns
+    -------
+    OperatingPoint
+        For intervals use :func:`validation.stats.diagnostic_accuracy`.
+    """
+    pos, s, n_pos, n_neg = _prepare(truth, score)
+    try:
+        thr = float(threshold)
+    except (TypeError, ValueError):
+        raise InputError(f"'threshold' must be a finite number; got {threshold!r}.") from None
+    if not np.isfinite(thr):
+        raise InputError(f"'threshold' must be a finite number; got {threshold!r}.")
+    called = s >= thr
+    tp = int(np.count_nonzero(called & pos))
+    fp = int(np.count_nonzero(called & ~pos))
+    return OperatingPoint(
+        threshold=thr,
+        sensitivity=tp / n_pos,
+        specificity=(n_neg - fp) / n_neg,
+        tp=tp,
+        fp=fp,
+        fn=n_pos - tp,
+        tn=n_neg - fp,
+        method="empirical",
+        references=(HANLEY_MCNEIL_1982,),
+    )
