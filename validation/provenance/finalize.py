@@ -1,0 +1,119 @@
+"""Seal a run directory: manifest, audit entry, then the atomic rename that marks it complete.
+
+Order matters for a run killed at any moment:
+
+1. ``manifest.json`` is written atomically inside ``<run-id>.incomplete/``;
+2. the run is recorded in the registry in one transaction with its audit entry, whose
+   payload holds the manifest's SHA-256 (idempotent: the same manifest again records nothing);
+3. the folder is renamed to ``<run-id>`` (one ``rename`` system call) and the parent folder
+   is fsynced.
+
+Killed before 3, the folder is still ``.incomplete`` and ``verify`` refuses it; calling
+:func:`finalize` on it again completes it without a second registry entry.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from validation.errors import InputError, ProvenanceError
+from validation.provenance.access_log import run_id_of
+from validation.provenance.approvals import approvals_of, load_lock, lock_fields
+from validation.provenance.manifest import INCOMPLETE_SUFFIX, is_incomplete, write_manifest
+from validation.provenance.registry import Registry, open_registry
+
+LOCK_FILE = "protocol.lock.json"
+
+
+def default_operator() -> str:
+    """``$VALIDATION_OPERATOR``, else the login name."""
+    env = os.environ.get("VALIDATION_OPERATOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def finalize(
+    run_dir: str | os.PathLike[str],
+    registry: Registry | str | None = None,
+    protocol_lock: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    operator: str | None = None,
+) -> Path:
+    """Write ``manifest.json``, record the run in the registry, rename it complete.
+
+    Parameters
+    ----------
+    run_dir
+        ``<run-id>.incomplete``, holding every file of the dossier.
+    registry
+        Registry, URL or ``None`` for the default registry.
+    protocol_lock
+        The lock record or lock file (default: ``run_dir/protocol.lock.json`` when present).
+        Gives the study id and protocol hash; the lock and its approvals are recorded too.
+    operator
+        Who ran it (default :func:`default_operator`).
+
+    Returns
+    -------
+    Path
+        The final run directory ``<run-id>``.
+    """
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise InputError(f"'run_dir' must be an existing folder; got {str(root)!r}.")
+    if not is_incomplete(root):
+        raise ProvenanceError(
+            f"'run_dir' must be a run being built, named '<run-id>{INCOMPLETE_SUFFIX}'; "
+            f"got {root.name!r}."
+        )
+    run_id = run_id_of(root)
+    if not run_id:
+        raise ProvenanceError(f"'run_dir' must name a run id before {INCOMPLETE_SUFFIX!r}.")
+    final = root.with_name(run_id)
+    if final.exists():
+        raise ProvenanceError(f"{str(final)!r} already exists; a run id is never reused.")
+    if protocol_lock is None and (root / LOCK_FILE).is_file():
+        protocol_lock = root / LOCK_FILE
+    lock = load_lock(protocol_lock) if protocol_lock is not None else None
+    fields = lock_fields(lock) if lock is not None else None
+    study_id = fields["study_id"] if fields else root.parent.name
+    who = operator or default_operator()
+
+    _, manifest_sha = write_manifest(root, run_id=run_id)
+    n_files = sum(1 for p in root.rglob("*") if p.is_file())
+    reg = open_registry(registry)
+    try:
+        if lock is not None and fields is not None:
+            approvals = approvals_of(lock)
+            reg.record_protocol_lock(actor=who, **fields)
+            for a in approvals:
+                reg.record_approval_entry(study_id=fields["study_id"], **a)
+        reg.record_run(run_id=run_id, study_id=study_id, manifest_sha256=manifest_sha,
+                       n_files=n_files, operator=who,
+                       protocol_sha256=fields["protocol_sha256"] if fields else None)
+    finally:
+        if reg is not registry:
+            reg.close()
+    os.rename(root, final)
+    _fsync_dir(final.parent)
+    return final

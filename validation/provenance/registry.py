@@ -1,0 +1,630 @@
+"""The registry: runs, protocol locks, approvals, surveillance batches and test-set accesses,
+with an append-only, hash-chained audit log (SQLAlchemy 2).
+
+Every record is written in the same database transaction as its audit entry, so a record
+exists if and only if its entry does. Entry ``n`` stores the SHA-256 of entry ``n - 1``
+(``prev_hash``) and its own hash over its sequence number, time, actor, action, subject,
+payload and ``prev_hash``; editing, deleting or inserting an entry anywhere but at the end
+breaks the chain (:mod:`validation.provenance.audit` checks it, and checks every record
+against the payload of its entry).
+
+Where the registry lives: an explicit URL (``--registry``), else ``$VALIDATION_REGISTRY``,
+else a SQLite file ``registry.sqlite`` under ``$VALIDATION_HOME`` (default ``~/.validation``).
+PostgreSQL by URL: ``postgresql+psycopg://user@host:port/db`` (``postgresql://`` is accepted
+and uses psycopg 3).
+
+Concurrency: each write is one transaction that reads the chain head and inserts the next
+sequence number, which is the audit table's primary key. When two processes race, the
+database rejects the second insert (PostgreSQL: unique violation; SQLite: the writer lock,
+taken up front with ``BEGIN IMMEDIATE``) and the loser retries from a fresh read of the head,
+so no entry is lost or duplicated. Records that must exist once (a run, an approval, a
+test-set access by one run) carry unique keys and are idempotent: writing the same record
+again returns the stored one without a new audit entry.
+
+Limits: the chain proves the log was not edited in the middle; truncating its tail (deleting
+the newest entries together with their records) needs an outside anchor. ``validation verify``
+is one (a run's manifest hash must be in the log); ``validation audit`` prints the head hash
+to note elsewhere and accepts ``--expect-head`` to check against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from validation._atomic import canonical_json
+from validation.errors import InputError, ProvenanceError
+from validation.provenance.hashing import sha256_bytes
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first audit entry."""
+
+MEANINGS = ("authored", "reviewed", "approved")
+"""Meanings of an electronic signature (21 CFR 11.50(a)(3))."""
+
+T = TypeVar("T")
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO 8601 with microseconds and ``Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained audit log. Never updated, never deleted."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_utc: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class RunRecord(Base):
+    """A finalized run: its manifest hash is what ``verify`` looks for."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(200), unique=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    protocol_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    n_files: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(String(320))
+    finalized_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class ProtocolLockRecord(Base):
+    """A locked protocol (hash of its canonical JSON and of its YAML bytes)."""
+
+    __tablename__ = "protocol_locks"
+    __table_args__ = (UniqueConstraint("study_id", "protocol_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    protocol_sha256: Mapped[str] = mapped_column(String(64))
+    yaml_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    locked_utc: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class ApprovalRecord(Base):
+    """An electronic approval: who (name, email), when (UTC), meaning, what (hash)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("sha256", "email", "meaning", "signed_utc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    meaning: Mapped[str] = mapped_column(String(32))
+    statement: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    signed_utc: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class SurveillanceBatchRecord(Base):
+    """One post-market surveillance batch."""
+
+    __tablename__ = "surveillance_batches"
+    __table_args__ = (UniqueConstraint("plan_id", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    batch_id: Mapped[str] = mapped_column(String(200))
+    batch_sha256: Mapped[str] = mapped_column(String(64))
+    n_cases: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    operator: Mapped[str] = mapped_column(String(320))
+    received_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class AccessRecord(Base):
+    """One run touching the sequestered test set."""
+
+    __tablename__ = "test_set_access"
+    __table_args__ = (UniqueConstraint("test_set_sha256", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    test_set_id: Mapped[str] = mapped_column(String(200))
+    test_set_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[str] = mapped_column(String(200))
+    study_id: Mapped[str] = mapped_column(String(200))
+    protocol_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str] = mapped_column(String(320))
+    accessed_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+RECORD_TABLES: dict[str, type[Base]] = {
+    "run.finalized": RunRecord,
+    "protocol.locked": ProtocolLockRecord,
+    "approval.recorded": ApprovalRecord,
+    "surveillance.batch": SurveillanceBatchRecord,
+    "test_set.accessed": AccessRecord,
+}
+"""Audit action -> the table whose rows it creates (one row per entry)."""
+
+
+def record_payload(row: Base) -> dict[str, Any]:
+    """The audit payload of a record row: every column except ``id`` and ``audit_seq``."""
+    return {
+        c.key: getattr(row, c.key)
+        for c in row.__table__.columns  # type: ignore[attr-defined]
+        if c.key not in ("id", "audit_seq")
+    }
+
+
+def entry_hash(
+    *, seq: int, recorded_utc: str, actor: str, action: str, subject: str, payload: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 of an audit entry's canonical JSON (all fields but its own hash)."""
+    body = {
+        "seq": seq, "recorded_utc": recorded_utc, "actor": actor, "action": action,
+        "subject": subject, "payload": payload, "prev_hash": prev_hash,
+    }
+    return sha256_bytes(canonical_json(body).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# Where the registry lives
+# --------------------------------------------------------------------------------------------
+
+
+def default_registry_url() -> str:
+    """``$VALIDATION_REGISTRY``, else ``sqlite:///$VALIDATION_HOME/registry.sqlite``."""
+    env = os.environ.get("VALIDATION_REGISTRY")
+    if env:
+        return env
+    home = Path(os.environ.get("VALIDATION_HOME") or Path.home() / ".validation")
+    return f"sqlite:///{home / 'registry.sqlite'}"
+
+
+def normalize_url(url: str) -> str:
+    """Check a registry URL; ``postgresql://`` and ``postgres://`` become psycopg 3 URLs."""
+    if not isinstance(url, str) or not url.strip():
+        raise InputError(f"'registry' must be a database URL; got {url!r}.")
+    text = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if text.startswith(prefix):
+            text = "postgresql+psycopg://" + text[len(prefix):]
+    try:
+        parsed = make_url(text)
+    except ArgumentError as exc:
+        raise InputError(
+            f"'registry' must be a database URL such as sqlite:///path/registry.sqlite or "
+            f"postgresql+psycopg://user@host:5432/db; got {url!r}."
+        ) from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(
+            f"'registry' must be a SQLite or PostgreSQL URL; got {url!r}."
+        )
+    return text
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return isinstance(exc, OperationalError) and (
+        "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditView:
+    """An audit entry as plain data."""
+
+    seq: int
+    recorded_utc: str
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+
+class Registry:
+    """A connection to the registry database (created on first use).
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; ``None`` uses :func:`default_registry_url`.
+    max_attempts
+        How many times a write is retried after losing a race for the chain head.
+    """
+
+    def __init__(self, url: str | None = None, *, max_attempts: int = 200) -> None:
+        self.url = normalize_url(url if url is not None else default_registry_url())
+        self.max_attempts = max_attempts
+        parsed = make_url(self.url)
+        self.backend = parsed.get_backend_name()
+        if self.backend == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:":
+                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60})
+            _sqlite_immediate_transactions(self.engine)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        last: Exception | None = None
+        for _ in range(5):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except DBAPIError as exc:  # two processes creating the tables at once
+                last = exc
+                time.sleep(0.2 + random.random() * 0.3)
+        raise ProvenanceError(f"cannot open the registry {self.safe_url}: {last}")
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden (for messages)."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- transactions ----------------------------------------------------------------------
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in one transaction, retrying when a concurrent writer wins.
+
+        ``work`` must be safe to repeat: it re-reads whatever it needs (idempotent records).
+        """
+        last: Exception | None = None
+        for attempt in range(self.max_attempts):
+            try:
+                with self._sessions() as session, session.begin():
+                    return work(session)
+            except DBAPIError as exc:
+                if not _is_retryable(exc):
+                    raise ProvenanceError(
+                        f"registry {self.safe_url} refused a write: {exc.orig or exc}"
+                    ) from exc
+                last = exc
+                time.sleep(min(0.5, 0.005 * (attempt + 1)) * (0.5 + random.random()))
+        raise ProvenanceError(
+            f"registry {self.safe_url}: gave up after {self.max_attempts} attempts: {last}"
+        )
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in a read transaction."""
+        try:
+            with self._sessions() as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            raise ProvenanceError(f"cannot read the registry {self.safe_url}: {exc}") from exc
+
+    @staticmethod
+    def append(
+        session: Session, *, actor: str, action: str, subject: str, payload: Mapping[str, Any]
+    ) -> AuditEntry:
+        """Append one entry after the current head (inside the caller's transaction)."""
+        head = session.execute(
+            select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        seq = 1 if head is None else head.seq + 1
+        prev = GENESIS_HASH if head is None else head.entry_hash
+        text = canonical_json(dict(payload))
+        now = utc_now()
+        entry = AuditEntry(
+            seq=seq, recorded_utc=now, actor=actor, action=action, subject=subject,
+            payload=text, prev_hash=prev,
+            entry_hash=entry_hash(seq=seq, recorded_utc=now, actor=actor, action=action,
+                                  subject=subject, payload=text, prev_hash=prev),
+        )
+        session.add(entry)
+        session.flush()  # the primary key decides who won the race
+        return entry
+
+    def log(
+        self, *, actor: str, action: str, subject: str, payload: Mapping[str, Any] | None = None
+    ) -> AuditView:
+        """Append a free-standing audit entry (an event without a record of its own)."""
+        _check_text("actor", actor)
+        _check_text("action", action)
+        if action in RECORD_TABLES:
+            raise InputError(
+                f"'action' must not be a record action {sorted(RECORD_TABLES)}; got {action!r}. "
+                "Use the matching record_* method."
+            )
+        return self.write(
+            lambda s: _view(self.append(s, actor=actor, action=action, subject=subject,
+                                        payload=payload or {}))
+        )
+
+    def add_record(self, row: Base, *, actor: str, subject: str, unique: Mapping[str, Any],
+                   same: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
+        """Insert ``row`` with its audit entry unless a row with the ``unique`` key exists.
+
+        Returns the stored record's payload and whether it was created now. An existing row
+        whose ``same`` fields differ is a conflict (:class:`ProvenanceError`).
+        """
+        table = type(row)
+        action = next(a for a, t in RECORD_TABLES.items() if t is table)
+        wanted = record_payload(row)
+
+        def work(session: Session) -> tuple[dict[str, Any], bool]:
+            stmt = select(table)
+            for key, value in unique.items():
+                stmt = stmt.where(getattr(table, key) == value)
+            existing = session.execute(stmt).scalar_one_or_none()
+            if existing is not None:
+                stored = record_payload(existing)
+                diff = [k for k in same if stored.get(k) != wanted.get(k)]
+                if diff:
+                    raise ProvenanceError(
+                        f"{table.__tablename__} already holds {dict(unique)} with different "
+                        f"{', '.join(diff)}: stored {[stored[k] for k in diff]}, "
+                        f"new {[wanted[k] for k in diff]}."
+                    )
+                return stored, False
+            fresh = table(**wanted)
+            entry = self.append(session, actor=actor, action=action, subject=subject,
+                                payload=wanted)
+            fresh.audit_seq = entry.seq  # type: ignore[attr-defined]
+            session.add(fresh)
+            session.flush()
+            return wanted, True
+
+        return self.write(work)
+
+    # ---- records ---------------------------------------------------------------------------
+
+    def record_run(self, *, run_id: str, study_id: str, manifest_sha256: str, n_files: int,
+                   operator: str, protocol_sha256: str | None = None) -> dict[str, Any]:
+        """Record a finalized run (idempotent for the same manifest hash)."""
+        _check_text("run_id", run_id)
+        _check_text("study_id", study_id)
+        _check_hash("manifest_sha256", manifest_sha256)
+        if protocol_sha256 is not None:
+            _check_hash("protocol_sha256", protocol_sha256)
+        _check_text("operator", operator)
+        row = RunRecord(run_id=run_id, study_id=study_id, protocol_sha256=protocol_sha256,
+                        manifest_sha256=manifest_sha256, n_files=int(n_files),
+                        operator=operator, finalized_utc=utc_now())
+        stored, _ = self.add_record(row, actor=operator, subject=run_id,
+                                    unique={"run_id": run_id},
+                                    same=("manifest_sha256", "study_id", "protocol_sha256"))
+        return stored
+
+    def record_protocol_lock(self, *, study_id: str, protocol_sha256: str, actor: str,
+                             version: str | None = None, yaml_sha256: str | None = None,
+                             locked_utc: str | None = None) -> dict[str, Any]:
+        """Record a protocol lock (idempotent)."""
+        _check_text("study_id", study_id)
+        _check_hash("protocol_sha256", protocol_sha256)
+        if yaml_sha256 is not None:
+            _check_hash("yaml_sha256", yaml_sha256)
+        row = ProtocolLockRecord(study_id=study_id, version=version,
+                                 protocol_sha256=protocol_sha256, yaml_sha256=yaml_sha256,
+                                 locked_utc=locked_utc)
+        stored, _ = self.add_record(
+            row, actor=actor, subject=study_id,
+            unique={"study_id": study_id, "protocol_sha256": protocol_sha256},
+            same=("yaml_sha256",))
+        return stored
+
+    def record_approval_entry(self, *, name: str, email: str, meaning: str, signed_utc: str,
+                              sha256: str, study_id: str | None = None,
+                              statement: str | None = None) -> dict[str, Any]:
+        """Record one electronic approval (idempotent).
+
+        ``meaning`` is one of :data:`MEANINGS`; ``statement`` the signer's own words
+        (e.g. "approved SAP"), kept as written.
+        """
+        _check_text("name", name)
+        if not isinstance(email, str) or "@" not in email or " " in email.strip():
+            raise InputError(f"'email' must be an e-mail address; got {email!r}.")
+        if meaning not in MEANINGS:
+            raise InputError(f"'meaning' must be one of {list(MEANINGS)}; got {meaning!r}.")
+        _check_text("signed_utc", signed_utc)
+        _check_hash("sha256", sha256)
+        row = ApprovalRecord(study_id=study_id, name=name, email=email.strip(), meaning=meaning,
+                             statement=statement, signed_utc=signed_utc, sha256=sha256)
+        stored, _ = self.add_record(
+            row, actor=f"{name} <{email.strip()}>", subject=sha256,
+            unique={"sha256": sha256, "email": email.strip(), "meaning": meaning,
+                    "signed_utc": signed_utc},
+            same=("name",))
+        return stored
+
+    def record_surveillance_batch(self, *, plan_id: str, batch_id: str, batch_sha256: str,
+                                  n_cases: int, operator: str,
+                                  run_id: str | None = None) -> dict[str, Any]:
+        """Record one surveillance batch (idempotent; the same batch id with other data is
+        refused, so a batch is never counted twice)."""
+        _check_text("plan_id", plan_id)
+        _check_text("batch_id", batch_id)
+        _check_hash("batch_sha256", batch_sha256)
+        if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 0:
+            raise InputError(f"'n_cases' must be a non-negative integer; got {n_cases!r}.")
+        _check_text("operator", operator)
+        row = SurveillanceBatchRecord(plan_id=plan_id, batch_id=batch_id,
+                                      batch_sha256=batch_sha256, n_cases=n_cases,
+                                      run_id=run_id, operator=operator, received_utc=utc_now())
+        stored, _ = self.add_record(
+            row, actor=operator, subject=f"{plan_id}/{batch_id}",
+            unique={"plan_id": plan_id, "batch_id": batch_id},
+            same=("batch_sha256", "n_cases"))
+        return stored
+
+    def record_test_set_access_entry(self, *, test_set_id: str, test_set_sha256: str,
+                                     run_id: str, study_id: str, model_sha256: str,
+                                     operator: str,
+                                     protocol_sha256: str | None = None
+                                     ) -> tuple[dict[str, Any], bool]:
+        """Record that ``run_id`` touched the test set (once per run)."""
+        _check_text("test_set_id", test_set_id)
+        _check_hash("test_set_sha256", test_set_sha256)
+        _check_text("run_id", run_id)
+        _check_text("study_id", study_id)
+        _check_hash("model_sha256", model_sha256)
+        if protocol_sha256 is not None:
+            _check_hash("protocol_sha256", protocol_sha256)
+        _check_text("operator", operator)
+        row = AccessRecord(test_set_id=test_set_id, test_set_sha256=test_set_sha256,
+                                  run_id=run_id, study_id=study_id,
+                                  protocol_sha256=protocol_sha256, model_sha256=model_sha256,
+                                  operator=operator, accessed_utc=utc_now())
+        return self.add_record(
+            row, actor=operator, subject=run_id,
+            unique={"test_set_sha256": test_set_sha256, "run_id": run_id},
+            same=("model_sha256", "protocol_sha256"))
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    def entries(self) -> list[AuditView]:
+        """Every audit entry in sequence order."""
+        return self.read(lambda s: [_view(e) for e in s.execute(
+            select(AuditEntry).order_by(AuditEntry.seq)).scalars()])
+
+    def head(self) -> AuditView | None:
+        """The newest audit entry, or ``None`` for an empty log."""
+        return self.read(lambda s: (lambda e: None if e is None else _view(e))(
+            s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+            .scalar_one_or_none()))
+
+    def rows(self, table: type[Base]) -> list[tuple[int, dict[str, Any]]]:
+        """``(audit_seq, payload)`` of every row of a record table, in id order."""
+        return self.read(lambda s: [
+            (r.audit_seq, record_payload(r))  # type: ignore[attr-defined]
+            for r in s.execute(select(table).order_by(table.id)).scalars()  # type: ignore[attr-defined]
+        ])
+
+    def run_by_manifest(self, manifest_sha256: str) -> list[dict[str, Any]]:
+        """Runs recorded with this manifest hash."""
+        return self.read(lambda s: [
+            record_payload(r) | {"audit_seq": r.audit_seq}
+            for r in s.execute(select(RunRecord)
+                               .where(RunRecord.manifest_sha256 == manifest_sha256)).scalars()
+        ])
+
+    def test_set_accesses(self, test_set_sha256: str) -> list[dict[str, Any]]:
+        """Every recorded access to one test set, oldest first."""
+        return self.read(lambda s: [
+            record_payload(r) for r in s.execute(
+                select(AccessRecord)
+                .where(AccessRecord.test_set_sha256 == test_set_sha256)
+                .order_by(AccessRecord.accessed_utc, AccessRecord.id)).scalars()
+        ])
+
+    def finalized_run_ids(self, run_ids: list[str]) -> set[str]:
+        """Which of ``run_ids`` are recorded as finalized runs."""
+        if not run_ids:
+            return set()
+        return self.read(lambda s: set(s.execute(
+            select(RunRecord.run_id).where(RunRecord.run_id.in_(run_ids))).scalars()))
+
+    def count(self, table: type[Base]) -> int:
+        return self.read(lambda s: int(s.execute(select(func.count()).select_from(table))
+                                       .scalar_one()))
+
+
+def _view(e: AuditEntry) -> AuditView:
+    try:
+        payload = json.loads(e.payload)
+    except (json.JSONDecodeError, TypeError):
+        payload = {"_unreadable": e.payload}
+    return AuditView(seq=e.seq, recorded_utc=e.recorded_utc, actor=e.actor, action=e.action,
+                     subject=e.subject, payload=payload if isinstance(payload, dict)
+                     else {"_value": payload}, prev_hash=e.prev_hash, entry_hash=e.entry_hash)
+
+
+def _check_text(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"'{name}' must be a non-empty string; got {value!r}.")
+
+
+def _check_hash(name: str, value: object) -> None:
+    if (not isinstance(value, str) or len(value) != 64
+            or any(c not in "0123456789abcdef" for c in value)):
+        raise InputError(f"'{name}' must be 64 lowercase hex digits (SHA-256); got {value!r}.")
+
+
+def _sqlite_immediate_transactions(engine: Engine) -> None:
+    """Make pysqlite take the write lock when a transaction begins (``BEGIN IMMEDIATE``).
+
+    Without it two processes can both read the chain head under shared locks and then
+    deadlock upgrading; with it the second waits (busy timeout) and then reads the new head.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event emit BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_registry(registry: Registry | str | None = None) -> Registry:
+    """A :class:`Registry` from an instance, a URL or ``None`` (the default location)."""
+    if isinstance(registry, Registry):
+        return registry
+    return Registry(registry)
