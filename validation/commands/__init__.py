@@ -9,5 +9,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from validation.commands import _common as _common  # noqa: F401
+from validation.commands import mrmc
 
-COMMAND_MODULES: tuple[ModuleType, ...] = ()
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    mrmc,
+)

@@ -1,0 +1,67 @@
+"""``validation mrmc`` end to end: JSON keys of the issue, values equal to the library call."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from validation.cli import app
+from validation.errors import DesignError
+from validation.stats.mrmc import mrmc_analysis
+
+
+@pytest.fixture(scope="module")
+def vandyke_csv(reference_dir):
+    return reference_dir / "mrmc" / "vandyke_1993_roc.csv"
+
+
+def test_json_keys_and_values(vandyke_csv):
+    out = CliRunner().invoke(app, ["mrmc", str(vandyke_csv), "--modalities", "2,1",
+                                   "--margin", "0.05", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    for key in ("endpoint", "modalities", "difference", "rrrc", "frrc", "rrfc",
+                "variance_components", "noninferiority"):
+        assert key in obj
+    assert set(obj["modalities"]) == {"1", "2"}
+    assert set(obj["modalities"]["1"]["readers"]) == {"1", "2", "3", "4", "5"}
+    assert "estimate" in obj["modalities"]["2"] and "estimate" in obj["difference"]
+    for key in ("rrrc", "frrc", "rrfc"):
+        assert {"statistic", "df_num", "df_den", "p_value", "ci"} <= set(obj[key])
+    assert obj["frrc"]["df_den"] is None
+    assert set(obj["variance_components"]) >= {"var", "cov1", "cov2", "cov3", "var_r", "var_tr"}
+    assert obj["noninferiority"]["margin"] == 0.05
+    # --modalities 2,1 gives 1 minus 2, the published Van Dyke sign
+    assert obj["difference"]["estimate"] == pytest.approx(-0.04380032, abs=1e-8)
+    lib = mrmc_analysis(pd.read_csv(vandyke_csv), modalities=("2", "1"), margin=0.05)
+    assert obj["rrrc"]["p_value"] == lib.rrrc.p_value
+
+
+def test_binary_endpoint_by_column_name(tmp_path, vandyke_csv):
+    df = pd.read_csv(vandyke_csv)
+    df["call"] = (df["rating"] >= 3).astype(int)
+    path = tmp_path / "calls.csv"
+    df.to_csv(path, index=False)
+    out = CliRunner().invoke(app, ["mrmc", str(path), "--rating", "call", "--endpoint",
+                                   "sensitivity", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["endpoint"] == "sensitivity" and obj["n_cases_used"] == 45
+
+
+def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv):
+    df = pd.read_csv(vandyke_csv).iloc[1:]
+    path = tmp_path / "gap.csv"
+    df.to_csv(path, index=False)
+    out = CliRunner().invoke(app, ["mrmc", str(path)])
+    assert isinstance(out.exception, DesignError)
+    proc = subprocess.run([sys.executable, "-m", "validation", "mrmc", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: the design is not fully crossed")
+    assert "Traceback" not in proc.stderr
