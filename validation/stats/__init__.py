@@ -3,6 +3,21 @@
 Each family has its own module; the public names are re-exported here.
 """
 
+from validation.stats.bootstrap import (
+    BootstrapResult,
+    bootstrap_auc,
+    bootstrap_proportion,
+    bootstrap_statistic,
+)
+from validation.stats.proportions import (
+    ConfusionMatrix,
+    DiagnosticAccuracy,
+    ProportionResult,
+    clustered_proportion_ci,
+    confusion_matrix,
+    diagnostic_accuracy,
+    proportion_ci,
+)
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -17,6 +32,17 @@ from validation.stats.roc import (
 )
 
 __all__ = [
+    "BootstrapResult",
+    "bootstrap_auc",
+    "bootstrap_proportion",
+    "bootstrap_statistic",
+    "ConfusionMatrix",
+    "DiagnosticAccuracy",
+    "ProportionResult",
+    "clustered_proportion_ci",
+    "confusion_matrix",
+    "diagnostic_accuracy",
+    "proportion_ci",
     "AUCComparison",
     "AUCResult",
     "OperatingPoint",
