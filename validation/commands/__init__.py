@@ -10,7 +10,9 @@ from types import ModuleType
 
 from validation.commands import _common as _common  # noqa: F401
 from validation.commands import mrmc
+from validation.commands import provenance
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     mrmc,
+    provenance,
 )
