@@ -1,0 +1,92 @@
+"""The dossier documents: the statistical analysis plan (SAP) and the performance report.
+
+``results.json`` (and the other dossier files) -> view model (:mod:`.context`, declared
+rounding) -> figures (:mod:`.figures`, matplotlib) -> ``.qmd`` (:mod:`.qmd`, Jinja templates in
+``reports/``) -> HTML / PDF / DOCX (:mod:`.render`: Quarto when installed, else pandoc + typst).
+This layer never computes a statistic and never imports :mod:`validation.stats`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from validation.errors import InputError
+from validation.report.render import FORMATS, check_formats, render_qmd, renderer_name
+
+__all__ = ["FORMATS", "render_report", "render_sap", "renderer_name"]
+
+
+def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -> list[Path]:
+    """Render the performance report (and the SAP, when the run holds its protocol lock).
+
+    Writes ``run_dir/report/``: ``sar.qmd`` (and ``sap.qmd``), ``figures/*.svg|png``, the Quarto
+    project file and styles, and the rendered documents.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run directory holding ``results.json`` (``protocol.lock.json``, ``inputs.json``,
+        ``environment.json`` and ``test_set_usage.json`` are used when present).
+    formats : iterable of {"html", "pdf", "docx"} or a comma-separated string
+
+    Returns
+    -------
+    list of Path
+        The rendered documents: the report's, then the SAP's.
+    """
+    from validation.report.context import read_json, sap_context, sar_context
+    from validation.report.figures import make_figures
+    from validation.report.qmd import copy_styles, write_sap_qmd, write_sar_qmd
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"'run_dir' must be an existing run directory; got {str(run_dir)!r}.")
+    fmts = check_formats(formats)
+    out = run_dir / "report"
+    context = sar_context(run_dir)
+    results = read_json(run_dir / "results.json")
+    figures = make_figures(results, out / "figures")
+    copy_styles(out)
+    outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
+    lock = run_dir / "protocol.lock.json"
+    if lock.is_file():
+        outputs += render_qmd(write_sap_qmd(sap_context(lock), out), fmts)
+    return outputs
+
+
+def render_sap(lock_path: str | Path, out_dir: str | Path,
+               formats: Iterable[str] | str = FORMATS) -> list[Path]:
+    """Render the statistical analysis plan from a locked protocol alone into ``out_dir``.
+
+    Parameters
+    ----------
+    lock_path : path
+        The protocol's lock file (``<protocol>.yaml.lock.json``), holding the canonical protocol,
+        its sha256 and the approval record shown on the first page.
+    out_dir : path
+        Folder for ``sap.qmd``, the styles and the rendered documents (created if needed).
+    formats : iterable of {"html", "pdf", "docx"} or a comma-separated string
+
+    Returns
+    -------
+    list of Path
+        The rendered documents.
+    """
+    from validation.report.context import sap_context
+    from validation.report.qmd import copy_styles, write_sap_qmd
+
+    lock_path = Path(lock_path)
+    if not lock_path.is_file():
+        raise InputError(f"'lock_path' must be an existing protocol lock file; got "
+                         f"{str(lock_path)!r}. Lock the protocol first: validation protocol lock.")
+    try:
+        json.loads(lock_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"'lock_path' must be a JSON protocol lock; got {lock_path.name!r} "
+                         f"({exc}).") from exc
+    fmts = check_formats(formats)
+    out = Path(out_dir)
+    copy_styles(out)
+    return render_qmd(write_sap_qmd(sap_context(lock_path), out), fmts)

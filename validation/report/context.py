@@ -1,0 +1,580 @@
+"""View models for the dossier documents: ``results.json`` and the dossier files, formatted.
+
+The report layer never computes a statistic. Every number a document shows is one number read
+from ``results.json`` (or, for the SAP, from the locked protocol), passed through exactly one of
+the formatting rules declared in :data:`ROUNDING`. Tests rely on this: they extract every number
+from the rendered HTML and PDF text and find each one among the source file's numbers formatted
+by these rules.
+
+Traceability values (hashes, dates, versions, run id, operator) are copied verbatim from their
+own files (``protocol.lock.json``, ``inputs.json``, ``environment.json``,
+``test_set_usage.json``, ``manifest.json``) and shown only in the title block and the
+traceability appendix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from validation.errors import RenderError
+
+#: The declared rounding: rule name -> how a number read from a source file is shown.
+ROUNDING: dict[str, str] = {
+    "estimate": "3 decimals (proportions, AUC, differences, CI bounds, goals, margins, "
+    "thresholds, alpha)",
+    "statistic": "3 decimals (z, F, chi-square test statistics)",
+    "df": "2 decimals, integers without decimals (degrees of freedom)",
+    "p_value": "4 decimals; below 0.0001 shown as '< 0.0001'",
+    "variance": "3 significant digits (variance components)",
+    "count": "integer, as recorded",
+    "percent": "level x 100 without decimals (confidence level of a band or interval)",
+}
+
+MINUS = "\u2212"  # typographic minus sign for negative numbers
+DASH = "\u2013"  # en dash between CI bounds
+
+
+def _neg(text: str) -> str:
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def fmt_estimate(x: float | None) -> str:
+    """Rule ``estimate``: 3 decimals; ``NA`` for a missing value."""
+    if x is None:
+        return "NA"
+    out = f"{float(x):.3f}"
+    return _neg("0.000" if out == "-0.000" else out)
+
+
+def fmt_statistic(x: float | None) -> str:
+    """Rule ``statistic``: 3 decimals."""
+    return fmt_estimate(x)
+
+
+def fmt_df(x: float | None) -> str:
+    """Rule ``df``: integers as integers, otherwise 2 decimals."""
+    if x is None:
+        return "NA"
+    x = float(x)
+    if x.is_integer():
+        return str(int(x))
+    return f"{x:.2f}"
+
+
+def fmt_p(x: float | None) -> str:
+    """Rule ``p_value``: 4 decimals, ``< 0.0001`` below that."""
+    if x is None:
+        return "NA"
+    x = float(x)
+    if x < 0.0001:
+        return "< 0.0001"
+    return f"{x:.4f}"
+
+
+def fmt_variance(x: float | None) -> str:
+    """Rule ``variance``: 3 significant digits, fixed notation."""
+    if x is None:
+        return "NA"
+    x = float(x)
+    if x == 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
+    return _neg(f"{x:.{digits}f}")
+
+
+def fmt_count(x: int | float | None) -> str:
+    """Rule ``count``: integer."""
+    if x is None:
+        return "NA"
+    return _neg(str(int(x)))
+
+
+def fmt_percent(level: float | None) -> str:
+    """Rule ``percent``: a level in (0, 1) as a whole percentage (0.95 -> '95')."""
+    if level is None:
+        return "NA"
+    return f"{float(level) * 100:.0f}"
+
+
+def fmt_ci(ci: Any) -> str:
+    """Two CI bounds with the ``estimate`` rule, joined by an en dash."""
+    if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
+        return "NA"
+    return f"{fmt_estimate(ci[0])}{DASH}{fmt_estimate(ci[1])}"
+
+
+#: rule name -> formatter; the tests format every source number with each of these.
+FORMATTERS = {
+    "estimate": fmt_estimate,
+    "statistic": fmt_statistic,
+    "df": fmt_df,
+    "p_value": fmt_p,
+    "variance": fmt_variance,
+    "count": fmt_count,
+    "percent": fmt_percent,
+}
+
+KIND_LABELS = {
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "ppv": "Positive predictive value",
+    "npv": "Negative predictive value",
+    "accuracy": "Accuracy",
+    "auc": "Area under the ROC curve",
+    "mrmc_auc": "MRMC area under the ROC curve",
+    "mrmc_sensitivity": "MRMC sensitivity",
+    "mrmc_specificity": "MRMC specificity",
+}
+
+HYPOTHESIS_LABELS = {
+    "performance_goal": "Performance goal",
+    "noninferiority": "Non-inferiority",
+    "superiority": "Superiority",
+    "equivalence": "Equivalence",
+}
+
+PROCEDURE_LABELS = {
+    "fixed_sequence": "fixed-sequence (hierarchical) testing",
+    "holm": "Holm step-down procedure",
+    "hochberg": "Hochberg step-up procedure",
+    "graphical": "graphical approach of Bretz et al. (2009)",
+    "coprimary": "co-primary endpoints (all must succeed; no alpha split)",
+    "none": "no multiplicity adjustment",
+}
+
+
+def humanize(key: str) -> str:
+    """``consent_withdrawn`` -> ``Consent withdrawn`` (labels only, never numbers)."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def read_json(path: Path, *, required: bool = True) -> Any:
+    """Read a dossier JSON file; a missing required file is a :class:`RenderError`."""
+    if not path.is_file():
+        if required:
+            raise RenderError(f"'{path.name}' must exist in the run directory; got no such file "
+                              f"in {path.parent.name!r}. Run the analysis first.")
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RenderError(f"'{path.name}' must be valid JSON; got an error at line {exc.lineno}: "
+                          f"{exc.msg}.") from exc
+
+
+def lock_parts(lock: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
+    """Split a protocol lock into (protocol dict, approval record, protocol sha256).
+
+    Accepts the layouts the protocol layer writes: the protocol under ``protocol`` (a dict or
+    its canonical JSON text) or ``canonical``; the approval under ``approval`` or the last of
+    ``approvals``.
+    """
+    proto: Any = lock.get("protocol", lock.get("canonical", lock.get("canonical_json")))
+    if isinstance(proto, str):
+        proto = json.loads(proto)
+    if not isinstance(proto, Mapping):
+        raise RenderError("'protocol.lock.json' must hold the locked protocol under 'protocol'; "
+                          f"got keys {sorted(lock)!r}.")
+    approval = lock.get("approval")
+    if approval is None and lock.get("approvals"):
+        approval = list(lock["approvals"])[-1]
+    sha = lock.get("sha256") or lock.get("protocol_sha256")
+    return dict(proto), (dict(approval) if approval else None), sha
+
+
+# --------------------------------------------------------------------------------------- SAR
+
+
+def _stat_row(label: str, stat: Mapping[str, Any] | None) -> dict[str, str]:
+    stat = stat or {}
+    frac = "NA"
+    if stat.get("successes") is not None and stat.get("n") is not None:
+        frac = f"{fmt_count(stat['successes'])}/{fmt_count(stat['n'])}"
+    return {
+        "label": label,
+        "n": fmt_count(stat.get("n")),
+        "fraction": frac,
+        "estimate": fmt_estimate(stat.get("estimate")),
+        "ci": fmt_ci(stat.get("ci")),
+        "method": str(stat.get("method", "")),
+    }
+
+
+def _confusion_view(label: str, c: Mapping[str, Any]) -> dict[str, Any]:
+    return {"label": label, **{k: fmt_count(c.get(k)) for k in ("tp", "fp", "fn", "tn", "n")}}
+
+
+def _hypothesis_view(h: Mapping[str, Any], endpoints: Mapping[str, Any]) -> dict[str, str]:
+    ep = endpoints.get(h.get("endpoint"), {})
+    kind = ep.get("kind", h.get("endpoint", ""))
+    if h.get("goal") is not None:
+        target = f"goal {fmt_estimate(h['goal'])}"
+    elif h.get("margin") is not None:
+        target = f"margin {fmt_estimate(h['margin'])}"
+    else:
+        target = ""
+    return {
+        "id": str(h.get("id", "")),
+        "endpoint": str(h.get("endpoint", "")),
+        "endpoint_label": KIND_LABELS.get(kind, humanize(kind)),
+        "type": HYPOTHESIS_LABELS.get(str(h.get("type")), humanize(h.get("type", ""))),
+        "target": target,
+        "test": str(h.get("test", "")),
+        "estimate": fmt_estimate(h.get("estimate")),
+        "ci": fmt_ci(h.get("ci")),
+        "statistic": fmt_statistic(h.get("statistic")),
+        "df": fmt_df(h.get("df")),
+        "p_value": fmt_p(h.get("p_value")),
+        "p_adjusted": fmt_p(h.get("p_adjusted")),
+        "alpha": fmt_estimate(h.get("alpha")),
+        "decision": str(h.get("decision", "")).upper(),
+        "reason": str(h.get("reason", "")),
+    }
+
+
+def _endpoint_view(eid: str, ep: Mapping[str, Any]) -> dict[str, Any]:
+    kind = str(ep.get("kind", eid))
+    sites = [_stat_row(str(s), st) for s, st in sorted((ep.get("by_site") or {}).items())]
+    subgroups = []
+    for gid, levels in sorted((ep.get("by_subgroup") or {}).items()):
+        subgroups.append({"id": gid, "label": humanize(gid),
+                          "rows": [_stat_row(str(lv), st) for lv, st in sorted(levels.items())]})
+    indet = ep.get("indeterminate")
+    indet_rows = None
+    if indet:
+        indet_rows = [_stat_row("Indeterminate as positive", indet.get("as_positive")),
+                      _stat_row("Indeterminate as negative", indet.get("as_negative"))]
+    return {
+        "id": eid,
+        "kind": kind,
+        "label": KIND_LABELS.get(kind, humanize(kind)),
+        "role": str(ep.get("role") or "secondary"),
+        "unit": str(ep.get("unit") or "patient"),
+        "ci_method": str(ep.get("ci_method") or (ep.get("pooled") or {}).get("method", "")),
+        "pooled": _stat_row("Pooled", ep.get("pooled")),
+        "sites": sites,
+        "subgroups": subgroups,
+        "indeterminate": indet_rows,
+        "has_counts": (ep.get("pooled") or {}).get("successes") is not None,
+    }
+
+
+def _reader_view(rs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not rs:
+        return None
+    modalities = list((rs.get("modalities") or {}).keys())
+    readers: list[str] = []
+    for m in modalities:
+        for r in (rs["modalities"][m].get("readers") or {}):
+            if r not in readers:
+                readers.append(r)
+    rows = []
+    for r in readers:
+        rows.append({"reader": r, "values": [
+            fmt_estimate((rs["modalities"][m].get("readers") or {}).get(r)) for m in modalities]})
+    means = [fmt_estimate(rs["modalities"][m].get("estimate")) for m in modalities]
+    analyses = []
+    for key, label in (("rrrc", "Random readers, random cases (RRRC)"),
+                       ("frrc", "Fixed readers, random cases (FRRC)"),
+                       ("rrfc", "Random readers, fixed cases (RRFC)")):
+        a = rs.get(key)
+        if not a:
+            continue
+        df = fmt_df(a.get("df_num"))
+        if a.get("df_den") is not None:
+            df = f"{df}, {fmt_df(a.get('df_den'))}"
+        analyses.append({"label": label, "statistic": fmt_statistic(a.get("statistic")),
+                         "df": df, "p_value": fmt_p(a.get("p_value")), "ci": fmt_ci(a.get("ci"))})
+    vc = rs.get("variance_components") or {}
+    components = [{"name": k, "value": fmt_variance(v)} for k, v in vc.items() if v is not None]
+    conduct = rs.get("conduct") or {}
+    conduct_rows = [{"check": humanize(k),
+                     "result": ("yes" if v is True else "no" if v is False else
+                                fmt_count(v) if isinstance(v, (int, float)) else str(v))}
+                    for k, v in sorted(conduct.items())]
+    return {
+        "endpoint": KIND_LABELS.get(str(rs.get("endpoint")), humanize(rs.get("endpoint", "auc"))),
+        "modalities": modalities,
+        "comparison": f"{modalities[-1]} minus {modalities[0]}" if len(modalities) >= 2 else "",
+        "readers": rows,
+        "means": means,
+        "difference": fmt_estimate((rs.get("difference") or {}).get("estimate")),
+        "analyses": analyses,
+        "components": components,
+        "conduct": conduct_rows,
+        "method": str(rs.get("method", "")),
+    }
+
+
+def _references(results: Mapping[str, Any]) -> list[str]:
+    """Every distinct reference string found anywhere in ``results`` (first-seen order)."""
+    found: list[str] = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Mapping):
+            for key, value in obj.items():
+                if key == "references" and isinstance(value, list):
+                    for ref in value:
+                        if isinstance(ref, str) and ref not in found:
+                            found.append(ref)
+                else:
+                    walk(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                walk(value)
+
+    walk(results)
+    return found
+
+
+def _first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
+    if not mapping:
+        return None
+    for key in keys:
+        if mapping.get(key) not in (None, ""):
+            return mapping[key]
+    return None
+
+
+def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The traceability appendix: values copied verbatim from the dossier files."""
+    lock = read_json(run_dir / "protocol.lock.json", required=False) or {}
+    inputs = read_json(run_dir / "inputs.json", required=False)
+    env = read_json(run_dir / "environment.json", required=False) or {}
+    usage = read_json(run_dir / "test_set_usage.json", required=False)
+    manifest = read_json(run_dir / "manifest.json", required=False)
+    approval = None
+    if lock:
+        _, approval, _ = lock_parts(lock)
+    rows: list[dict[str, str]] = []
+
+    def add(item: str, value: Any, source: str) -> None:
+        if value not in (None, ""):
+            rows.append({"item": item, "value": str(value), "source": source})
+
+    protocol = (results or {}).get("protocol") or {}
+    add("Protocol sha256", protocol.get("sha256") or lock.get("sha256"), "results.json")
+    add("Protocol YAML sha256", lock.get("yaml_sha256"), "protocol.lock.json")
+    add("Model sha256", ((results or {}).get("model") or {}).get("sha256"), "results.json")
+    run_id = run_dir.name.removesuffix(".incomplete")
+    add("Run id", run_id, "run directory name")
+    add("Run date (UTC)", _first(env, "created_utc", "time_utc", "date_utc", "timestamp"),
+        "environment.json")
+    operator = _first(env, "operator")
+    if operator is None and usage:
+        entries = usage.get("entries") or usage.get("accesses") or []
+        if entries:
+            operator = _first(entries[-1], "operator", "who")
+    add("Operator", operator, "environment.json / test_set_usage.json")
+    add("Suite version", _first(env, "suite_version", "validation_version"), "environment.json")
+    add("Code git commit", _first(env, "git_commit", "commit"), "environment.json")
+    add("Python", _first(env, "python", "python_version"), "environment.json")
+    add("Platform", _first(env, "platform"), "environment.json")
+    add("Renderer", _first(env, "renderer"), "environment.json")
+    add("Seed", (results or {}).get("seed"), "results.json")
+
+    files: list[dict[str, str]] = []
+    if inputs:
+        entries = inputs.get("files", inputs) if isinstance(inputs, Mapping) else inputs
+        if isinstance(entries, Mapping):
+            entries = [{"path": k, **(v if isinstance(v, Mapping) else {"sha256": v})}
+                       for k, v in entries.items()]
+        for entry in entries or []:
+            files.append({"role": str(entry.get("role", "")), "path": str(entry.get("path", "")),
+                          "size": str(entry.get("size", "")), "sha256": str(entry.get("sha256", ""))})
+    packages = env.get("packages") or {}
+    if isinstance(packages, list):
+        packages = {p.get("name"): p.get("version") for p in packages if isinstance(p, Mapping)}
+    usage_view = None
+    if usage:
+        entries = usage.get("entries") or usage.get("accesses") or []
+        usage_view = {"uses": str(usage.get("uses", len(entries))),
+                      "models": sorted({str(e.get("model_sha256")) for e in entries
+                                        if e.get("model_sha256")}),
+                      "test_set": str(usage.get("test_set_sha256", ""))}
+    return {
+        "rows": rows,
+        "files": files,
+        "packages": [{"name": str(k), "version": str(v)} for k, v in sorted(packages.items())],
+        "approval": {k: str(v) for k, v in (approval or {}).items()} or None,
+        "usage": usage_view,
+        "manifest": bool(manifest),
+    }
+
+
+def sar_context(run_dir: str | Path) -> dict[str, Any]:
+    """View model of the statistical / clinical performance report for ``run_dir``."""
+    run_dir = Path(run_dir)
+    results = read_json(run_dir / "results.json")
+    for key in ("protocol", "flow", "endpoints", "hypotheses"):
+        if key not in results:
+            raise RenderError(f"'results.json' must have the key {key!r}; got keys "
+                              f"{sorted(results)!r}.")
+    lock = read_json(run_dir / "protocol.lock.json", required=False)
+    protocol: dict[str, Any] = {}
+    if lock:
+        protocol, _, _ = lock_parts(lock)
+    endpoints = results.get("endpoints") or {}
+    flow = results.get("flow") or {}
+    confusion = results.get("confusion") or {}
+    roc = results.get("roc") or {}
+    op = roc.get("operating_point") or {}
+    model = results.get("model") or {}
+    device = protocol.get("device") or {}
+    test_set = protocol.get("test_set") or {}
+    band = (roc.get("pooled") or {}).get("band")
+    multiplicity = results.get("multiplicity") or {}
+    deviations = []
+    for i, d in enumerate(results.get("deviations") or []):
+        if isinstance(d, Mapping):
+            deviations.append({"id": str(d.get("id", f"D{i + 1}")),
+                               "description": str(d.get("description", "")),
+                               "impact": str(d.get("impact", "")),
+                               "approved_by": str(d.get("approved_by", ""))})
+        else:
+            deviations.append({"id": f"D{i + 1}", "description": str(d), "impact": "",
+                               "approved_by": ""})
+    pooled_conf = confusion.get("pooled")
+    return {
+        "kind": "sar",
+        "study": {
+            "id": str(results["protocol"].get("study_id", "")),
+            "title": str(results["protocol"].get("title", "")),
+            "version": str(results["protocol"].get("version", "")),
+            "sha256": str(results["protocol"].get("sha256", "")),
+            "sponsor": str((protocol.get("study") or {}).get("sponsor", "")),
+        },
+        "device": {"name": str(device.get("name", "")), "version": str(device.get("version", "")),
+                   "intended_use": str(device.get("intended_use", ""))},
+        "reference_standard": str(test_set.get("reference_standard", "")),
+        "model": {"kind": str(model.get("kind", "")), "sha256": str(model.get("sha256", "")),
+                  "operating_point": fmt_estimate(model.get("operating_point"))},
+        "flow": {
+            "eligible": fmt_count(flow.get("eligible")),
+            "excluded": [{"reason": humanize(r), "n": fmt_count(n)}
+                         for r, n in sorted((flow.get("excluded") or {}).items())],
+            "analysed": fmt_count(flow.get("analysed")),
+            "indeterminate": fmt_count(flow.get("indeterminate")),
+            "positive": fmt_count((flow.get("by_reference") or {}).get("positive")),
+            "negative": fmt_count((flow.get("by_reference") or {}).get("negative")),
+        },
+        "confusion": {
+            "pooled": _confusion_view("Pooled", pooled_conf) if pooled_conf else None,
+            "sites": [_confusion_view(str(s), c)
+                      for s, c in sorted((confusion.get("by_site") or {}).items())],
+        },
+        "endpoints": [_endpoint_view(eid, ep) for eid, ep in endpoints.items()],
+        "roc": {
+            "present": bool((roc.get("pooled") or {}).get("fpr")),
+            "threshold": fmt_estimate(op.get("threshold")),
+            "sensitivity": fmt_estimate(op.get("sensitivity")),
+            "specificity": fmt_estimate(op.get("specificity")),
+            "band": ({"level": fmt_percent(band.get("level")), "method": str(band.get("method", ""))}
+                     if band else None),
+        },
+        "reader": _reader_view(results.get("reader_study")),
+        "hypotheses": [_hypothesis_view(h, endpoints) for h in results.get("hypotheses") or []],
+        "multiplicity": {
+            "procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),
+                                              humanize(multiplicity.get("procedure", "none"))),
+            "alpha": fmt_estimate(multiplicity.get("alpha")),
+            "order": [str(x) for x in multiplicity.get("order") or []],
+            "description": str(multiplicity.get("description", "")),
+        },
+        "deviations": deviations,
+        "references": _references(results),
+        "traceability": traceability(run_dir, results),
+        "rounding": ROUNDING,
+    }
+
+
+# --------------------------------------------------------------------------------------- SAP
+
+
+def sap_context(lock_path: str | Path) -> dict[str, Any]:
+    """View model of the statistical analysis plan, from the locked protocol alone."""
+    lock_path = Path(lock_path)
+    lock = read_json(lock_path)
+    protocol, approval, sha = lock_parts(lock)
+    study = protocol.get("study") or {}
+    endpoints = protocol.get("endpoints") or []
+    ep_by_id = {e.get("id"): e for e in endpoints}
+    hyps = []
+    for h in protocol.get("hypotheses") or []:
+        ep = ep_by_id.get(h.get("endpoint"), {})
+        hyps.append({
+            "id": str(h.get("id")),
+            "endpoint": str(h.get("endpoint")),
+            "endpoint_label": KIND_LABELS.get(str(ep.get("kind")), humanize(ep.get("kind", ""))),
+            "type": str(h.get("type")),
+            "type_label": HYPOTHESIS_LABELS.get(str(h.get("type")), humanize(h.get("type", ""))),
+            "goal": fmt_estimate(h.get("goal")) if h.get("goal") is not None else None,
+            "margin": fmt_estimate(h.get("margin")) if h.get("margin") is not None else None,
+            "comparator": str(h.get("comparator") or ""),
+        })
+    subgroups = []
+    for g in protocol.get("subgroups") or []:
+        bins = g.get("bins")
+        subgroups.append({"id": str(g.get("id")), "column": str(g.get("column")),
+                          "bins": [fmt_count(b) for b in bins] if bins else None,
+                          "labels": [str(x) for x in g.get("labels") or []]})
+    test_set = protocol.get("test_set") or {}
+    exclusions = [{"reason": humanize(e.get("reason", "")), "column": str(e.get("column", "")),
+                   "values": ", ".join(str(v).lower() if isinstance(v, bool) else str(v)
+                                       for v in e.get("values") or [])}
+                  for e in test_set.get("exclusions") or []]
+    sample = protocol.get("sample_size") or {}
+    sample_rows = []
+    for k, v in sample.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            sample_rows.append({"item": humanize(k), "value": str(v)})
+        elif isinstance(v, int):
+            sample_rows.append({"item": humanize(k), "value": fmt_count(v)})
+        else:
+            sample_rows.append({"item": humanize(k), "value": fmt_estimate(v)})
+    model = protocol.get("model") or {}
+    reader = protocol.get("reader_study")
+    multiplicity = protocol.get("multiplicity") or {}
+    analysis = protocol.get("analysis") or {}
+    return {
+        "kind": "sap",
+        "study": {"id": str(study.get("id", "")), "title": str(study.get("title", "")),
+                  "version": str(study.get("version", "")), "sponsor": str(study.get("sponsor", "")),
+                  "sha256": str(sha or "")},
+        "yaml_sha256": str(lock.get("yaml_sha256", "")),
+        "approval": {k: str(v) for k, v in (approval or {}).items()} or None,
+        "device": {k: str(v) for k, v in (protocol.get("device") or {}).items()},
+        "model": {"kind": str(model.get("kind", "")), "sha256": str(model.get("sha256", "")),
+                  "operating_point": fmt_estimate(model.get("operating_point")),
+                  "training_sites": [str(s) for s in model.get("training_sites") or []]},
+        "reference_standard": str(test_set.get("reference_standard", "")),
+        "exclusions": exclusions,
+        "reader": ({"modalities": [str(m) for m in reader.get("modalities") or []],
+                    "washout": fmt_count(reader.get("washout_days_min"))
+                    if reader.get("washout_days_min") is not None else None}
+                   if reader else None),
+        "endpoints": [{"id": str(e.get("id")), "kind": str(e.get("kind")),
+                       "label": KIND_LABELS.get(str(e.get("kind")), humanize(e.get("kind", ""))),
+                       "unit": str(e.get("unit") or "patient"), "ci": str(e.get("ci") or ""),
+                       "role": str(e.get("role") or "secondary")} for e in endpoints],
+        "hypotheses": hyps,
+        "alpha": fmt_estimate(protocol.get("alpha")),
+        "sidedness": str(protocol.get("sidedness", "")),
+        "multiplicity": {"procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),
+                                                           humanize(multiplicity.get("procedure",
+                                                                                     "none"))),
+                         "order": [str(x) for x in multiplicity.get("order") or []]},
+        "multiplicity_key": str(multiplicity.get("procedure", "none")),
+        "subgroups": subgroups,
+        "populations": [humanize(p) for p in protocol.get("populations") or []],
+        "sample_size": sample_rows,
+        "seed": fmt_count(analysis.get("seed")) if analysis.get("seed") is not None else None,
+        "bootstrap_replicates": (fmt_count(analysis.get("bootstrap_replicates"))
+                                 if analysis.get("bootstrap_replicates") is not None else None),
+        "rounding": ROUNDING,
+    }
