@@ -9,6 +9,15 @@ from validation.stats.bootstrap import (
     bootstrap_proportion,
     bootstrap_statistic,
 )
+from validation.stats.differences import (
+    DifferenceResult,
+    McNemarTest,
+    ScoreTest,
+    paired_difference,
+    unpaired_difference,
+)
+from validation.stats.hypotheses import HypothesisTest
+from validation.stats.multiplicity import MultiplicityResult
 from validation.stats.proportions import (
     ConfusionMatrix,
     DiagnosticAccuracy,
@@ -36,6 +45,13 @@ __all__ = [
     "bootstrap_auc",
     "bootstrap_proportion",
     "bootstrap_statistic",
+    "DifferenceResult",
+    "McNemarTest",
+    "ScoreTest",
+    "paired_difference",
+    "unpaired_difference",
+    "HypothesisTest",
+    "MultiplicityResult",
     "ConfusionMatrix",
     "DiagnosticAccuracy",
     "ProportionResult",
