@@ -9,10 +9,16 @@ from __future__ import annotations
 from types import ModuleType
 
 from validation.commands import _common as _common  # noqa: F401
+from validation.commands import calculators
+from validation.commands import diff
 from validation.commands import mrmc
+from validation.commands import protocol
 from validation.commands import provenance
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
+    calculators,
+    diff,
     mrmc,
+    protocol,
     provenance,
 )

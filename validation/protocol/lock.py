@@ -41,7 +41,7 @@ from validation.protocol.model import Protocol
 
 LOCK_VERSION = "1.0"
 LOCK_SUFFIX = ".lock.json"
-MEANINGS = ("authored", "reviewed", "approved", "verified", "responsible")
+MEANINGS = ("authored", "reviewed", "approved")
 """First word of a signature's meaning (21 CFR 11.50(a)(3): review, approval, authorship...)."""
 
 _APPROVER = re.compile(r"^\s*(?P<name>[^<>@]*[^\s<>@])\s*<(?P<email>[^<>\s]+)>\s*$")
@@ -100,6 +100,7 @@ class ProtocolLock:
     yaml_sha256: str
     protocol_sha256: str
     protocol: dict[str, Any]
+    locked_utc: str
     approvals: tuple[Approval, ...] = field(default_factory=tuple)
     lock_version: str = LOCK_VERSION
 
@@ -111,6 +112,7 @@ class ProtocolLock:
             "study_version": self.study_version,
             "yaml_sha256": self.yaml_sha256,
             "protocol_sha256": self.protocol_sha256,
+            "locked_utc": self.locked_utc,
             "protocol": self.protocol,
             "approvals": [a.to_dict() for a in self.approvals],
         }
@@ -136,6 +138,7 @@ class ProtocolLock:
                 yaml_sha256=str(data["yaml_sha256"]),
                 protocol_sha256=str(data["protocol_sha256"]),
                 protocol=dict(data["protocol"]),
+                locked_utc=str(data["locked_utc"]),
                 approvals=approvals,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -229,6 +232,7 @@ def lock_protocol(
         protocol_sha256=proto_sha,
     )
     approvals: tuple[Approval, ...] = (approval,)
+    locked_utc = approval.time_utc
     target = lock_path_for(p)
     if target.exists():
         try:
@@ -246,6 +250,7 @@ def lock_protocol(
                     f"{meaning!r} for this protocol (sha256 {proto_sha})."
                 )
             approvals = (*old.approvals, approval)
+            locked_utc = old.locked_utc
         elif old is not None and not replace:
             raise LockError(
                 f"{p} changed since it was locked: the lock {target} is for protocol sha256 "
@@ -259,6 +264,7 @@ def lock_protocol(
         yaml_sha256=yaml_sha,
         protocol_sha256=proto_sha,
         protocol=protocol.model_dump(mode="json"),
+        locked_utc=locked_utc,
         approvals=approvals,
     )
     write_text_atomic(target, canonical_json(lock.to_dict()))

@@ -69,8 +69,8 @@ READER_KINDS = MRMC_KINDS
 
 CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     "proportion": {
-        "patient": ("wilson", "clopper_pearson", "jeffreys", "agresti_coull", "bootstrap"),
-        "finding": ("rao_scott", "cluster_bootstrap"),
+        "patient": ("wilson", "exact", "jeffreys", "agresti-coull", "bootstrap"),
+        "finding": ("wilson", "exact", "jeffreys", "agresti-coull", "cluster_bootstrap"),
     },
     "auc": {
         "patient": ("delong", "logit", "bootstrap"),
@@ -82,13 +82,16 @@ CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """Interval methods allowed per endpoint family and unit of analysis.
 
-With ``unit: finding`` a patient may contribute several findings, so only methods that
-account for the clustering are allowed (the Rao-Scott ratio estimator, Obuchowski's clustered
-AUC variance, or the bootstrap that resamples patients).
+Names follow :mod:`validation.stats` (``proportion_ci``'s methods: ``exact`` is
+Clopper-Pearson). ``bootstrap`` resamples cases within truth class, ``cluster_bootstrap``
+resamples patients. With ``unit: finding`` a patient may contribute several findings, so only
+methods that account for the clustering are allowed: for proportions the binomial interval is
+computed with the Rao-Scott effective sample size (``clustered_proportion_ci``), for the AUC
+Obuchowski's clustered variance, or the cluster bootstrap.
 """
 
 DEFAULT_CI: dict[str, dict[str, str]] = {
-    "proportion": {"patient": "wilson", "finding": "rao_scott"},
+    "proportion": {"patient": "wilson", "finding": "wilson"},
     "auc": {"patient": "delong", "finding": "obuchowski"},
     "mrmc": {"patient": "obuchowski_rockette"},
 }
@@ -572,6 +575,9 @@ class Analysis(_Model):
 
     seed: int = Field(ge=0, lt=2**32)
     bootstrap_replicates: int = Field(default=2000, ge=200, le=1_000_000)
+    bootstrap_interval: Literal["percentile", "bca"] = Field(
+        default="percentile", description="Bootstrap interval type (bootstrap CI methods only)."
+    )
 
 
 Population = Literal["all_eligible", "per_protocol"]
