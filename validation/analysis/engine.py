@@ -1,0 +1,386 @@
+"""The analysis engine: a checked test set with scores in, the ``results.json`` content out.
+
+:func:`analyse` computes every endpoint of the protocol pooled, per site and per subgroup,
+at the protocol's unit of analysis and with its interval method, the confusion matrices at the
+locked operating point, the empirical ROC curve, the reader study (when the protocol has one)
+and the hypotheses with their multiplicity adjustment. The result is plain JSON-ready data
+laid out as in ``docs/CONTRACTS.md``; it holds no timestamp, run id or absolute path, so the
+same inputs and seed always give the same bytes.
+
+Interval level: with ``sidedness: two-sided`` the intervals have level ``1 - alpha``; with
+``one-sided`` they are two-sided ``1 - 2 alpha`` intervals, whose lower bound is the one-sided
+``1 - alpha`` bound a performance goal is judged on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from validation.analysis.endpoints import (
+    AUC_KINDS,
+    PROPORTION_KINDS,
+    endpoint_statistic,
+    unit_data,
+)
+from validation.analysis.results import SCHEMA_VERSION, unavailable
+from validation.analysis.subgroups import subgroup_levels
+from validation.data.testset import INDETERMINATE
+from validation.errors import DataError, InputError
+
+MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisContext:
+    """What the engine passes on to hypothesis evaluation beyond ``results.json``."""
+
+    cases: pd.DataFrame
+    ratings: pd.DataFrame | None
+    ci_alpha: float
+    seed: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def ci_alpha(protocol: Any) -> float:
+    """Two-sided alpha of the reported intervals (``2 alpha`` for a one-sided protocol)."""
+    a = float(protocol.alpha)
+    return 2.0 * a if protocol.sidedness == "one-sided" else a
+
+
+def _scenario(protocol: Any, endpoint: Any) -> str:
+    population = protocol.endpoint_population(endpoint)
+    if population == "per_protocol":
+        return "determinate"
+    return str(protocol.test_set.indeterminate.primary)
+
+
+def _score_bounds(cases: pd.DataFrame) -> tuple[float, float]:
+    s = cases["score"].to_numpy(dtype=np.float64)
+    finite = s[np.isfinite(s)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    return float(finite.min()) - 1.0, float(finite.max()) + 1.0
+
+
+def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
+    ind = cases[INDETERMINATE].to_numpy(dtype=bool)
+    t = cases["truth"].to_numpy(dtype=np.int8)[~ind] == 1
+    c = cases["score"].to_numpy(dtype=np.float64)[~ind] >= operating_point
+    return {
+        "tp": int(np.sum(t & c)),
+        "fp": int(np.sum(~t & c)),
+        "fn": int(np.sum(t & ~c)),
+        "tn": int(np.sum(~t & ~c)),
+        "n": int(t.size),
+        "indeterminate": int(ind.sum()),
+    }
+
+
+def _roc(cases: pd.DataFrame, operating_point: float) -> dict[str, Any] | None:
+    from validation.stats.roc import operating_point as op_stats
+    from validation.stats.roc import roc_curve_points
+
+    det = cases[~cases[INDETERMINATE].to_numpy(dtype=bool)]
+    truth = det["truth"].to_numpy(dtype=np.int8)
+    score = det["score"].to_numpy(dtype=np.float64)
+    try:
+        curve = roc_curve_points(truth, score)
+        op = op_stats(truth, score, operating_point)
+    except InputError:
+        return None
+    c = curve.to_dict()
+    return {
+        "unit": "finding",
+        "pooled": {
+            "fpr": c["fpr"],
+            "tpr": c["tpr"],
+            "thresholds": c["thresholds"],
+            "n_positive": c["n_positive"],
+            "n_negative": c["n_negative"],
+            "method": c["method"],
+        },
+        "operating_point": {
+            "threshold": float(operating_point),
+            "sensitivity": op.sensitivity,
+            "specificity": op.specificity,
+        },
+    }
+
+
+def _levels(cases: pd.DataFrame, protocol: Any) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    for sg in protocol.subgroups:
+        out[sg.id] = subgroup_levels(
+            cases[sg.column], bins=sg.bins, labels=sg.labels, name=sg.id
+        )
+    return out
+
+
+def _standalone_endpoint(
+    protocol: Any,
+    ep: Any,
+    cases: pd.DataFrame,
+    levels: dict[str, pd.Series],
+    *,
+    alpha: float,
+    seed: int,
+    n_indeterminate: int,
+) -> dict[str, Any]:
+    op = float(protocol.model.operating_point)
+    n_boot = int(protocol.analysis.bootstrap_replicates)
+    bounds = _score_bounds(cases)
+    scenario = _scenario(protocol, ep)
+
+    def stat(sub: pd.DataFrame, scen: str = scenario, refs: bool = False) -> dict[str, Any]:
+        d = unit_data(sub, unit=ep.unit, operating_point=op, scenario=scen, score_bounds=bounds)
+        if d.n == 0:
+            return unavailable(str(ep.ci), "no analysable case in this subset", n=0)
+        out = endpoint_statistic(
+            ep.kind, d, ci=str(ep.ci), alpha=alpha, seed=seed, n_boot=n_boot
+        )
+        if not refs:  # the references are given once, with the pooled estimate
+            out.pop("references", None)
+        return out
+
+    pooled = stat(cases, refs=True)
+    if pooled.get("estimate") is None:
+        raise DataError(
+            f"endpoint {ep.id!r} ({ep.kind}, unit {ep.unit}) cannot be estimated on the pooled "
+            f"test set: {pooled.get('note')}."
+        )
+    site = cases["site"].astype(str).to_numpy()
+    by_site = {s: stat(cases[site == s]) for s in sorted(set(site))}
+    by_subgroup: dict[str, dict[str, Any]] = {}
+    for sid, lv in levels.items():
+        arr = lv.to_numpy()
+        by_subgroup[sid] = {str(level): stat(cases[arr == level]) for level in sorted(set(arr))}
+    indeterminate = None
+    if n_indeterminate > 0:
+        indeterminate = {
+            "n": n_indeterminate,
+            "primary_handling": scenario,
+            "as_positive": stat(cases, "as_positive"),
+            "as_negative": stat(cases, "as_negative"),
+            "worst_case": stat(cases, "worst_case"),
+            "excluded": stat(cases, "determinate"),
+        }
+    return {
+        "kind": ep.kind,
+        "unit": ep.unit,
+        "role": ep.role,
+        "ci_method": ep.ci,
+        "population": protocol.endpoint_population(ep),
+        "indeterminate_handling": scenario,
+        "pooled": pooled,
+        "by_site": by_site,
+        "by_subgroup": by_subgroup,
+        "indeterminate": indeterminate,
+    }
+
+
+def _ni_margin(protocol: Any, endpoint_id: str) -> float | None:
+    for h in protocol.hypotheses:
+        if h.endpoint == endpoint_id and h.type == "noninferiority" and h.margin is not None:
+            return float(h.margin)
+    return None
+
+
+def _reader_study(
+    protocol: Any, ratings: pd.DataFrame | None, *, alpha: float, seed: int,
+    dropped_excluded: int,
+) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    mrmc_eps = [e for e in protocol.endpoints if e.kind in MRMC_KINDS]
+    if not mrmc_eps:
+        return None, {}
+    if protocol.reader_study is None or ratings is None:
+        raise DataError(
+            "the protocol has reader-study endpoints "
+            f"({', '.join(e.id for e in mrmc_eps)}) but no reader-study ratings were loaded."
+        )
+    from validation.stats.mrmc.analysis import mrmc_analysis
+
+    modalities = tuple(str(m) for m in protocol.reader_study.modalities)
+    by_endpoint: dict[str, Any] = {}
+    endpoint_blocks: dict[str, dict[str, Any]] = {}
+    for ep in mrmc_eps:
+        fom = ep.kind.removeprefix("mrmc_")
+        column = "rating"
+        if fom != "auc":
+            if "decision" not in ratings.columns or ratings["decision"].isna().any():
+                raise DataError(
+                    f"endpoint {ep.id!r} ({ep.kind}) needs the binary 'decision' column of the "
+                    "ratings file filled for every reading."
+                )
+            column = "decision"
+        df = pd.DataFrame(
+            {
+                "reader": ratings["reader_id"].astype(str).to_numpy(),
+                "modality": ratings["modality"].astype(str).to_numpy(),
+                "case": ratings["case_id"].astype(str).to_numpy(),
+                "truth": ratings["truth"].astype(int).to_numpy(),
+                "rating": ratings[column].astype(float).to_numpy(),
+            }
+        )
+        res = mrmc_analysis(
+            df,
+            endpoint=fom,
+            covariance=str(ep.covariance or "jackknife"),
+            method="or",
+            modalities=modalities,
+            margin=_ni_margin(protocol, ep.id),
+            alpha=alpha,
+            n_bootstrap=int(protocol.analysis.bootstrap_replicates),
+            seed=seed,
+        )
+        d = res.to_dict()
+        by_endpoint[ep.id] = d
+        rrrc = d["rrrc"]
+        endpoint_blocks[ep.id] = {
+            "kind": ep.kind,
+            "unit": ep.unit,
+            "role": ep.role,
+            "ci_method": ep.ci,
+            "covariance": ep.covariance,
+            "population": protocol.endpoint_population(ep),
+            "pooled": {
+                "estimate": d["difference"]["estimate"],
+                "ci": rrrc.get("ci"),
+                "comparison": d["difference"]["comparison"],
+                "statistic": rrrc.get("statistic"),
+                "df": rrrc.get("df_den"),
+                "p_value": rrrc.get("p_value"),
+                "method": d.get("method") or "obuchowski-rockette",
+                "references": d.get("references", []),
+            },
+            "modalities": {
+                name: {k: m.get(k) for k in ("estimate", "ci", "se") if k in m}
+                for name, m in d["modalities"].items()
+            },
+            "by_site": {},
+            "by_subgroup": {},
+            "indeterminate": None,
+        }
+    block = {
+        "modalities": list(modalities),
+        "n_ratings": int(len(ratings)),
+        "dropped_excluded": int(dropped_excluded),
+        "by_endpoint": by_endpoint,
+    }
+    return block, endpoint_blocks
+
+
+def analyse(
+    protocol: Any,
+    cases: pd.DataFrame,
+    *,
+    flow: dict[str, Any],
+    protocol_sha256: str,
+    model_sha256: str,
+    seed: int,
+    ratings: pd.DataFrame | None = None,
+    ratings_dropped_excluded: int = 0,
+    deviations: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
+
+    Parameters
+    ----------
+    protocol : validation.protocol.Protocol
+    cases : the analysed cases (``TestSet.analysed``) joined with their ``score``
+        (:func:`validation.data.predictions.match_predictions`).
+    flow : STARD flow counts of the test set.
+    protocol_sha256 : sha256 of the canonical protocol it runs under.
+    model_sha256 : sha256 of the locked model artifact (or predictions file).
+    seed : seed of every resampling method.
+    ratings : reader-study ratings of the analysed cases (with ``truth``), if any.
+    ratings_dropped_excluded : rating rows of excluded cases, dropped before the analysis.
+    deviations : recorded deviations from the protocol (e.g. a seed given on the command line).
+
+    Raises
+    ------
+    DataError
+        If a pooled endpoint cannot be estimated (e.g. no reference-positive case).
+    """
+    a = ci_alpha(protocol)
+    levels = _levels(cases, protocol)
+    n_ind = int(cases[INDETERMINATE].sum())
+    endpoints: dict[str, Any] = {}
+    for ep in protocol.endpoints:
+        if ep.kind in PROPORTION_KINDS or ep.kind in AUC_KINDS:
+            endpoints[ep.id] = _standalone_endpoint(
+                protocol, ep, cases, levels, alpha=a, seed=seed, n_indeterminate=n_ind
+            )
+    reader, reader_endpoints = _reader_study(
+        protocol, ratings, alpha=a, seed=seed, dropped_excluded=ratings_dropped_excluded
+    )
+    endpoints.update(reader_endpoints)
+
+    op = float(protocol.model.operating_point)
+    site = cases["site"].astype(str).to_numpy()
+    results: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "protocol": {
+            "study_id": protocol.study.id,
+            "title": protocol.study.title,
+            "version": protocol.study.version,
+            "sha256": protocol_sha256,
+        },
+        "seed": int(seed),
+        "analysis": {
+            "alpha": float(protocol.alpha),
+            "sidedness": protocol.sidedness,
+            "ci_level": 1.0 - a,
+            "bootstrap_replicates": int(protocol.analysis.bootstrap_replicates),
+            "populations": list(protocol.populations),
+            "indeterminate_primary": protocol.test_set.indeterminate.primary,
+            "subgroups": {
+                sg.id: {"column": sg.column, "bins": sg.bins, "labels": sg.labels}
+                for sg in protocol.subgroups
+            },
+        },
+        "model": {
+            "kind": protocol.model.kind,
+            "sha256": model_sha256,
+            "operating_point": op,
+            "training_sites": list(protocol.model.training_sites),
+        },
+        "flow": flow,
+        "confusion": {
+            "unit": "finding",
+            "pooled": _confusion(cases, op),
+            "by_site": {s: _confusion(cases[site == s], op) for s in sorted(set(site))},
+        },
+        "endpoints": endpoints,
+        "roc": _roc(cases, op),
+        "reader_study": reader,
+        "explanations": None,
+        "deviations": list(deviations),
+    }
+    hyps, mult = evaluate(protocol, results, cases=cases, ratings=ratings, alpha=a, seed=seed)
+    results["hypotheses"] = hyps
+    results["multiplicity"] = mult
+    return results
+
+
+def evaluate(
+    protocol: Any,
+    results: dict[str, Any],
+    *,
+    cases: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    alpha: float,
+    seed: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Hypotheses and multiplicity (``validation.analysis.hypotheses``)."""
+    if not protocol.hypotheses:
+        return [], {"procedure": protocol.multiplicity.procedure, "alpha": float(protocol.alpha)}
+    from validation.analysis.hypotheses import evaluate_hypotheses
+
+    context = AnalysisContext(cases=cases, ratings=ratings, ci_alpha=alpha, seed=seed)
+    hyps, mult = evaluate_hypotheses(protocol, results, context)
+    return list(hyps), dict(mult)

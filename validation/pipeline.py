@@ -1,0 +1,398 @@
+"""``validation run``: the steps from a locked protocol to a complete run directory.
+
+Steps (``docs/CONTRACTS.md``):
+
+1. load the protocol and verify its lock (a YAML changed after locking is refused, both hashes
+   shown);
+2. check the manifest against its data specification and the test-set rules (subgroup and
+   exclusion columns exist, no training site, exclusions counted, STARD flow);
+3. predictions: precomputed predictions are hash-checked against the locked sha256 and matched
+   to the manifest; a model artifact is run by ``validation.models.predict``;
+4. reader-study ratings, when the protocol has a reader study;
+5. the analysis engine writes ``results.json``;
+6. post-analysis steps (report, provenance: see :func:`default_post_steps`), then the finaliser
+   renames ``<run-id>.incomplete`` to ``<run-id>``.
+
+Every check that can refuse a run (steps 1-4 for precomputed predictions) runs *before* the run
+directory is created. The directory is built as ``<out>/<study-id>/<run-id>.incomplete/`` and
+renamed only when every step succeeded; a failed run leaves the ``.incomplete`` folder with a
+``FAILED.txt`` saying why, which no reader (nor ``validation verify``) takes for a complete
+run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from validation._atomic import write_bytes_atomic, write_text_atomic
+from validation.errors import DataError, ValidationError
+
+INCOMPLETE_SUFFIX = ".incomplete"
+RESULTS_FILE = "results.json"
+PREDICTIONS_FILE = "predictions.parquet"
+LOCK_FILE = "protocol.lock.json"
+FAILED_FILE = "FAILED.txt"
+
+
+@dataclass
+class RunContext:
+    """Everything a step of the run may need; steps add to ``inputs`` and ``artifacts``."""
+
+    protocol_path: Path
+    protocol: Any
+    lock: Any
+    lock_path: Path
+    protocol_sha256: str
+    model_sha256: str
+    seed: int
+    out_dir: Path
+    run_id: str
+    run_dir: Path
+    formats: tuple[str, ...] = ()
+    registry: Any = None
+    operator: str | None = None
+    progress: bool = True
+    inputs: dict[str, Path] = field(default_factory=dict)
+    test_set: Any = None
+    cases: pd.DataFrame | None = None
+    results: dict[str, Any] | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def protocol_dir(self) -> Path:
+        return self.protocol_path.parent
+
+    @property
+    def study_id(self) -> str:
+        return str(self.protocol.study.id)
+
+
+PostStep = Callable[[RunContext], None]
+Finaliser = Callable[[RunContext], Path]
+
+
+def default_post_steps() -> list[PostStep]:
+    """Steps run after ``results.json`` is written, in order (report, provenance records).
+
+    The report and provenance layers plug in here; each step receives the :class:`RunContext`
+    and writes into ``ctx.run_dir``.
+    """
+    return []
+
+
+def rename_complete(ctx: RunContext) -> Path:
+    """The plain finaliser: rename ``<run-id>.incomplete`` to ``<run-id>``."""
+    final = ctx.run_dir.with_name(ctx.run_id)
+    os.rename(ctx.run_dir, final)
+    return final
+
+
+def default_finaliser() -> Finaliser:
+    """The finaliser of a run (provenance's manifest + audit entry + rename, when wired)."""
+    return rename_complete
+
+
+class _Progress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._console: Any = None
+        if enabled:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+
+    def step(self, text: str) -> None:
+        if self._console is not None:
+            self._console.print(f"[bold]>[/bold] {text}", highlight=False)
+
+
+def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
+    """``YYYYMMDDTHHMMSSZ-<8 hex>``: UTC time and a short hash of the run's inputs."""
+    t = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    h = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:8]
+    return f"{t}-{h}"
+
+
+def _free_run_dir(study_dir: Path, run_id: str) -> tuple[str, Path]:
+    candidate = run_id
+    k = 1
+    while (study_dir / candidate).exists() or (study_dir / (candidate + INCOMPLETE_SUFFIX)).exists():
+        k += 1
+        candidate = f"{run_id}-{k}"
+    return candidate, study_dir / (candidate + INCOMPLETE_SUFFIX)
+
+
+def _lock_path(protocol_path: Path) -> Path:
+    return protocol_path.with_name(protocol_path.name + ".lock.json")
+
+
+def _sha256_of(path: Path) -> str:
+    from validation.provenance.hashing import sha256_file
+
+    return sha256_file(path)
+
+
+def _exclusion_rules(protocol: Any) -> list[Any]:
+    from validation.data.testset import ExclusionRule
+
+    return [
+        ExclusionRule(reason=e.reason, column=e.column, values=tuple(e.values))
+        for e in protocol.test_set.exclusions
+    ]
+
+
+def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
+    """Step 2: the checked test set of ``protocol`` (manifest, exclusions, STARD flow)."""
+    from validation.data.specs import load_table
+    from validation.data.testset import ExclusionRule, build_test_set
+    from validation.protocol.load import resolve_data_spec
+
+    manifest_path = protocol_dir / protocol.test_set.manifest
+    spec = resolve_data_spec(protocol.test_set.data_spec, protocol_dir)
+    manifest = load_table(manifest_path, str(spec), what="test-set manifest")
+    ind = protocol.test_set.indeterminate
+    indeterminate = ExclusionRule(reason="indeterminate", column=ind.column, values=(True,))
+    if ind.column not in manifest.columns and ind.column == "non_diagnostic":
+        indeterminate = None
+    return build_test_set(
+        manifest,
+        source=manifest_path.name,
+        exclusions=_exclusion_rules(protocol),
+        training_sites=list(protocol.model.training_sites),
+        indeterminate=indeterminate,
+        subgroup_columns={sg.id: sg.column for sg in protocol.subgroups},
+    )
+
+
+def _check_reader_columns(protocol: Any) -> None:
+    mrmc = [e.id for e in protocol.endpoints if e.kind.startswith("mrmc_")]
+    if mrmc and protocol.reader_study is None:
+        raise DataError(
+            f"endpoints {', '.join(mrmc)} need a reader study, and the protocol has none."
+        )
+
+
+def run_protocol(
+    protocol_path: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str],
+    seed: int | None = None,
+    formats: Sequence[str] = (),
+    registry: Any = None,
+    operator: str | None = None,
+    progress: bool = True,
+    post_steps: Sequence[PostStep] | None = None,
+    finaliser: Finaliser | None = None,
+) -> Path:
+    """Run a locked protocol end to end; return the complete run directory.
+
+    Parameters
+    ----------
+    protocol_path : the protocol YAML; its lock ``<protocol>.lock.json`` must sit beside it.
+    out_dir : the runs folder; the run is written to ``out_dir/<study-id>/<run-id>/``.
+    seed : overrides the protocol's ``analysis.seed`` (recorded as a deviation).
+    formats : report formats for the report step.
+    registry, operator : passed to the provenance steps.
+    progress : print one line per step on stderr.
+    post_steps : steps after ``results.json`` (default :func:`default_post_steps`).
+    finaliser : renames the run complete (default :func:`default_finaliser`).
+
+    Raises
+    ------
+    ValidationError
+        (ProtocolError, LockError, DataError, LockedModelError, ...) for any refused input;
+        nothing that looks complete is left behind.
+    """
+    from validation.data.predictions import (
+        load_precomputed_predictions,
+        match_predictions,
+        predictions_frame,
+    )
+    from validation.protocol import load_protocol, protocol_sha256, verify_lock
+
+    show = _Progress(progress)
+    ppath = Path(protocol_path)
+    show.step(f"protocol {ppath.name}: checking and verifying its lock")
+    protocol = load_protocol(ppath)
+    lock = verify_lock(ppath)
+    p_sha = protocol_sha256(protocol)
+    if p_sha != lock.protocol_sha256:
+        from validation.errors import LockError
+
+        raise LockError(
+            f"the protocol {ppath} reads differently from when it was locked: its canonical "
+            f"sha256 is now {p_sha}, the lock records {lock.protocol_sha256} (the suite's "
+            "defaults changed?). Re-lock the protocol after review."
+        )
+    pdir = ppath.parent
+    _check_reader_columns(protocol)
+
+    show.step(f"test set {protocol.test_set.manifest}: data specification and checks")
+    test_set = load_test_set(protocol, pdir)
+    flow = test_set.flow
+
+    deviations: list[dict[str, Any]] = []
+    run_seed = int(protocol.analysis.seed)
+    if seed is not None and int(seed) != run_seed:
+        deviations.append(
+            {
+                "kind": "seed",
+                "detail": f"seed {int(seed)} given at run time instead of the protocol's "
+                f"analysis.seed {run_seed}",
+            }
+        )
+        run_seed = int(seed)
+
+    model = protocol.model
+    artifact = pdir / model.artifact
+    inputs: dict[str, Path] = {"protocol": ppath, "manifest": pdir / protocol.test_set.manifest}
+    cases = None
+    if model.kind == "precomputed":
+        show.step(f"predictions {model.artifact}: locked hash and match to the manifest")
+        preds = load_precomputed_predictions(
+            artifact, sha256=model.sha256, score_column=model.score_column or "score"
+        )
+        cases = match_predictions(test_set, preds, source=artifact.name)
+        inputs["predictions"] = artifact
+    else:
+        inputs["model"] = artifact
+    ratings = None
+    dropped = 0
+    if protocol.reader_study is not None:
+        from validation.data.ratings import load_ratings
+
+        rpath = pdir / protocol.reader_study.ratings
+        show.step(f"reader study {protocol.reader_study.ratings}: data specification and match")
+        r = load_ratings(rpath, test_set, modalities=protocol.reader_study.modalities)
+        ratings, dropped = r.table, r.dropped_excluded
+        inputs["ratings"] = rpath
+    if protocol.test_set.images_root:
+        inputs["images"] = pdir / protocol.test_set.images_root
+
+    out = Path(out_dir)
+    study_dir = out / protocol.study.id
+    study_dir.mkdir(parents=True, exist_ok=True)
+    run_id = make_run_id(
+        [p_sha, _sha256_of(inputs["manifest"]), model.sha256, str(run_seed)]
+    )
+    run_id, run_dir = _free_run_dir(study_dir, run_id)
+    run_dir.mkdir(parents=True)
+    ctx = RunContext(
+        protocol_path=ppath,
+        protocol=protocol,
+        lock=lock,
+        lock_path=_lock_path(ppath),
+        protocol_sha256=p_sha,
+        model_sha256=model.sha256,
+        seed=run_seed,
+        out_dir=out,
+        run_id=run_id,
+        run_dir=run_dir,
+        formats=tuple(formats),
+        registry=registry,
+        operator=operator,
+        progress=progress,
+        inputs=inputs,
+        test_set=test_set,
+    )
+    try:
+        write_bytes_atomic(run_dir / LOCK_FILE, ctx.lock_path.read_bytes())
+        pred_path = run_dir / PREDICTIONS_FILE
+        if cases is None:
+            show.step(f"model {model.artifact}: inference")
+            cases = _predict_with_model(ctx, pred_path)
+        else:
+            frame = predictions_frame(cases, model_sha256=model.sha256)
+            _write_parquet(frame, pred_path)
+        ctx.cases = cases
+        ctx.artifacts["predictions"] = pred_path
+
+        show.step("analysis: endpoints, sites, subgroups, hypotheses")
+        from validation.analysis.engine import analyse
+        from validation.analysis.results import write_results
+
+        results = analyse(
+            protocol,
+            cases,
+            flow=flow,
+            protocol_sha256=p_sha,
+            model_sha256=model.sha256,
+            seed=run_seed,
+            ratings=ratings,
+            ratings_dropped_excluded=dropped,
+            deviations=deviations,
+        )
+        ctx.results = results
+        ctx.artifacts["results"] = write_results(run_dir / RESULTS_FILE, results)
+
+        for step in default_post_steps() if post_steps is None else post_steps:
+            show.step(f"{getattr(step, '__name__', 'step')}")
+            step(ctx)
+        final = (finaliser or default_finaliser())(ctx)
+    except BaseException as exc:
+        _mark_failed(run_dir, exc)
+        raise
+    show.step(f"complete: {final}")
+    return final
+
+
+def _mark_failed(run_dir: Path, exc: BaseException) -> None:
+    if not run_dir.is_dir():
+        return
+    kind = "refused" if isinstance(exc, ValidationError) else "failed"
+    try:
+        write_text_atomic(
+            run_dir / FAILED_FILE,
+            f"This run {kind} and is not complete.\n{type(exc).__name__}: {exc}\n",
+        )
+    except OSError:  # pragma: no cover - the disk itself failed
+        pass
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    import io
+
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False, engine="pyarrow")
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def _predict_with_model(ctx: RunContext, pred_path: Path) -> pd.DataFrame:
+    """Step 3 for a model artifact: ``validation.models.predict`` then the usual match."""
+    try:
+        from validation.models import predict
+    except ImportError:  # pragma: no cover - depends on the models layer being installed
+        raise DataError(
+            f"model kind {ctx.protocol.model.kind!r} needs the model-inference layer "
+            "(validation.models.predict), which this installation lacks; use precomputed "
+            "predictions."
+        ) from None
+    from validation.data.predictions import match_predictions
+    from validation.data.specs import load_spec, validate_table
+
+    analysed = ctx.test_set.analysed
+    written = Path(
+        predict(ctx.protocol, ctx.protocol_dir, analysed, pred_path, progress=ctx.progress)
+    )
+    raw = pd.read_parquet(written)
+    preds = validate_table(raw, load_spec("predictions"), source=written.name)
+    return match_predictions(ctx.test_set, preds, source=written.name)
+
+
+def remove_failed_runs(study_dir: str | os.PathLike[str]) -> int:
+    """Delete ``*.incomplete`` folders under ``study_dir``; return how many (housekeeping)."""
+    n = 0
+    for p in Path(study_dir).glob(f"*{INCOMPLETE_SUFFIX}"):
+        if p.is_dir():
+            shutil.rmtree(p)
+            n += 1
+    return n
