@@ -351,8 +351,7 @@ def bootstrap_auc(
     s = check_scores(score, t.size)
     n1, n0 = check_two_classes(t)
     pos = t.astype(bool)
-    pl = _case_placements(pos, s, n1, n0)
-    auc = float(pl[pos].mean())
+    pl, auc = _case_placements(pos, s, n1, n0)
     rng = np.random.default_rng(sd)
 
     neg_idx = np.flatnonzero(~pos)

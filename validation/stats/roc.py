@@ -78,11 +78,13 @@ AUC_CI_METHODS = ("delong", "logit", "bootstrap")
 
 def _sorted_placements(
     pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
-) -> tuple[NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64]]:
+) -> tuple[NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], float]:
     """One argsort of the pooled scores; placement value of every case in sorted order.
 
-    Returns ``(order, pos_sorted, placement_sorted)``: ``placement_sorted[k]`` is ``v10`` of
-    the case ``order[k]`` if it is positive, else its ``v01``.
+    Returns ``(order, pos_sorted, placement_sorted, auc)``: ``placement_sorted[k]`` is ``v10``
+    of the case ``order[k]`` if it is positive, else its ``v01``. The AUC is computed from
+    integer pair counts (twice the Mann-Whitney count, exact) and rounded once, so it does not
+    depend on the order of the cases.
     """
     n = s.size
     order = np.argsort(s)
@@ -98,7 +100,8 @@ def _sorted_placements(
         # n_pos - (k + 1 - cneg[k]) positives above.
         pos_above = n_pos - (np.arange(1, n + 1, dtype=np.int64) - cneg)
         vals = np.where(ps, cneg * (1.0 / n_neg), pos_above * (1.0 / n_pos))
-        return order, ps, vals
+        twice = 2 * int(cneg[ps].sum())
+        return order, ps, vals, twice / (2.0 * n_pos * n_neg)
     starts = np.flatnonzero(new)
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:]
@@ -112,17 +115,19 @@ def _sorted_placements(
     h_pos = (neg_before + 0.5 * neg_in) / n_neg
     h_neg = (n_pos - pos_before - 0.5 * pos_in) / n_pos
     vals = np.where(ps, np.repeat(h_pos, sizes), np.repeat(h_neg, sizes))
-    return order, ps, vals
+    twice = int(np.dot(pos_in, 2 * neg_before + neg_in))
+    return order, ps, vals, twice / (2.0 * n_pos * n_neg)
 
 
 def _case_placements(
     pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
-) -> NDArray[np.float64]:
-    """Placement value of every case in case order (v10 for positives, v01 for negatives)."""
-    order, _, vals = _sorted_placements(pos, s, n_pos, n_neg)
+) -> tuple[NDArray[np.float64], float]:
+    """Placement value of every case in case order (v10 for positives, v01 for negatives),
+    and the AUC."""
+    order, _, vals, auc = _sorted_placements(pos, s, n_pos, n_neg)
     out = np.empty_like(vals)
     out[order] = vals
-    return out
+    return out, auc
 
 
 def _prepare(truth: Any, score: Any, name: str = "score") -> tuple[
@@ -163,7 +168,7 @@ def placement_values(
     (v10, v01) : arrays of shape (n_pos,) and (n_neg,), in the order the cases appear.
     """
     pos, s, n_pos, n_neg = _prepare(truth, score)
-    pl = _case_placements(pos, s, n_pos, n_neg)
+    pl, _ = _case_placements(pos, s, n_pos, n_neg)
     return pl[pos], pl[~pos]
 
 
@@ -377,18 +382,16 @@ def auc_ci(
     check_count(n_boot, "n_boot", minimum=1)
     _need_two_each(n_pos, n_neg)
     if cluster is None:
-        order, ps, vals = _sorted_placements(pos, s, n_pos, n_neg)
+        _, ps, vals, auc = _sorted_placements(pos, s, n_pos, n_neg)
         v10 = vals[ps]
         v01 = vals[~ps]
-        auc = float(v10.mean())
         var = float(v10.var(ddof=1)) / n_pos + float(v01.var(ddof=1)) / n_neg
         name = "delong"
         refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014)
         n_clusters = None
     else:
         codes, n_clusters = cluster_codes(cluster, s.size)
-        pl = _case_placements(pos, s, n_pos, n_neg)
-        auc = float(pl[pos].mean())
+        pl, auc = _case_placements(pos, s, n_pos, n_neg)
         cov = obuchowski_auc_covariance(pl[None, :], pos, codes, n_clusters, np.array([auc]))
         var = float(cov[0, 0])
         name = "obuchowski-clustered"
@@ -469,10 +472,8 @@ def compare_auc(
     pos, sa, n_pos, n_neg = _prepare(truth, score_a, name="score_a")
     sb = check_scores(score_b, sa.size, name="score_b")
     _need_two_each(n_pos, n_neg)
-    pla = _case_placements(pos, sa, n_pos, n_neg)
-    plb = _case_placements(pos, sb, n_pos, n_neg)
-    auc_a = float(pla[pos].mean())
-    auc_b = float(plb[pos].mean())
+    pla, auc_a = _case_placements(pos, sa, n_pos, n_neg)
+    plb, auc_b = _case_placements(pos, sb, n_pos, n_neg)
     n_clusters: int | None = None
     if cluster is None:
         x = np.vstack((pla[pos], plb[pos]))
