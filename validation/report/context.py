@@ -34,6 +34,7 @@ ROUNDING: dict[str, str] = {
     "percent": "level x 100 without decimals (confidence level of a band or interval)",
 }
 
+NA = "\u2014"  # em dash: not applicable / not recorded
 MINUS = "\u2212"  # typographic minus sign for negative numbers
 DASH = "\u2013"  # en dash between CI bounds
 
@@ -45,7 +46,7 @@ def _neg(text: str) -> str:
 def fmt_estimate(x: float | None) -> str:
     """Rule ``estimate``: 3 decimals; ``NA`` for a missing value."""
     if x is None:
-        return "NA"
+        return NA
     out = f"{float(x):.3f}"
     return _neg("0.000" if out == "-0.000" else out)
 
@@ -58,7 +59,7 @@ def fmt_statistic(x: float | None) -> str:
 def fmt_df(x: float | None) -> str:
     """Rule ``df``: integers as integers, otherwise 2 decimals."""
     if x is None:
-        return "NA"
+        return NA
     x = float(x)
     if x.is_integer():
         return str(int(x))
@@ -68,7 +69,7 @@ def fmt_df(x: float | None) -> str:
 def fmt_p(x: float | None) -> str:
     """Rule ``p_value``: 4 decimals, ``< 0.0001`` below that."""
     if x is None:
-        return "NA"
+        return NA
     x = float(x)
     if x < 0.0001:
         return "< 0.0001"
@@ -78,7 +79,7 @@ def fmt_p(x: float | None) -> str:
 def fmt_variance(x: float | None) -> str:
     """Rule ``variance``: 3 significant digits, fixed notation."""
     if x is None:
-        return "NA"
+        return NA
     x = float(x)
     if x == 0:
         return "0"
@@ -89,21 +90,21 @@ def fmt_variance(x: float | None) -> str:
 def fmt_count(x: int | float | None) -> str:
     """Rule ``count``: integer."""
     if x is None:
-        return "NA"
+        return NA
     return _neg(str(int(x)))
 
 
 def fmt_percent(level: float | None) -> str:
     """Rule ``percent``: a level in (0, 1) as a whole percentage (0.95 -> '95')."""
     if level is None:
-        return "NA"
+        return NA
     return f"{float(level) * 100:.0f}"
 
 
 def fmt_ci(ci: Any) -> str:
     """Two CI bounds with the ``estimate`` rule, joined by an en dash."""
     if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
-        return "NA"
+        return NA
     return f"{fmt_estimate(ci[0])}{DASH}{fmt_estimate(ci[1])}"
 
 
@@ -149,8 +150,13 @@ PROCEDURE_LABELS = {
 
 def humanize(key: str) -> str:
     """``consent_withdrawn`` -> ``Consent withdrawn`` (labels only, never numbers)."""
-    text = str(key).replace("_", " ").strip()
+    words = str(key).replace("_", " ").split()
+    words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+_ACRONYMS = {"ai", "ct", "mri", "id", "ppv", "npv", "auc", "roc", "mrmc", "ni"}
 
 
 def read_json(path: Path, *, required: bool = True) -> Any:
@@ -192,7 +198,7 @@ def lock_parts(lock: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] 
 
 def _stat_row(label: str, stat: Mapping[str, Any] | None) -> dict[str, str]:
     stat = stat or {}
-    frac = "NA"
+    frac = NA
     if stat.get("successes") is not None and stat.get("n") is not None:
         frac = f"{fmt_count(stat['successes'])}/{fmt_count(stat['n'])}"
     return {
@@ -407,6 +413,16 @@ def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, 
     }
 
 
+def _endpoint_order(endpoints: Mapping[str, Any], protocol: Mapping[str, Any]) -> list[str]:
+    """Endpoints in the protocol's order (primary first when the protocol is not at hand)."""
+    listed = [str(e.get("id")) for e in protocol.get("endpoints") or [] if isinstance(e, Mapping)]
+    order = [e for e in listed if e in endpoints]
+    rank = {"primary": 0, "secondary": 1}
+    rest = sorted((e for e in endpoints if e not in order),
+                  key=lambda e: (rank.get(str(endpoints[e].get("role")), 2), e))
+    return order + rest
+
+
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -468,7 +484,8 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
             "sites": [_confusion_view(str(s), c)
                       for s, c in sorted((confusion.get("by_site") or {}).items())],
         },
-        "endpoints": [_endpoint_view(eid, ep) for eid, ep in endpoints.items()],
+        "endpoints": [_endpoint_view(eid, endpoints[eid])
+                      for eid in _endpoint_order(endpoints, protocol)],
         "roc": {
             "present": bool((roc.get("pooled") or {}).get("fpr")),
             "threshold": fmt_estimate(op.get("threshold")),

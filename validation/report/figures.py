@@ -57,41 +57,45 @@ def flow_diagram(flow: Mapping[str, Any], out_dir: Path) -> str:
     plt = _plt()
     excluded = sorted((flow.get("excluded") or {}).items())
     by_ref = flow.get("by_reference") or {}
-    fig, ax = plt.subplots(figsize=(7.0, 5.4))
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
+    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
     ax.axis("off")
 
-    def box(x: float, y: float, w: float, h: float, text: str, *, strong: bool = False) -> None:
-        from matplotlib.patches import FancyBboxPatch
+    def box(x: float, y: float, text: str, *, strong: bool = False, ha: str = "center") -> Any:
+        return ax.text(x, y, text, ha="center", va="center", multialignment=ha, fontsize=9.5,
+                       color=INK, linespacing=1.45,
+                       bbox={"boxstyle": "round,pad=0.7,rounding_size=0.4",
+                             "facecolor": "#eef4fa" if strong else "white",
+                             "edgecolor": ACCENT if strong else INK,
+                             "linewidth": 1.3 if strong else 0.9})
 
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                    boxstyle="round,pad=0.4,rounding_size=1.2",
-                                    linewidth=1.2 if strong else 0.9,
-                                    edgecolor=ACCENT if strong else INK,
-                                    facecolor="#eef4fa" if strong else "white"))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9, color=INK, linespacing=1.4)
+    def link(src: Any, src_xy: tuple[float, float], dst: Any, dst_xy: tuple[float, float],
+             *, dashed: bool = False, head: bool = True) -> None:
+        ax.annotate("", xy=dst_xy, xycoords=dst.get_bbox_patch(), xytext=src_xy,
+                    textcoords=src.get_bbox_patch(),
+                    arrowprops={"arrowstyle": "-|>" if head else "-", "color": INK, "lw": 0.9,
+                                "ls": (0, (3, 2)) if dashed else "-", "shrinkA": 0,
+                                "shrinkB": 0})
 
-    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.9})
-
-    box(32, 90, 44, 9, f"Eligible cases\nn = {fmt_count(flow.get('eligible'))}", strong=True)
+    x0 = 0.33
+    eligible = box(x0, 0.92, f"Eligible cases\nn = {fmt_count(flow.get('eligible'))}", strong=True)
     lines = "\n".join(f"{humanize(r)}: n = {fmt_count(n)}" for r, n in excluded) or "none"
-    ex_h = 7 + 4.2 * max(1, len(excluded))
-    box(79, 70, 38, ex_h, "Excluded, by reason\n" + lines)
-    arrow(32, 85.5, 32, 54.5)
-    ax.plot([32, 60], [70, 70], color=INK, lw=0.9)
-    arrow(58, 70, 60, 70)
-    box(32, 50, 44, 9, f"Analysed (index test and reference standard)\nn = "
-        f"{fmt_count(flow.get('analysed'))}", strong=True)
-    box(79, 42, 38, 9, f"Indeterminate index test\nn = {fmt_count(flow.get('indeterminate'))}\n"
-        "(analysed both ways)")
-    ax.plot([32, 60], [42, 42], color=INK, lw=0.9, ls=(0, (2, 2)))
-    arrow(32, 45.5, 15, 19.5)
-    arrow(32, 45.5, 49, 19.5)
-    box(15, 14, 28, 10, f"Reference standard\npositive\nn = {fmt_count(by_ref.get('positive'))}")
-    box(49, 14, 28, 10, f"Reference standard\nnegative\nn = {fmt_count(by_ref.get('negative'))}")
+    excl = box(0.77, 0.73, "Excluded, by reason\n" + lines, ha="left")
+    analysed = box(x0, 0.52, "Analysed: index test and\nreference standard available\n"
+                   f"n = {fmt_count(flow.get('analysed'))}", strong=True)
+    indet = box(0.77, 0.52, f"Indeterminate index test\nn = {fmt_count(flow.get('indeterminate'))}"
+                "\nanalysed as positive and as negative")
+    pos = box(0.15, 0.10, f"Reference standard\npositive\nn = {fmt_count(by_ref.get('positive'))}")
+    neg = box(0.51, 0.10, f"Reference standard\nnegative\nn = {fmt_count(by_ref.get('negative'))}")
+    fig.canvas.draw()
+    link(eligible, (0.5, 0.0), analysed, (0.5, 1.0))
+    ax.annotate("", xy=(0.0, 0.5), xycoords=excl.get_bbox_patch(), xytext=(x0, 0.73), textcoords="data",
+                arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.9, "shrinkA": 0,
+                            "shrinkB": 0})
+    link(analysed, (1.0, 0.5), indet, (0.0, 0.5), dashed=True, head=False)
+    link(analysed, (0.5, 0.0), pos, (0.5, 1.0))
+    link(analysed, (0.5, 0.0), neg, (0.5, 1.0))
     return _save(fig, out_dir, "flow")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from validation._atomic import write_text_atomic
 from validation.errors import RenderError
+from validation.report.context import humanize
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|@$~^&\"'])")
 
@@ -77,6 +78,14 @@ def _link(title: str, key: str) -> Raw:
     return Raw(f"[{md_escape(title)}](#sec-{md_escape(key)})")
 
 
+def _lcfirst(text: str) -> str:
+    """Lower-case the first word unless it is an acronym ("Area under" -> "area under")."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def _environment(folder: Path) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -93,6 +102,8 @@ def _environment(folder: Path) -> Any:
         comment_end_string="##}",
     )
     env.globals.update(code=_code, yq=_yq, html=_html, decision=_decision, link=_link)
+    env.filters["lcfirst"] = lambda text: _lcfirst(str(text))
+    env.filters["humanize"] = lambda text: humanize(str(text))
     return env
 
 
@@ -144,5 +155,18 @@ def write_sap_qmd(context: dict[str, Any], out_dir: Path) -> Path:
 
 
 def _tidy(text: str) -> str:
-    """Collapse runs of blank lines the template logic leaves behind."""
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
+    """Blank line before every table, list and figure block; no runs of blank lines."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        starts_block = (line.startswith("|") and not prev.startswith("|")) or (
+            re.match(r"(- |\d+\. |!\[)", line) and prev.strip()
+            and not re.match(r"(- |\d+\. )", prev))
+        if starts_block and prev.strip() and not prev.startswith("---"):
+            out.append("")
+        elif (line.strip() and not line.startswith((" ", "-", "|")) and not re.match(r"\d+\. ", line)
+              and re.match(r"(- |\d+\. )", prev)):
+            out.append("")  # end a list before the next paragraph
+        out.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).rstrip() + "\n"
