@@ -2,7 +2,8 @@
 
 Order matters for a run killed at any moment:
 
-1. ``manifest.json`` is written atomically inside ``<run-id>.incomplete/``;
+1. ``manifest.json`` is written atomically inside ``<run-id>.incomplete/``, with the
+   registry's current head as its anchor;
 2. the run is recorded in the registry in one transaction with its audit entry, whose
    payload holds the manifest's SHA-256 (idempotent: the same manifest again records nothing);
 3. the folder is renamed to ``<run-id>`` (one ``rename`` system call) and the parent folder
@@ -23,7 +24,12 @@ from typing import Any
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.access_log import run_id_of
 from validation.provenance.approvals import approvals_of, load_lock, lock_fields
-from validation.provenance.manifest import INCOMPLETE_SUFFIX, is_incomplete, write_manifest
+from validation.provenance.manifest import (
+    INCOMPLETE_SUFFIX,
+    is_incomplete,
+    read_manifest,
+    write_manifest,
+)
 from validation.provenance.registry import Registry, open_registry
 
 LOCK_FILE = "protocol.lock.json"
@@ -51,6 +57,19 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _anchor(root: Path, reg: Registry) -> dict[str, Any] | None:
+    """The registry head to witness; a manifest left by an interrupted finalize keeps its
+    anchor, so finalizing again gives the same manifest bytes."""
+    try:
+        previous, _ = read_manifest(root)
+    except ProvenanceError:
+        previous = None
+    if previous is not None and "registry_anchor" in previous:
+        return previous["registry_anchor"]
+    head = reg.head()
+    return None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash}
 
 
 def finalize(
@@ -99,10 +118,11 @@ def finalize(
     study_id = fields["study_id"] if fields else root.parent.name
     who = operator or default_operator()
 
-    _, manifest_sha = write_manifest(root, run_id=run_id)
-    n_files = sum(1 for p in root.rglob("*") if p.is_file())
     reg = open_registry(registry)
     try:
+        anchor = _anchor(root, reg)
+        _, manifest_sha = write_manifest(root, run_id=run_id, anchor=anchor)
+        n_files = sum(1 for p in root.rglob("*") if p.is_file())
         if lock is not None and fields is not None:
             approvals = approvals_of(lock)
             reg.record_protocol_lock(actor=who, **fields)

@@ -4,6 +4,11 @@ The manifest lists every file under the run directory except itself, by POSIX pa
 to the directory. Its own SHA-256 (of its bytes) is what the registry's audit entry holds, so
 the manifest cannot be rewritten to match edited files without breaking the link to the
 registry.
+
+It also holds ``registry_anchor``: the sequence number and hash of the audit log's newest
+entry when the run was sealed. Each dossier thereby witnesses the registry's history up to
+that point: rewriting the log before it (even recomputing every later hash) no longer
+matches the anchor, and ``verify`` says so.
 """
 
 from __future__ import annotations
@@ -23,8 +28,14 @@ INCOMPLETE_SUFFIX = ".incomplete"
 SCHEMA_VERSION = "1.0"
 
 
-def build_manifest(run_dir: str | os.PathLike[str], *, run_id: str) -> dict[str, Any]:
-    """The manifest object for ``run_dir`` (every file but ``manifest.json``)."""
+def build_manifest(
+    run_dir: str | os.PathLike[str], *, run_id: str, anchor: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The manifest object for ``run_dir`` (every file but ``manifest.json``).
+
+    ``anchor`` is ``{"seq": n, "entry_hash": h}`` of the registry's head, or ``None`` for an
+    empty registry.
+    """
     root = Path(run_dir)
     if not root.is_dir():
         raise InputError(f"'run_dir' must be an existing folder; got {str(root)!r}.")
@@ -32,13 +43,16 @@ def build_manifest(run_dir: str | os.PathLike[str], *, run_id: str) -> dict[str,
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "algorithm": "sha256",
+        "registry_anchor": anchor,
         "files": hash_tree(root, exclude=frozenset({MANIFEST_FILE})),
     }
 
 
-def write_manifest(run_dir: str | os.PathLike[str], *, run_id: str) -> tuple[Path, str]:
+def write_manifest(
+    run_dir: str | os.PathLike[str], *, run_id: str, anchor: dict[str, Any] | None = None
+) -> tuple[Path, str]:
     """Write ``run_dir/manifest.json`` atomically; return its path and its own SHA-256."""
-    data = canonical_json(build_manifest(run_dir, run_id=run_id)).encode("utf-8")
+    data = canonical_json(build_manifest(run_dir, run_id=run_id, anchor=anchor)).encode("utf-8")
     path = write_bytes_atomic(Path(run_dir) / MANIFEST_FILE, data)
     return path, sha256_bytes(data)
 

@@ -547,6 +547,11 @@ class Registry:
             s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
             .scalar_one_or_none()))
 
+    def entry(self, seq: int) -> AuditView | None:
+        """The audit entry with sequence number ``seq``, or ``None``."""
+        return self.read(lambda s: (lambda e: None if e is None else _view(e))(
+            s.get(AuditEntry, seq)))
+
     def rows(self, table: type[Base]) -> list[tuple[int, dict[str, Any]]]:
         """``(audit_seq, payload)`` of every row of a record table, in id order."""
         return self.read(lambda s: [

@@ -98,6 +98,14 @@ def verify_run(
                 f"the registry records this manifest for run {entry['run_id']!r}, the "
                 f"manifest names {run_id!r}"
             )
+    anchor = manifest.get("registry_anchor")
+    if anchor is not None:
+        witnessed = reg.entry(int(anchor.get("seq", -1))) if isinstance(anchor, dict) else None
+        if witnessed is None or witnessed.entry_hash != anchor.get("entry_hash"):
+            registry_problems.append(
+                f"the audit log entry this run witnessed ({anchor!r}) is gone or changed: "
+                "the log was rewritten after the run"
+            )
     chain = check_chain(reg)
     if reg is not registry:
         reg.close()

@@ -1,0 +1,77 @@
+"""Build small synthetic run directories the way the pipeline does (without the pipeline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from validation._atomic import canonical_json, write_bytes_atomic, write_json_atomic
+from validation.provenance import (
+    finalize,
+    record_inputs,
+    record_test_set_access,
+    sha256_bytes,
+    write_environment,
+)
+
+PROTOCOL_SHA = sha256_bytes(b"canonical protocol")
+MODEL_SHA = sha256_bytes(b"locked model v1")
+
+
+def make_inputs(root: Path) -> dict[str, Path]:
+    """A protocol, a manifest with an identifier column and three images."""
+    data = root / "inputs"
+    (data / "images" / "site_a").mkdir(parents=True, exist_ok=True)
+    (data / "protocol.yaml").write_text("study: {id: S-1}\n", encoding="utf-8")
+    (data / "manifest.csv").write_text(
+        "case_id,patient_name,site,truth\nC001,Jane Roe,A,1\nC002,Richard Miles,A,0\n"
+        "C003,Ann Lee,B,1\n", encoding="utf-8")
+    for i in range(3):
+        (data / "images" / "site_a" / f"img{i}.png").write_bytes(bytes([i]) * (100 + i))
+    return {"protocol": data / "protocol.yaml", "manifest": data / "manifest.csv",
+            "images": data / "images"}
+
+
+def lock_record() -> dict:
+    return {
+        "study": {"id": "S-1", "version": "1.0"},
+        "protocol_sha256": PROTOCOL_SHA,
+        "yaml_sha256": sha256_bytes(b"study: {id: S-1}\n"),
+        "approval": {"name": "Dana Reviewer", "email": "dana@example.org",
+                     "meaning": "approved SAP", "when_utc": "2026-11-01T09:00:00Z"},
+    }
+
+
+def build_incomplete(root: Path, run_id: str = "20261128T101500Z-abc123",
+                     registry=None) -> Path:
+    """``root/runs/S-1/<run_id>.incomplete`` with every kind of dossier file."""
+    inputs = make_inputs(root)
+    run_dir = root / "runs" / "S-1" / f"{run_id}.incomplete"
+    run_dir.mkdir(parents=True)
+    write_json_atomic(run_dir / "protocol.lock.json", lock_record())
+    record_inputs(run_dir, inputs)
+    write_environment(run_dir, renderer="pandoc+typst")
+    record_test_set_access(registry, run_dir=run_dir, model_sha256=MODEL_SHA, study_id="S-1",
+                           operator="tester", protocol_sha256=PROTOCOL_SHA)
+    write_json_atomic(run_dir / "results.json", {"schema_version": "1.0", "seed": 7,
+                                                 "endpoints": {"sens": {"estimate": 0.9}}})
+    write_bytes_atomic(run_dir / "predictions.parquet", b"PAR1" + bytes(range(256)) + b"PAR1")
+    write_bytes_atomic(run_dir / "report" / "sar.qmd", b"---\ntitle: SAR\n---\nC001 0.9\n")
+    write_bytes_atomic(run_dir / "report" / "figures" / "roc.svg", b"<svg></svg>\n")
+    write_bytes_atomic(run_dir / "report" / "sar.pdf", b"%PDF-1.7\n" + bytes(range(200)))
+    return run_dir
+
+
+def build_run(root: Path, run_id: str = "20261128T101500Z-abc123", registry=None,
+              operator: str = "tester") -> Path:
+    """A finalized dossier."""
+    run_dir = build_incomplete(root, run_id, registry)
+    return finalize(run_dir, registry, operator=operator)
+
+
+def manifest(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+__all__ = ["build_incomplete", "build_run", "canonical_json", "lock_record", "make_inputs",
+           "manifest"]
