@@ -25,6 +25,8 @@ from validation._atomic import write_text_atomic
 from validation.provenance.hashing import sha256_file
 
 DEFAULT_SEED = 20261128
+DEMO_APPROVER = "Demo Approver <demo.approver@example.org>"
+DEMO_MEANING = "approved SAP (demo)"
 TRAINING_SITES = ("T1", "T2")
 MANUFACTURERS = ("GE", "Siemens", "Philips", "Canon", "Fujifilm")
 
@@ -155,3 +157,59 @@ def generate_demo_data(
         training_sites=TRAINING_SITES,
         n_cases=len(manifest),
     )
+
+
+def find_demo_template() -> Path:
+    """The demo protocol template ``protocols/demo.yaml`` (or the copy in the package assets)."""
+    here = Path(__file__).resolve()
+    for candidate in (
+        here.parents[1] / "protocols" / "demo.yaml",
+        here.parent / "assets" / "protocols" / "demo.yaml",
+    ):
+        if candidate.is_file():
+            return candidate
+    from validation.errors import InputError
+
+    raise InputError(
+        "the demo protocol template protocols/demo.yaml was not found beside the package; "
+        "run the demo from a checkout of the suite."
+    )
+
+
+def prepare_demo(out_dir: str | os.PathLike[str], *, seed: int | None = None) -> Path:
+    """Simulate the demo data, write the demo protocol beside it and lock it.
+
+    Layout under ``out_dir``: ``inputs/manifest.csv``, ``inputs/predictions.csv``,
+    ``inputs/demo.yaml`` (the template ``protocols/demo.yaml`` with the predictions' sha256,
+    paths and seed filled in) and its lock ``inputs/demo.yaml.lock.json``, signed by a demo
+    approver. Returns the protocol path.
+    """
+    import yaml
+
+    from validation.protocol import lock_path_for, lock_protocol
+
+    s = DEFAULT_SEED if seed is None else int(seed)
+    inputs = Path(out_dir) / "inputs"
+    files = generate_demo_data(inputs, seed=s)
+    template = yaml.safe_load(find_demo_template().read_text(encoding="utf-8"))
+    model = template.setdefault("model", {})
+    model["kind"] = "precomputed"
+    model["artifact"] = files.predictions.name
+    model["sha256"] = files.predictions_sha256
+    model["training_sites"] = list(files.training_sites)
+    model.pop("card", None)
+    template.setdefault("test_set", {})["manifest"] = files.manifest.name
+    template.setdefault("analysis", {})["seed"] = s
+    header = (
+        "# Demo protocol, written by `validation demo` from protocols/demo.yaml with the\n"
+        "# simulated data's paths, the predictions' sha256 and the seed filled in.\n"
+    )
+    protocol_path = inputs / "demo.yaml"
+    write_text_atomic(
+        protocol_path, header + yaml.safe_dump(template, sort_keys=False, allow_unicode=True)
+    )
+    lock = lock_path_for(protocol_path)
+    if lock.exists():
+        lock.unlink()
+    lock_protocol(protocol_path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    return protocol_path

@@ -1,0 +1,127 @@
+"""``validation run`` (a locked protocol end to end) and ``validation demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _formats(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(f.strip().lower() for f in value.split(",") if f.strip())
+
+
+def _ci(stat: dict[str, Any] | None) -> str:
+    from validation.commands._common import fmt
+
+    if not stat or stat.get("estimate") is None:
+        return "NA"
+    lo, hi = (stat.get("ci") or [None, None])[:2]
+    return f"{fmt(stat['estimate'], 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}]"
+
+
+def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
+    """Rich table of the first sensitivity, specificity and AUC endpoints, per site and pooled."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 120))
+    eps = results.get("endpoints", {})
+    rank = {"primary": 0, "secondary": 1}
+
+    def first(kind: str) -> tuple[str | None, dict[str, Any] | None]:
+        found = sorted(
+            (rank.get(ep.get("role"), 2), eid) for eid, ep in eps.items() if ep.get("kind") == kind
+        )
+        return (found[0][1], eps[found[0][1]]) if found else (None, None)
+
+    cols = [(k, *first(k)) for k in ("sensitivity", "specificity", "auc")]
+    study = results["protocol"]
+    level = results.get("analysis", {}).get("ci_level")
+    title = f"{study['study_id']}: standalone performance"
+    if level is not None:
+        title += f" ({level:.0%} CI)"
+    table = Table(title=title)
+    table.add_column("site")
+    table.add_column("determinate cases", justify="right")
+    table.add_column("pos/neg", justify="right")
+    for kind, eid, ep in cols:
+        if ep is not None:
+            table.add_column(f"{kind} ({ep['unit']})", justify="right")
+    flow = results.get("flow", {})
+    conf = results.get("confusion", {})
+    sites = sorted(conf.get("by_site", {}))
+
+    def counts(c: dict[str, Any]) -> tuple[str, str]:
+        return str(c.get("n", "")), f"{c.get('tp', 0) + c.get('fn', 0)}/{c.get('fp', 0) + c.get('tn', 0)}"
+
+    for s in sites:
+        n, pn = counts(conf["by_site"][s])
+        row = [s, n, pn]
+        row += [_ci(ep["by_site"].get(s)) for _, _, ep in cols if ep is not None]
+        table.add_row(*row)
+    n, pn = counts(conf.get("pooled", {}))
+    table.add_row(
+        "[bold]pooled[/bold]", n, pn,
+        *[f"[bold]{_ci(ep['pooled'])}[/bold]" for _, _, ep in cols if ep is not None],
+    )
+    console.print(table)
+    excluded = ", ".join(f"{k} {v}" for k, v in flow.get("excluded", {}).items())
+    console.print(
+        f"STARD flow: {flow.get('eligible')} eligible, excluded: {excluded or 'none'}; "
+        f"{flow.get('analysed')} analysed ({flow.get('indeterminate')} indeterminate, "
+        f"reported both as positive and as negative)."
+    )
+    for h in results.get("hypotheses", []):
+        console.print(f"hypothesis {h.get('id')} ({h.get('type')}, {h.get('endpoint')}): "
+                      f"{h.get('decision')}")
+    console.print(f"run directory: {run_dir}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_command(
+        protocol: Path = typer.Argument(..., help="Locked protocol YAML (its .lock.json beside it)."),
+        out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
+        seed: int | None = typer.Option(
+            None, "--seed", help="Override the protocol's analysis.seed (recorded as a deviation)."
+        ),
+        formats: str | None = typer.Option(
+            None, "--format", help="Report formats, e.g. html,pdf,docx (when the report step is on)."
+        ),
+        operator: str | None = typer.Option(None, "--operator", help="Who runs it (audit log)."),
+        registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+    ) -> None:
+        """Run a locked protocol: checks, predictions, analysis, results.json (and the dossier)."""
+        from validation.pipeline import run_protocol
+
+        run_dir = run_protocol(
+            protocol, out_dir=out, seed=seed, formats=_formats(formats), registry=registry,
+            operator=operator, progress=not quiet,
+        )
+        typer.echo(str(run_dir))
+
+    @app.command("demo")
+    def demo_command(
+        out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo folder (data, protocol, runs)."),
+        seed: int | None = typer.Option(None, "--seed", help="Seed of the simulated test set."),
+        formats: str | None = typer.Option(
+            None, "--format", help="Report formats, e.g. html,pdf,docx (when the report step is on)."
+        ),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+    ) -> None:
+        """Simulate a multi-site test set, lock the demo protocol, run it, print the table."""
+        from validation.analysis.results import load_results
+        from validation.demo_data import prepare_demo
+        from validation.pipeline import run_protocol
+
+        protocol_path = prepare_demo(out, seed=seed)
+        run_dir = run_protocol(
+            protocol_path, out_dir=out / "runs", formats=_formats(formats), progress=not quiet,
+            operator="demo",
+        )
+        print_standalone_table(load_results(run_dir / "results.json"), run_dir)
