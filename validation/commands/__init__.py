@@ -14,6 +14,7 @@ from validation.commands import diff
 from validation.commands import mrmc
 from validation.commands import protocol
 from validation.commands import provenance
+from validation.commands import run
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
@@ -21,4 +22,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     mrmc,
     protocol,
     provenance,
+    run,
 )
