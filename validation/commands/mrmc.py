@@ -45,6 +45,8 @@ def mrmc(
                                         help="Non-inferiority margin (positive)."),
     alpha: float = typer.Option(0.05, "--alpha", help="Two-sided level of the intervals."),
     seed: int = typer.Option(20261128, "--seed", help="Seed of the bootstrap."),
+    binormal: bool = typer.Option(False, "--binormal",
+                                  help="Also fit binormal ROC curves (ML) per reader."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as canonical JSON."),
 ) -> None:
     """Obuchowski-Rockette (or DBM) MRMC comparison of two modalities."""
@@ -60,7 +62,8 @@ def mrmc(
     df = _read_table(data)
     res = mrmc_analysis(df, endpoint=endpoint, covariance=covariance, method=method,
                         modalities=mods, margin=margin, alpha=alpha, reader=reader,
-                        modality=modality, case=case, truth=truth, rating=rating, seed=seed)
+                        modality=modality, case=case, truth=truth, rating=rating, seed=seed,
+                        binormal=binormal)
     if as_json:
         echo_json(res.to_dict())
     else:

@@ -18,6 +18,7 @@ from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_choice
 from validation.stats._result import Result, to_plain
 from validation.stats.mrmc._design import crossed_design
+from validation.stats.mrmc.binormal import BinormalROC, binormal_auc
 from validation.stats.mrmc.covariance import COVARIANCES, ENDPOINTS, fom_covariance
 from validation.stats.mrmc.dbm import DBM_REFERENCES, dbm_analysis, pseudovalues
 from validation.stats.mrmc.or_analysis import (
@@ -64,14 +65,16 @@ class MRMCResult(Result):
     rrfc: MRMCTest
     variance_components: VarianceComponents
     noninferiority: NonInferiority | None
+    binormal: dict[str, dict[str, BinormalROC]] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     method: str = ""
     references: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = Result.to_dict(self)
-        if self.noninferiority is None:
-            out.pop("noninferiority")
+        for key in ("noninferiority", "binormal"):
+            if out[key] is None:
+                out.pop(key)
         return out
 
     def summary(self) -> str:
@@ -112,6 +115,7 @@ def mrmc_analysis(
     rating: str = "rating",
     n_bootstrap: int = 2000,
     seed: int | None = 20261128,
+    binormal: bool = False,
 ) -> MRMCResult:
     """Multi-reader multi-case comparison of two modalities (OR or DBM).
 
@@ -133,6 +137,9 @@ def mrmc_analysis(
     alpha : two-sided level of the intervals; one-sided level of the non-inferiority test.
     reader, modality, case, truth, rating : column names.
     n_bootstrap, seed : for ``covariance="bootstrap"``.
+    binormal : also fit each reader's binormal ROC by maximum likelihood (AUC endpoint with
+        ordinal ratings) and report it beside the empirical AUC under ``binormal``
+        (modality -> reader -> fit); the MRMC test itself stays on the empirical AUC.
 
     Returns
     -------
@@ -186,7 +193,17 @@ def mrmc_analysis(
     single = {name: ora.single[i] for i, name in enumerate(design.modalities)}
     comparison = f"{design.modalities[1]} - {design.modalities[0]}"
     diff = Difference(estimate=float(ora.difference or 0.0), comparison=comparison)
-    common = dict(endpoint=endpoint, covariance=covariance, alpha=alpha,
+    fits = None
+    if binormal:
+        if endpoint != "auc":
+            raise InputError("'binormal' applies to the AUC endpoint; got "
+                             f"endpoint={endpoint!r}.")
+        fits = {
+            mod: {rdr: binormal_auc(design.truth, design.ratings[i, j], alpha=alpha)
+                  for j, rdr in enumerate(design.readers)}
+            for i, mod in enumerate(design.modalities)
+        }
+    common = dict(binormal=fits, endpoint=endpoint, covariance=covariance, alpha=alpha,
                   n_readers=len(design.readers), n_cases=len(design.cases),
                   n_cases_used=fc.n_cases_used, modalities=single, difference=diff)
     if method == "or":
