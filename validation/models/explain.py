@@ -1,0 +1,191 @@
+"""Error analysis with Grad-CAM saliency maps for a seeded sample of FN and FP cases per site.
+
+CONSORT-AI (Liu et al. 2020, doi:10.1038/s41591-020-1034-x, item 19) asks for an analysis of
+performance errors. For each test site, up to ``per_site`` false negatives (truth 1, score below
+the operating point) and ``per_site`` false positives (truth 0, score at or above it) are drawn
+with a seeded generator, and for each a Grad-CAM map (Selvaraju et al. 2017,
+doi:10.1109/ICCV.2017.74) is drawn over the image, labelled with the case, its score, the
+operating point and the truth.
+
+Grad-CAM needs the model split into a feature extractor and a head, named in the model card
+(``explain: {feature_module, head_module}``); the split is checked on every case: ``head``
+applied to ``features`` must reproduce the model's score (directly or through a sigmoid).
+
+A saliency map is not a proof of the model's reasoning: it shows where the gradient of the
+score with respect to the last feature maps is large, which can highlight regions unrelated to
+the finding, and it is never evidence of correctness. Every figure and the results say so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from validation.errors import DataError, LockedModelError
+from validation.models.artifact import LockedModel
+from validation.models.card import ModelCard
+from validation.models.images import load_image
+from validation.models.inference import deterministic_torch
+
+DISCLAIMER = (
+    "Saliency maps (Grad-CAM, Selvaraju et al. 2017, doi:10.1109/ICCV.2017.74) show where the "
+    "gradient of the model's score is large; they are not a proof of the model's reasoning, "
+    "may highlight regions unrelated to the finding, and are no evidence of correctness. "
+    "They are shown for a seeded sample of errors only, to support error analysis."
+)
+
+
+def gradcam(model: LockedModel, card: ModelCard, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Grad-CAM map (H, W) in [0, 1] and the model's score for one input (C, H, W)."""
+    import torch
+    import torch.nn.functional as F
+
+    if model.module is None or card.explain is None:
+        raise LockedModelError("Grad-CAM needs a torch model and a card 'explain' section.")
+    module = model.module
+    try:
+        features = getattr(module, card.explain.feature_module)
+        head = getattr(module, card.explain.head_module)
+    except AttributeError as exc:
+        raise LockedModelError(
+            f"Model '{model.path.name}' has no submodule named in the card's explain section: {exc}."
+        ) from None
+    xt = torch.from_numpy(np.ascontiguousarray(x[None], dtype=np.float32))
+    with torch.enable_grad():
+        acts = features(xt).detach().requires_grad_(True)
+        out = head(acts).reshape(-1)
+        (grad,) = torch.autograd.grad(out.sum(), acts)
+    with torch.inference_mode():
+        score = float(module(xt).reshape(-1)[0])
+    raw = float(out.detach()[0])
+    as_sigmoid = 1.0 / (1.0 + np.exp(-raw))
+    if not (np.isclose(raw, score, rtol=1e-5, atol=1e-7) or np.isclose(as_sigmoid, score, rtol=1e-5, atol=1e-7)):
+        raise LockedModelError(
+            f"The card's explain split does not reproduce model '{model.path.name}': "
+            f"head(features(x)) = {raw!r}, model(x) = {score!r}."
+        )
+    weights = grad.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * acts.detach()).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    arr = cam.numpy().astype(np.float64)
+    top = arr.max()
+    return (arr / top if top > 0 else arr), score
+
+
+def select_errors(
+    table: Any, operating_point: float, per_site: int, seed: int
+) -> list[dict[str, Any]]:
+    """Seeded sample of FN and FP case rows per site (sites and ids in sorted order)."""
+    chosen: list[dict[str, Any]] = []
+    t = table.dropna(subset=["score"])
+    for site in sorted(t["site"].astype(str).unique()):
+        rows = t[t["site"].astype(str) == site]
+        for kind, mask in (
+            ("FN", (rows["truth"] == 1) & (rows["score"] < operating_point)),
+            ("FP", (rows["truth"] == 0) & (rows["score"] >= operating_point)),
+        ):
+            ids = sorted(rows.loc[mask, "case_id"].astype(str))
+            if not ids:
+                continue
+            rng = np.random.default_rng([seed, int.from_bytes(f"{site}|{kind}".encode(), "big") % 2**63])
+            k = min(per_site, len(ids))
+            pick = sorted(rng.choice(len(ids), size=k, replace=False).tolist())
+            for i in pick:
+                row = rows[rows["case_id"].astype(str) == ids[i]].iloc[0]
+                chosen.append(
+                    {
+                        "case_id": ids[i],
+                        "site": site,
+                        "kind": kind,
+                        "score": float(row["score"]),
+                        "truth": int(row["truth"]),
+                        "image_path": row["image"],
+                    }
+                )
+    return chosen
+
+
+def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.6, 2.9), dpi=110)
+    FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    for ax in (ax1, ax2):
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax2.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1, interpolation="bilinear")
+    ax1.set_title("image", fontsize=8)
+    ax2.set_title("Grad-CAM", fontsize=8)
+    word = "false negative" if item["kind"] == "FN" else "false positive"
+    fig.suptitle(
+        f"case {item['case_id']} (site {item['site']}): {word}\n"
+        f"score {item['score']:.4f}, operating point {op:g}, truth {item['truth']}",
+        fontsize=8,
+    )
+    fig.text(
+        0.5, 0.02, "A saliency map is not proof of the model's reasoning.",
+        ha="center", fontsize=7, style="italic",
+    )
+    fig.savefig(path, format="png", metadata={"Software": None})
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def explain_cases(
+    model: LockedModel,
+    card: ModelCard,
+    cases: Any,
+    predictions: Any,
+    images_root: Path,
+    out_dir: Path,
+    *,
+    operating_point: float,
+    per_site: int = 2,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Draw Grad-CAM figures for sampled FN/FP cases; return ``{disclaimer, items}``.
+
+    ``cases`` has case_id, site, truth and image; ``predictions`` has case_id and score.
+    Images are written to ``out_dir`` and listed as ``<out_dir name>/<file>.png``.
+    """
+    import pandas as pd
+
+    if card.input is None:
+        raise LockedModelError("Grad-CAM needs the card's 'input' section.")
+    missing = [c for c in ("case_id", "site", "truth", "image") if c not in cases.columns]
+    if missing:
+        raise DataError(f"Cases for error analysis lack column(s) {missing}.")
+    table = cases[["case_id", "site", "truth", "image"]].astype({"case_id": str}).merge(
+        pd.DataFrame(predictions)[["case_id", "score"]].astype({"case_id": str}),
+        on="case_id",
+        how="inner",
+    )
+    items: list[dict[str, Any]] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    norm = card.input.normalization
+    with deterministic_torch(seed):
+        for item in select_errors(table, operating_point, per_site, seed):
+            x = load_image(images_root / str(item["image_path"]), card.input, case_id=item["case_id"])
+            cam, score = gradcam(model, card, x)
+            img = np.clip(x[0] * norm.std + norm.mean, 0, 1)
+            name = _safe(f"{item['kind']}_{item['site']}_{item['case_id']}") + ".png"
+            _figure(img, cam, item, operating_point, out_dir / name)
+            items.append(
+                {
+                    "case_id": item["case_id"],
+                    "site": item["site"],
+                    "kind": item["kind"],
+                    "score": item["score"],
+                    "truth": item["truth"],
+                    "image": f"{out_dir.name}/{name}",
+                }
+            )
+    return {"disclaimer": DISCLAIMER, "items": items}
