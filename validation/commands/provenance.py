@@ -93,9 +93,10 @@ def audit(
         console = Console()
         table = Table(title=f"Audit log of {reg.safe_url}")
         for col in ("seq", "recorded (UTC)", "actor", "action", "subject", "hash"):
-            table.add_column(col, no_wrap=col in ("seq", "hash"))
+            table.add_column(col, no_wrap=col in ("seq", "recorded (UTC)", "action", "hash"),
+                             overflow="fold")
         for e in shown:
-            table.add_row(str(e.seq), e.recorded_utc, e.actor, e.action, e.subject,
+            table.add_row(str(e.seq), e.recorded_utc[:19] + "Z", e.actor, e.action, e.subject,
                           e.entry_hash[:12])
         console.print(table)
         if report.head_hash is not None:

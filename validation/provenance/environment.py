@@ -9,6 +9,7 @@ itself).
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -28,6 +29,13 @@ SCHEMA_VERSION = "1.0"
 
 def installed_packages() -> dict[str, str]:
     """``{distribution name (lower case): version}`` for every installed distribution."""
+    return dict(_installed_packages())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_packages() -> tuple[tuple[str, str], ...]:
+    # Scanning every distribution's metadata takes about a second; a process's installed
+    # packages do not change while it runs, so it is done once.
     found: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"] if dist.metadata is not None else None
@@ -36,7 +44,7 @@ def installed_packages() -> dict[str, str]:
         key = name.lower()
         if key not in found:  # the first on sys.path is the one that imports
             found[key] = dist.version
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def git_state(start: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:

@@ -120,14 +120,14 @@ def finalize(
 
     reg = open_registry(registry)
     try:
-        anchor = _anchor(root, reg)
-        _, manifest_sha = write_manifest(root, run_id=run_id, anchor=anchor)
-        n_files = sum(1 for p in root.rglob("*") if p.is_file())
         if lock is not None and fields is not None:
             approvals = approvals_of(lock)
             reg.record_protocol_lock(actor=who, **fields)
             for a in approvals:
                 reg.record_approval_entry(study_id=fields["study_id"], **a)
+        anchor = _anchor(root, reg)
+        _, manifest_sha = write_manifest(root, run_id=run_id, anchor=anchor)
+        n_files = sum(1 for p in root.rglob("*") if p.is_file())
         reg.record_run(run_id=run_id, study_id=study_id, manifest_sha256=manifest_sha,
                        n_files=n_files, operator=who,
                        protocol_sha256=fields["protocol_sha256"] if fields else None)

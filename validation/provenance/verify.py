@@ -16,7 +16,12 @@ from validation.provenance.manifest import (
     is_incomplete,
     read_manifest,
 )
-from validation.provenance.registry import Registry, open_registry
+from validation.provenance.registry import (
+    Registry,
+    default_registry_url,
+    normalize_url,
+    open_registry,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +76,8 @@ def verify_run(
         ``.incomplete`` (a run that did not finish), or has no readable manifest.
         A folder that can be checked but fails is reported in the returned object instead.
     """
+    if not isinstance(registry, Registry):
+        normalize_url(registry if registry is not None else default_registry_url())
     root = Path(run_dir)
     if not root.is_dir():
         raise ProvenanceError(f"'run_dir' must be an existing run directory; got {str(root)!r}.")
