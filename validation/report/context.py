@@ -281,7 +281,7 @@ def _reader_view(rs: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 readers.append(r)
     rows = []
     for r in readers:
-        rows.append({"reader": r, "values": [
+        rows.append({"reader": r, "foms": [
             fmt_estimate((rs["modalities"][m].get("readers") or {}).get(r)) for m in modalities]})
     means = [fmt_estimate(rs["modalities"][m].get("estimate")) for m in modalities]
     analyses = []
