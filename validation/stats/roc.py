@@ -68,6 +68,11 @@ HANLEY_MCNEIL_1982 = (
     "characteristic (ROC) curve. Radiology 143(1):29-36. doi:10.1148/radiology.143.1.7063747"
 )
 
+ROBIN_2011 = (
+    "Robin X, Turck N, Hainard A, et al. (2011). pROC: an open-source package for R and S+ to "
+    "analyze and compare ROC curves. BMC Bioinformatics 12:77. doi:10.1186/1471-2105-12-77"
+)
+
 AUC_CI_METHODS = ("delong", "logit", "bootstrap")
 
 
@@ -209,8 +214,9 @@ class AUCComparison(Result):
     """Test of the difference of two AUCs (``difference = auc_a - auc_b``).
 
     ``z`` is the statistic ``difference / se``; ``p_value`` is for ``alternative``
-    (two-sided by default); ``ci`` is always the two-sided ``1 - alpha`` Wald interval of the
-    difference.
+    (two-sided by default); ``ci`` is always the two-sided ``1 - alpha`` interval of the
+    difference. ``df`` is set only when the statistic is referred to a t distribution
+    (the unpaired test with ``distribution="t-welch"``); otherwise it is standard normal.
     """
 
     auc_a: float
@@ -231,6 +237,7 @@ class AUCComparison(Result):
     se_b: float
     covariance: float
     n_clusters: int | None = None
+    df: float | None = None
 
     @property
     def estimate(self) -> float:
@@ -498,7 +505,7 @@ def compare_auc(
 def _comparison(
     auc_a: float, auc_b: float, var: float, var_a: float, var_b: float, cov_ab: float,
     alpha: float, alternative: str, paired: bool, n_pos: int, n_neg: int, name: str,
-    refs: tuple[str, ...], n_clusters: int | None,
+    refs: tuple[str, ...], n_clusters: int | None, df: float | None = None,
 ) -> AUCComparison:
     diff = auc_a - auc_b
     # Round-off can leave a tiny positive variance for identical rankings.
@@ -510,14 +517,26 @@ def _comparison(
         )
     se = float(np.sqrt(var))
     z = diff / se
-    zq = float(ndtri(1.0 - alpha / 2.0))
+    if df is None:
+        zq = float(ndtri(1.0 - alpha / 2.0))
+        p = _p_value(z, alternative)
+    else:
+        from scipy.stats import t as student_t
+
+        zq = float(student_t.ppf(1.0 - alpha / 2.0, df))
+        if alternative == "two-sided":
+            p = float(2.0 * student_t.sf(abs(z), df))
+        elif alternative == "greater":
+            p = float(student_t.sf(z, df))
+        else:
+            p = float(student_t.cdf(z, df))
     return AUCComparison(
         auc_a=auc_a,
         auc_b=auc_b,
         difference=diff,
         se=se,
         z=z,
-        p_value=_p_value(z, alternative),
+        p_value=p,
         ci=(diff - zq * se, diff + zq * se),
         alternative=alternative,
         alpha=alpha,
@@ -530,6 +549,7 @@ def _comparison(
         se_b=float(np.sqrt(max(var_b, 0.0))),
         covariance=cov_ab,
         n_clusters=n_clusters,
+        df=df,
     )
 
 
@@ -541,12 +561,12 @@ def compare_auc_unpaired(
     *,
     alpha: float = 0.05,
     alternative: str = "two-sided",
+    distribution: str = "normal",
 ) -> AUCComparison:
     """DeLong test of two AUCs from independent samples.
 
     :math:`z = (\\hat\\theta_a - \\hat\\theta_b) / \\sqrt{V_a + V_b}` with each DeLong variance
-    from its own sample (the covariance is zero for independent samples), as in pROC's
-    ``roc.test(method = "delong", paired = FALSE)``.
+    from its own sample (the covariance is zero for independent samples).
 
     Parameters
     ----------
@@ -554,6 +574,12 @@ def compare_auc_unpaired(
     truth_b, score_b : arrays of shape (n_b,), sample b
     alpha : float
     alternative : {"two-sided", "greater", "less"}
+    distribution : {"normal", "t-welch"}
+        ``normal``: ``z`` is referred to the standard normal (Hanley and McNeil 1982).
+        ``t-welch``: referred to Student's t with Welch-Satterthwaite degrees of freedom
+        :math:`(V_a + V_b)^2 / (V_a^2/(N_a - 1) + V_b^2/(N_b - 1))` (``N`` = all cases of a
+        sample), as R pROC's ``roc.test(method = "delong", paired = FALSE)`` does; the interval
+        then uses the t quantile.
 
     Returns
     -------
@@ -566,6 +592,7 @@ def compare_auc_unpaired(
     """
     a = check_alpha(alpha)
     check_alternative(alternative)
+    check_choice(distribution, "distribution", ("normal", "t-welch"))
     ra = auc_ci(truth_a, score_a, alpha=a)
     try:
         rb = auc_ci(truth_b, score_b, alpha=a)
@@ -573,10 +600,18 @@ def compare_auc_unpaired(
         raise InputError(f"sample b: {exc}") from None
     var_a = ra.se**2
     var_b = rb.se**2
+    df = None
+    name = "delong-unpaired"
+    refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014, HANLEY_MCNEIL_1982)
+    if distribution == "t-welch":
+        na = ra.n_positive + ra.n_negative
+        nb = rb.n_positive + rb.n_negative
+        df = (var_a + var_b) ** 2 / (var_a**2 / (na - 1) + var_b**2 / (nb - 1))
+        name = "delong-unpaired-welch"
+        refs = (*refs, ROBIN_2011)
     return _comparison(
         ra.estimate, rb.estimate, var_a + var_b, var_a, var_b, 0.0, a, alternative, False,
-        ra.n_positive + rb.n_positive, ra.n_negative + rb.n_negative, "delong-unpaired",
-        (DELONG_1988, SUN_XU_2014), None,
+        ra.n_positive + rb.n_positive, ra.n_negative + rb.n_negative, name, refs, None, df,
     )
 
 
