@@ -75,3 +75,38 @@ def manifest(run_dir: Path) -> dict:
 
 __all__ = ["build_incomplete", "build_run", "canonical_json", "lock_record", "make_inputs",
            "manifest"]
+
+
+def make_study(folder: Path, *, seed: int = 5, scale: float = 0.1) -> Path:
+    """A small locked standalone study (seeded demo data, no hypotheses) for the pipeline."""
+    import yaml
+
+    from validation.demo_data import DEMO_APPROVER, DEMO_MEANING, generate_demo_data
+    from validation.protocol import lock_protocol
+
+    files = generate_demo_data(folder, seed=seed, scale=scale)
+    proto = {
+        "schema_version": "1.0",
+        "study": {"id": "PROV-001", "title": "Provenance test study", "version": "1.0",
+                  "sponsor": "Test"},
+        "device": {"name": "Test CADe", "version": "1.0", "intended_use": "testing",
+                   "risk_class": "II"},
+        "model": {"kind": "precomputed", "artifact": files.predictions.name,
+                  "sha256": files.predictions_sha256,
+                  "training_sites": list(files.training_sites), "operating_point": 0.5},
+        "test_set": {"manifest": files.manifest.name, "reference_standard": "simulated",
+                     "exclusions": [{"reason": "consent_withdrawn",
+                                     "column": "consent_withdrawn", "values": [True]}]},
+        "endpoints": [{"id": "sens", "kind": "sensitivity", "unit": "finding", "ci": "wilson",
+                       "role": "primary"},
+                      {"id": "auc", "kind": "auc", "unit": "finding", "ci": "obuchowski",
+                       "role": "secondary"}],
+        "alpha": 0.05,
+        "sidedness": "two-sided",
+        "populations": ["all_eligible"],
+        "analysis": {"seed": 11, "bootstrap_replicates": 200},
+    }
+    path = folder / "protocol.yaml"
+    path.write_text(yaml.safe_dump(proto, sort_keys=False), encoding="utf-8")
+    lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    return path

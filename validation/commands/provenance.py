@@ -91,12 +91,15 @@ def audit(
         })
     else:
         console = Console()
+        if not console.is_terminal:  # a file or a pipe: do not squeeze into 80 columns
+            console = Console(width=160)
         table = Table(title=f"Audit log of {reg.safe_url}")
         for col in ("seq", "recorded (UTC)", "actor", "action", "subject", "hash"):
             table.add_column(col, no_wrap=col in ("seq", "recorded (UTC)", "action", "hash"),
                              overflow="fold")
         for e in shown:
-            table.add_row(str(e.seq), e.recorded_utc[:19] + "Z", e.actor, e.action, e.subject,
+            subject = e.subject if len(e.subject) < 40 else e.subject[:12] + "..."
+            table.add_row(str(e.seq), e.recorded_utc[:19] + "Z", e.actor, e.action, subject,
                           e.entry_hash[:12])
         console.print(table)
         if report.head_hash is not None:

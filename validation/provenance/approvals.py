@@ -22,10 +22,12 @@ _ADDRESS = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+@[^<>\s]+)>\s
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
-def load_lock(lock: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
-    """A lock record from a mapping or a ``.lock.json`` file."""
+def load_lock(lock: Any) -> dict[str, Any]:
+    """A lock record from a mapping, a lock object with ``to_dict()`` or a ``.lock.json`` file."""
     if isinstance(lock, Mapping):
         return dict(lock)
+    if hasattr(lock, "to_dict"):
+        return dict(lock.to_dict())
     path = Path(lock)
     if not path.is_file():
         raise InputError(f"'protocol_lock' must be a lock record or a lock file; got {str(path)!r}.")
@@ -67,7 +69,8 @@ def lock_fields(lock: Mapping[str, Any]) -> dict[str, Any]:
     yaml_sha = _first(lock, "yaml_sha256", "source_sha256")
     return {
         "study_id": study_id,
-        "version": _first(lock, "version") or _first(study, "version") or _first(pstudy, "version"),
+        "version": (_first(lock, "study_version", "version") or _first(study, "version")
+                    or _first(pstudy, "version")),
         "protocol_sha256": sha,
         "yaml_sha256": yaml_sha if isinstance(yaml_sha, str) and _HASH.match(yaml_sha) else None,
         "locked_utc": _first(lock, "locked_utc", "locked_at", "when_utc", "timestamp"),
@@ -104,7 +107,7 @@ def parse_approval(item: Mapping[str, Any], default_sha256: str) -> dict[str, An
             f"approval meaning must be one of {list(MEANINGS)} (optionally followed by what, "
             f"e.g. 'approved SAP'); got {statement!r}."
         )
-    when = _first(item, "signed_utc", "when_utc", "when", "timestamp", "time_utc", "utc")
+    when = _first(item, "time_utc", "signed_utc", "when_utc", "when", "timestamp", "utc")
     if not isinstance(when, str):
         raise ProvenanceError(f"approval must carry its UTC time; got {dict(item)!r}.")
     what = _first(item, "sha256", "what", "protocol_sha256") or default_sha256
@@ -127,7 +130,7 @@ def approvals_of(lock: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def record_approval(
-    registry: Registry | str | None, lock_record: Mapping[str, Any] | str | os.PathLike[str]
+    registry: Registry | str | None, lock_record: Any
 ) -> list[dict[str, Any]]:
     """Store a protocol lock and its approvals in the registry (each once; idempotent).
 
@@ -136,7 +139,8 @@ def record_approval(
     registry
         Registry, URL or ``None`` for the default registry.
     lock_record
-        The lock record (as written to ``<protocol>.lock.json``) or the path of that file.
+        The lock record (as written to ``<protocol>.lock.json``, or the protocol layer's
+        ``ProtocolLock``) or the path of that file.
 
     Returns
     -------

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +74,7 @@ def _anchor(root: Path, reg: Registry) -> dict[str, Any] | None:
 def finalize(
     run_dir: str | os.PathLike[str],
     registry: Registry | str | None = None,
-    protocol_lock: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    protocol_lock: Any = None,
     operator: str | None = None,
 ) -> Path:
     """Write ``manifest.json``, record the run in the registry, rename it complete.
@@ -87,7 +86,8 @@ def finalize(
     registry
         Registry, URL or ``None`` for the default registry.
     protocol_lock
-        The lock record or lock file (default: ``run_dir/protocol.lock.json`` when present).
+        The lock record (mapping or ``ProtocolLock``) or lock file (default:
+        ``run_dir/protocol.lock.json`` when present).
         Gives the study id and protocol hash; the lock and its approvals are recorded too.
     operator
         Who ran it (default :func:`default_operator`).
