@@ -542,7 +542,7 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
                           "labels": [str(x) for x in g.get("labels") or []]})
     test_set = protocol.get("test_set") or {}
     exclusions = [{"reason": humanize(e.get("reason", "")), "column": str(e.get("column", "")),
-                   "values": ", ".join(str(v).lower() if isinstance(v, bool) else str(v)
+                   "excluding": ", ".join(str(v).lower() if isinstance(v, bool) else str(v)
                                        for v in e.get("values") or [])}
                   for e in test_set.get("exclusions") or []]
     sample = protocol.get("sample_size") or {}

@@ -177,7 +177,7 @@ def reference_docx(folder: Path, stem: str) -> Path:
 def _render_pandoc(folder: Path, stem: str, fmt: str) -> Path:
     pandoc = _pandoc()
     src = f"{stem}.qmd"
-    common = [pandoc, src, "--from", "markdown", "--resource-path", "."]
+    common = [pandoc, src, "--from", "markdown", "--resource-path", ".", "--wrap=none"]
     if fmt == "html":
         out = folder / f"{stem}.html"
         _run(common + ["--to", "html5", "--standalone", "--embed-resources", "--number-sections",

@@ -1,0 +1,47 @@
+"""``validation report RUN_DIR`` and ``validation protocol sap FILE``: render the dossier documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+FORMAT_HELP = "Comma-separated formats: html, pdf, docx."
+
+
+def report(
+    run_dir: Path = typer.Argument(..., help="Run directory holding results.json."),
+    format: str = typer.Option("html,pdf,docx", "--format", help=FORMAT_HELP),
+) -> None:
+    """Render the performance report (and the SAP) into RUN_DIR/report/."""
+    from validation.report import render, render_report
+
+    outputs = render_report(run_dir, format)
+    for path in outputs:
+        typer.echo(str(path))
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in render.last_timings.items())
+    typer.echo(f"rendered with {render.renderer_name()} ({timing})", err=True)
+
+
+def sap(
+    file: Path = typer.Argument(..., help="Protocol YAML (its FILE.lock.json is used) or lock file."),
+    out: Path = typer.Option(..., "--out", help="Folder for sap.qmd and the rendered SAP."),
+    format: str = typer.Option("html,pdf,docx", "--format", help=FORMAT_HELP),
+) -> None:
+    """Render the statistical analysis plan from the locked protocol alone."""
+    from validation.report import render_sap
+
+    lock = file if file.name.endswith(".lock.json") else file.with_name(file.name + ".lock.json")
+    if not file.name.endswith(".lock.json"):
+        from validation.protocol import verify_lock
+
+        verify_lock(file)  # refuses a protocol edited after it was locked (exit 2)
+    for path in render_sap(lock, out, format):
+        typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    from validation.commands.protocol import protocol_app
+
+    protocol_app.command("sap")(sap)
