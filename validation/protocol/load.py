@@ -222,8 +222,8 @@ class _Locator:
             parent = node
             mark = parent.start_mark
             key = loc[used] if used < len(loc) else loc[-1]
-            allowed = _allowed_keys(loc[:used])
-            hint = f" ({_describe_field(loc[:used], str(key))})" if allowed else ""
+            desc = _describe_field(loc[:used], str(key))
+            hint = f" ({desc})" if desc else ""
             return Problem(
                 self.file,
                 mark.line + 1,
@@ -268,7 +268,7 @@ def _message(err: Any, loc: Loc) -> str:
         if "0-9a-f" in pattern and "64" in pattern:
             want = "64 lowercase hexadecimal digits (a SHA-256, e.g. from `sha256sum`)"
         elif "A-Za-z0-9._-" in pattern:
-            want = "an identifier: letters, digits, '.', '_' or '-', starting with a letter or digit"
+            want = "an identifier: letters, digits, '.', '_' or '-', starting with a letter/digit"
         else:
             want = f"text matching {pattern}"
         return f"'{name}' must be {want}; got {value!r}."
@@ -341,7 +341,7 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
 
 
 def _unwrap(annotation: Any) -> tuple[Any, Any]:
-    """(model class, None) for a model; (None, inner) for list/dict containers; else (None, None)."""
+    """(model, None) for a model class; (None, inner) for list/dict; else (None, None)."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(annotation):
@@ -372,7 +372,7 @@ def _describe_field(loc: Loc, key: str) -> str:
     if cls is None or key not in cls.model_fields:
         return ""
     desc = cls.model_fields[key].description
-    return desc.rstrip(".") if desc else f"a field of {cls.__name__}"
+    return desc.rstrip(".") if desc else ""
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:

@@ -379,7 +379,8 @@ class Hypothesis(_Model):
     @classmethod
     def _goal_in_unit(cls, v: float | None) -> float | None:
         if v is not None and not (0.0 < v < 1.0):
-            raise ValueError(f"'goal' must be strictly between 0 and 1; got {v!r}")
+            hint = f" (a proportion: write {v / 100:g} for {v:g}%)" if 1.0 < v < 100.0 else ""
+            raise ValueError(f"'goal' must be strictly between 0 and 1; got {v!r}{hint}")
         return v
 
     @model_validator(mode="after")
@@ -475,7 +476,9 @@ def graph_problems(weights: Mapping[str, Any], transitions: Mapping[str, Any]) -
         else:
             total += float(w)
     if total > 1.0 + tol:
-        problems.append(f"'weights' must sum to at most 1 (the alpha is split); they sum to {total:g}")
+        problems.append(
+            f"'weights' must sum to at most 1 (the alpha is split); they sum to {total:g}"
+        )
     for h, row in transitions.items():
         if h not in weights:
             problems.append(f"transitions row {h!r} is not a hypothesis in 'weights'")
@@ -533,9 +536,8 @@ class Subgroup(_Model):
                 )
             _no_duplicates(self.labels, "labels")
         elif self.bins is not None:
-            object.__setattr__(
-                self, "labels", [f"{_num(a)}-{_num(b)}" for a, b in zip(self.bins, self.bins[1:], strict=False)]
-            )
+            pairs = zip(self.bins[:-1], self.bins[1:], strict=True)
+            object.__setattr__(self, "labels", [f"{_num(a)}-{_num(b)}" for a, b in pairs])
         return self
 
 
