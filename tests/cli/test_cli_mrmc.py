@@ -65,3 +65,17 @@ def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: the design is not fully crossed")
     assert "Traceback" not in proc.stderr
+
+
+def test_conduct_and_reading_time_in_json(reference_dir):
+    path = reference_dir / "mrmc" / "reading_time_sim.csv"
+    out = CliRunner().invoke(app, ["mrmc", str(path), "--rating", "time_s", "--time", "time_s",
+                                   "--modalities", "unaided,aided", "--truthers", "R2",
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["conduct"]["checks"]["fully_crossed"]["status"] == "pass"
+    assert obj["conduct"]["checks"]["readers_not_truthers"]["status"] == "fail"
+    assert obj["conduct"]["passed"] is False
+    assert obj["reading_time"]["comparison"] == "aided / unaided"
+    assert 0.75 < obj["reading_time"]["estimate"] < 0.9

@@ -47,11 +47,21 @@ def mrmc(
     seed: int = typer.Option(20261128, "--seed", help="Seed of the bootstrap."),
     binormal: bool = typer.Option(False, "--binormal",
                                   help="Also fit binormal ROC curves (ML) per reader."),
+    date: str | None = typer.Option(None, "--date",
+                                    help="Reading-date column: check the washout."),
+    washout_days: float = typer.Option(28, "--washout-days",
+                                       help="Minimum washout in days (with --date)."),
+    truthers: str | None = typer.Option(None, "--truthers",
+                                        help="Comma-separated truther ids: none may be a reader."),
+    time: str | None = typer.Option(None, "--time",
+                                    help="Reading-time column: ratio of geometric means."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as canonical JSON."),
 ) -> None:
     """Obuchowski-Rockette (or DBM) MRMC comparison of two modalities."""
     from validation.commands._common import echo_json
     from validation.stats.mrmc import mrmc_analysis
+    from validation.stats.mrmc.conduct import study_conduct
+    from validation.stats.mrmc.reading_time import reading_time_ratio
 
     mods = None
     if modalities is not None:
@@ -64,10 +74,29 @@ def mrmc(
                         modalities=mods, margin=margin, alpha=alpha, reader=reader,
                         modality=modality, case=case, truth=truth, rating=rating, seed=seed,
                         binormal=binormal)
+    conduct = study_conduct(
+        df, reader=reader, modality=modality, case=case, date=date,
+        washout_days_min=washout_days,
+        truthers=[x.strip() for x in truthers.split(",")] if truthers else None)
+    rt = None
+    if time is not None:
+        rt = reading_time_ratio(df, time=time, reader=reader, modality=modality, case=case,
+                                modalities=mods, alpha=alpha)
     if as_json:
-        echo_json(res.to_dict())
-    else:
-        typer.echo(res.summary())
+        out = res.to_dict()
+        out["conduct"] = conduct.to_dict()
+        if rt is not None:
+            out["reading_time"] = rt.to_dict()
+        echo_json(out)
+        return
+    typer.echo(res.summary())
+    for check in conduct.checks.values():
+        typer.echo(f"  conduct {check.name}: {check.status} ({check.detail})")
+        for problem in check.problems[:10]:
+            typer.echo(f"    - {problem}")
+    if rt is not None:
+        typer.echo(f"  reading time {rt.comparison}: ratio {rt.estimate:.3f} "
+                   f"[{rt.ci[0]:.3f}, {rt.ci[1]:.3f}]")
 
 
 def register(app: typer.Typer) -> None:
