@@ -172,7 +172,7 @@ def test_hochberg_matches_formula_and_dominates_holm():
             p = rng.uniform(0, 0.08, m)
             hb = hochberg(p, alpha=0.05)
             assert hb.p_adjusted == pytest.approx(tuple(hochberg_oracle(p)), abs=TOL)
-            assert all(a <= b + TOL for a, b in zip(hb.p_adjusted, holm(p).p_adjusted))
+            assert all(a <= b + TOL for a, b in zip(hb.p_adjusted, holm(p).p_adjusted, strict=True))
 
 
 def test_hochberg_rejects_all_when_largest_passes():
@@ -262,7 +262,7 @@ def test_graphical_equals_closed_weighted_bonferroni_test(case):
     p, w, g = case
     r = graphical(p, w, g, alpha=0.05)
     assert np.allclose(r.p_adjusted, closed_test_oracle(p, w, g), atol=1e-9)
-    assert all(q >= pi - TOL for q, pi in zip(r.p_adjusted, p))
+    assert all(q >= pi - TOL for q, pi in zip(r.p_adjusted, p, strict=True))
 
 
 @settings(max_examples=80, deadline=None)

@@ -213,7 +213,9 @@ def restricted_mle(
     return _restricted_mle(x1 / n1, n1, x2 / n2, n2, float(delta))
 
 
-def _restricted_mle(p1: float, n1: float, p2: float, n2: float, delta: float) -> tuple[float, float]:
+def _restricted_mle(
+    p1: float, n1: float, p2: float, n2: float, delta: float
+) -> tuple[float, float]:
     theta = n2 / n1
     a = 1.0 + theta
     b = -(1.0 + theta + p1 + theta * p2 + delta * (theta + 2.0))
