@@ -359,10 +359,26 @@ def _mark_failed(run_dir: Path, exc: BaseException) -> None:
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """``predictions.parquet`` with fixed column types and no pandas metadata (stable bytes)."""
     import io
 
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "case_id": pa.array(frame["case_id"].astype(str).tolist(), pa.string()),
+            "score": pa.array(
+                frame["score"].astype("float64").to_numpy(), pa.float64(), from_pandas=True
+            ),
+            "model_sha256": pa.array(frame["model_sha256"].astype(str).tolist(), pa.string()),
+            "input_sha256": pa.array(
+                [None if pd.isna(v) else str(v) for v in frame["input_sha256"]], pa.string()
+            ),
+        }
+    )
     buf = io.BytesIO()
-    frame.to_parquet(buf, index=False, engine="pyarrow")
+    pq.write_table(table, buf)
     return write_bytes_atomic(path, buf.getvalue())
 
 
