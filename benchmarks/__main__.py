@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-BENCHMARKS: list[str] = []
+BENCHMARKS: list[str] = [
+    "bench_mrmc",
+]
 
 
 def main(argv: list[str]) -> int:

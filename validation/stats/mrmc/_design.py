@@ -127,7 +127,7 @@ def crossed_design(
 
     # truth: one value per case, 0 or 1, never missing
     tr = df.groupby("case", sort=False)["truth"]
-    no_truth = tr.apply(lambda s: s.isna().all())
+    no_truth = tr.count() == 0
     if no_truth.any():
         bad = [_label(c) for c in no_truth[no_truth].index[:_SHOW]]
         raise DesignError(
