@@ -85,6 +85,18 @@ def make_study(folder: Path, *, seed: int = 5, scale: float = 0.1) -> Path:
     from validation.protocol import lock_protocol
 
     files = generate_demo_data(folder, seed=seed, scale=scale)
+    import pandas as pd
+
+    manifest = pd.read_csv(files.manifest, dtype=str, keep_default_na=False)
+    first = ["Olsen", "Marta", "Quentin", "Ingrid", "Tobias", "Yara", "Desmond", "Harriet"]
+    last = ["Abernathy", "Fairweather", "Kowalczyk", "Lindqvist", "Oyelaran", "Castellano"]
+    patients = sorted(manifest["patient_id"].unique())
+    names = {p: f"{first[i % len(first)]} {last[(i // len(first)) % len(last)]}-{i}"
+             for i, p in enumerate(patients)}
+    manifest["patient_name"] = manifest["patient_id"].map(names)
+    manifest["mrn"] = manifest["patient_id"].map(
+        {p: f"MRN{7000000 + 37 * i}" for i, p in enumerate(patients)})
+    manifest.to_csv(files.manifest, index=False, lineterminator="\n")
     proto = {
         "schema_version": "1.0",
         "study": {"id": "PROV-001", "title": "Provenance test study", "version": "1.0",
@@ -95,6 +107,7 @@ def make_study(folder: Path, *, seed: int = 5, scale: float = 0.1) -> Path:
                   "sha256": files.predictions_sha256,
                   "training_sites": list(files.training_sites), "operating_point": 0.5},
         "test_set": {"manifest": files.manifest.name, "reference_standard": "simulated",
+                     "identifier_columns": ["patient_name", "mrn"],
                      "exclusions": [{"reason": "consent_withdrawn",
                                      "column": "consent_withdrawn", "values": [True]}]},
         "endpoints": [{"id": "sens", "kind": "sensitivity", "unit": "finding", "ci": "wilson",
