@@ -17,6 +17,15 @@ from validation.stats.differences import (
     unpaired_difference,
 )
 from validation.stats.hypotheses import HypothesisTest
+from validation.stats.mrmc import (
+    MRMCResult,
+    binormal_auc,
+    mrmc_analysis,
+    mrmc_power,
+    mrmc_sample_size,
+    reading_time_ratio,
+    study_conduct,
+)
 from validation.stats.multiplicity import MultiplicityResult
 from validation.stats.proportions import (
     ConfusionMatrix,
@@ -51,6 +60,13 @@ __all__ = [
     "paired_difference",
     "unpaired_difference",
     "HypothesisTest",
+    "MRMCResult",
+    "binormal_auc",
+    "mrmc_analysis",
+    "mrmc_power",
+    "mrmc_sample_size",
+    "reading_time_ratio",
+    "study_conduct",
     "MultiplicityResult",
     "ConfusionMatrix",
     "DiagnosticAccuracy",

@@ -3,9 +3,15 @@
 * :func:`mrmc_analysis` - the entry point: long-format reader study in, :class:`MRMCResult`
   out (Obuchowski-Rockette or DBM, three generalisations, non-inferiority).
 * :func:`or_analysis`, :func:`dbm_analysis`, :func:`fom_covariance` - the building blocks.
+* :func:`binormal_auc` - binormal ROC by maximum likelihood (Dorfman-Alf).
+* :func:`study_conduct` - crossed design, washout and truther checks.
+* :func:`reading_time_ratio` - ratio of geometric mean reading times (mixed model).
+* :func:`mrmc_power`, :func:`mrmc_sample_size` - planning from pilot OR components.
 """
 
 from validation.stats.mrmc.analysis import Difference, MRMCResult, mrmc_analysis
+from validation.stats.mrmc.binormal import BinormalROC, binormal_auc
+from validation.stats.mrmc.conduct import ConductCheck, ConductResult, study_conduct
 from validation.stats.mrmc.covariance import FomCovariance, fom_covariance
 from validation.stats.mrmc.dbm import DBMAnalysis, DBMComponents, dbm_analysis, pseudovalues
 from validation.stats.mrmc.or_analysis import (
@@ -17,8 +23,26 @@ from validation.stats.mrmc.or_analysis import (
     noninferiority_test,
     or_analysis,
 )
+from validation.stats.mrmc.reading_time import ReadingTimeResult, reading_time_ratio
+from validation.stats.mrmc.sample_size import (
+    MRMCPower,
+    MRMCSampleSize,
+    mrmc_power,
+    mrmc_sample_size,
+)
 
 __all__ = [
+    "BinormalROC",
+    "ConductCheck",
+    "ConductResult",
+    "MRMCPower",
+    "MRMCSampleSize",
+    "ReadingTimeResult",
+    "binormal_auc",
+    "mrmc_power",
+    "mrmc_sample_size",
+    "reading_time_ratio",
+    "study_conduct",
     "DBMAnalysis",
     "DBMComponents",
     "Difference",
