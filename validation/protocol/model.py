@@ -585,6 +585,10 @@ class Analysis(_Model):
 Population = Literal["all_eligible", "per_protocol"]
 
 
+def _default_populations() -> list[Population]:
+    return ["all_eligible"]
+
+
 class Protocol(_Model):
     """A study protocol / statistical analysis plan, as code.
 
@@ -592,7 +596,7 @@ class Protocol(_Model):
     numbers and checks referenced files.
     """
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = "1.0"
     study: Study
     device: Device
     model: LockedModel
@@ -604,7 +608,7 @@ class Protocol(_Model):
     sidedness: Literal["one-sided", "two-sided"]
     multiplicity: Multiplicity = Field(default_factory=lambda: Multiplicity(procedure="none"))
     subgroups: list[Subgroup] = Field(default_factory=list)
-    populations: list[Population] = Field(default_factory=lambda: ["all_eligible"], min_length=1)
+    populations: list[Population] = Field(default_factory=_default_populations, min_length=1)
     sample_size: SampleSize | None = None
     analysis: Analysis
 
