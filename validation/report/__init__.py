@@ -47,7 +47,7 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     out = run_dir / "report"
     context = sar_context(run_dir)
     results = read_json(run_dir / "results.json")
-    figures = make_figures(results, out / "figures")
+    figures = make_figures(results, out / "figures", png="docx" in fmts)
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
     lock = run_dir / "protocol.lock.json"

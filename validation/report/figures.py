@@ -41,11 +41,16 @@ def _plt() -> Any:
     return plt
 
 
+#: also write PNG copies (DOCX needs them); set by :func:`make_figures`
+_PNG = {"on": True}
+
+
 def _save(fig: Any, out_dir: Path, name: str) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_dir / f"{name}.svg", format="svg", bbox_inches="tight", metadata={"Date": None})
-    fig.savefig(out_dir / f"{name}.png", format="png", dpi=200, bbox_inches="tight",
-                metadata={"Software": None})
+    if _PNG["on"]:
+        fig.savefig(out_dir / f"{name}.png", format="png", dpi=160, bbox_inches="tight",
+                    metadata={"Software": None})
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -212,9 +217,10 @@ def reader_plot(rs: Mapping[str, Any], out_dir: Path) -> str | None:
     return _save(fig, out_dir, "readers")
 
 
-def make_figures(results: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
-    """Draw every figure the report needs; returns the figure names by role."""
+def make_figures(results: Mapping[str, Any], out_dir: Path, *, png: bool = True) -> dict[str, Any]:
+    """Draw every figure the report needs (SVG, and PNG when ``png``); returns names by role."""
     out_dir = Path(out_dir)
+    _PNG["on"] = png
     goals: dict[str, float] = {}
     for h in results.get("hypotheses") or []:
         if h.get("goal") is not None and h.get("endpoint") not in goals:
