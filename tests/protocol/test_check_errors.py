@@ -325,3 +325,13 @@ def test_reader_study_rules(write_protocol, tmp_path):
     assert any("must not repeat" in p for p in problems_of(write_protocol, bad))
     bad = base.replace("{id: m, kind: mrmc_auc,", "{id: m, kind: mrmc_auc, unit: finding,")
     assert "'unit' must be 'patient'" in only(problems_of(write_protocol, bad))
+
+
+def test_section_of_wrong_shape(write_protocol):
+    text = minimal_text().replace(
+        "multiplicity:\n  procedure: coprimary\n  hypotheses: [H1, H2]\n",
+        "multiplicity: [H1, H2]\n",
+    )
+    problems = problems_of(write_protocol, text)
+    shape = [p for p in problems if "'multiplicity' must be a mapping" in p]
+    assert len(shape) == 1 and f":{line_of(text, 'multiplicity: [H1')}:" in shape[0]

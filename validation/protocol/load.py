@@ -272,6 +272,13 @@ def _message(err: Any, loc: Loc) -> str:
         else:
             want = f"text matching {pattern}"
         return f"'{name}' must be {want}; got {value!r}."
+    if etype in ("model_type", "model_attributes_type", "dict_type"):
+        return (
+            f"'{name}' must be a mapping (indented 'key: value' lines or {{key: value}}); "
+            f"got {value!r}."
+        )
+    if etype == "list_type":
+        return f"'{name}' must be a list ('- item' lines or [a, b]); got {value!r}."
     if etype == "string_type" and isinstance(value, (int, float, bool)):
         return f"'{name}' must be text; got {value!r}. Quote it in YAML, e.g. \"{value}\"."
     if etype.endswith("_type") or etype.endswith("_parsing"):

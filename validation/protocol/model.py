@@ -151,7 +151,7 @@ class LockedModel(_Model):
     )
     sha256: Sha256
     card: RelPath | None = Field(default=None, description="Model card (YAML), optional.")
-    training_sites: list[Identifier] = Field(
+    training_sites: list[Text] = Field(
         default_factory=list,
         description="Sites whose data trained or tuned the model; the test set must not use them.",
     )
