@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from validation.cli import app
+from validation.cli import app, main
 from validation.errors import DesignError
 from validation.stats.mrmc import mrmc_analysis
 
@@ -54,17 +53,19 @@ def test_binary_endpoint_by_column_name(tmp_path, vandyke_csv):
     assert obj["endpoint"] == "sensitivity" and obj["n_cases_used"] == 45
 
 
-def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv):
+def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv, monkeypatch, capsys):
     df = pd.read_csv(vandyke_csv).iloc[1:]
     path = tmp_path / "gap.csv"
     df.to_csv(path, index=False)
     out = CliRunner().invoke(app, ["mrmc", str(path)])
     assert isinstance(out.exception, DesignError)
-    proc = subprocess.run([sys.executable, "-m", "validation", "mrmc", str(path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("error: the design is not fully crossed")
-    assert "Traceback" not in proc.stderr
+    monkeypatch.setattr(sys, "argv", ["validation", "mrmc", str(path)])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the design is not fully crossed")
+    assert "Traceback" not in err
 
 
 def test_conduct_and_reading_time_in_json(reference_dir):
