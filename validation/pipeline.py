@@ -125,7 +125,10 @@ def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
 def _free_run_dir(study_dir: Path, run_id: str) -> tuple[str, Path]:
     candidate = run_id
     k = 1
-    while (study_dir / candidate).exists() or (study_dir / (candidate + INCOMPLETE_SUFFIX)).exists():
+    def taken(name: str) -> bool:
+        return (study_dir / name).exists() or (study_dir / (name + INCOMPLETE_SUFFIX)).exists()
+
+    while taken(candidate):
         k += 1
         candidate = f"{run_id}-{k}"
     return candidate, study_dir / (candidate + INCOMPLETE_SUFFIX)
@@ -160,7 +163,9 @@ def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
     spec = resolve_data_spec(protocol.test_set.data_spec, protocol_dir)
     manifest = load_table(manifest_path, str(spec), what="test-set manifest")
     ind = protocol.test_set.indeterminate
-    indeterminate = ExclusionRule(reason="indeterminate", column=ind.column, values=(True,))
+    indeterminate: ExclusionRule | None = ExclusionRule(
+        reason="indeterminate", column=ind.column, values=(True,)
+    )
     if ind.column not in manifest.columns and ind.column == "non_diagnostic":
         indeterminate = None
     return build_test_set(

@@ -17,7 +17,7 @@ from validation.data.predictions import (
 )
 from validation.data.ratings import load_ratings
 from validation.data.specs import load_spec, validate_table
-from validation.data.testset import INDETERMINATE, ExclusionRule, build_test_set
+from validation.data.testset import INDETERMINATE, ExclusionRule, TestSet, build_test_set
 from validation.errors import DataError, LockedModelError
 from validation.provenance.hashing import sha256_file
 
@@ -80,7 +80,8 @@ def test_flow_counts_match_brute_force(rows: list[tuple[int, bool, bool, bool, s
         "negative": sum(r[0] == 0 for r in analysed),
     }
     assert f["indeterminate_by_reference"]["positive"] == sum(r[0] == 1 and r[3] for r in analysed)
-    assert f["sites"] == {s: sum(r[4] == s for r in analysed) for s in sorted({r[4] for r in analysed})}
+    sites = sorted({r[4] for r in analysed})
+    assert f["sites"] == {s: sum(r[4] == s for r in analysed) for s in sites}
     # excluded cases are never in the analysed set
     assert not (ts.analysed["consent_withdrawn"].any() or ts.analysed["ai_opt_out"].any())
     assert ts.analysed[INDETERMINATE].sum() == f["indeterminate"]
@@ -101,7 +102,7 @@ def test_training_site_refused_and_columns_checked_together() -> None:
     assert len(exc.value.problems) == 3
 
 
-def _scored_setup(tmp_path: Path) -> tuple[object, Path]:
+def _scored_setup(tmp_path: Path) -> tuple[TestSet, Path]:
     m = manifest([(1, False, False, False, "A"), (0, True, False, False, "A"),
                   (1, False, False, True, "B"), (0, False, False, False, "B")])
     ts = build_test_set(m, source="m.csv", exclusions=RULES)
@@ -145,10 +146,10 @@ def test_ratings_checked_and_excluded_dropped(tmp_path: Path) -> None:
                 lines.append(f"{r},{c},{mod},3")
     path = tmp_path / "r.csv"
     path.write_text("\n".join(lines) + "\n")
-    r = load_ratings(path, ts, modalities=["unaided", "aided"])
-    assert r.dropped_excluded == 4
-    assert set(r.table["case_id"]) == {"C0", "C2", "C3"}
-    assert r.table.set_index("case_id")["truth"].to_dict() == {"C0": 1, "C2": 1, "C3": 0}
+    rated = load_ratings(path, ts, modalities=["unaided", "aided"])
+    assert rated.dropped_excluded == 4
+    assert set(rated.table["case_id"]) == {"C0", "C2", "C3"}
+    assert rated.table.set_index("case_id")["truth"].to_dict() == {"C0": 1, "C2": 1, "C3": 0}
     with pytest.raises(DataError) as exc:
         load_ratings(path, ts, modalities=["unaided", "assisted"])
     text = "\n".join(exc.value.problems)

@@ -168,6 +168,7 @@ def proportion_endpoint(
         return unavailable(ci, f"no {_DENOMINATOR[kind]}", successes=0, n=0)
     outcome = success[mask].astype(np.int8)
     cluster = d.cluster[mask] if d.cluster is not None else None
+    res: Any
     try:
         if ci in PROPORTION_CI and cluster is None:
             from validation.stats.proportions import proportion_ci

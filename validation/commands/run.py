@@ -48,7 +48,7 @@ def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
     table.add_column("site")
     table.add_column("determinate cases", justify="right")
     table.add_column("pos/neg", justify="right")
-    for kind, eid, ep in cols:
+    for kind, _eid, ep in cols:
         if ep is not None:
             table.add_column(f"{kind} ({ep['unit']})", justify="right")
     flow = results.get("flow", {})
@@ -56,7 +56,9 @@ def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
     sites = sorted(conf.get("by_site", {}))
 
     def counts(c: dict[str, Any]) -> tuple[str, str]:
-        return str(c.get("n", "")), f"{c.get('tp', 0) + c.get('fn', 0)}/{c.get('fp', 0) + c.get('tn', 0)}"
+        pos = c.get("tp", 0) + c.get("fn", 0)
+        neg = c.get("fp", 0) + c.get("tn", 0)
+        return str(c.get("n", "")), f"{pos}/{neg}"
 
     for s in sites:
         n, pn = counts(conf["by_site"][s])
@@ -76,21 +78,25 @@ def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
         f"reported both as positive and as negative)."
     )
     for h in results.get("hypotheses", []):
-        console.print(f"hypothesis {h.get('id')} ({h.get('type')}, {h.get('endpoint')}): "
-                      f"{h.get('decision')}")
+        console.print(
+            f"hypothesis {h.get('id')} ({h.get('type')}, {h.get('endpoint')}): "
+            f"{h.get('decision')}"
+        )
     console.print(f"run directory: {run_dir}")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
-        protocol: Path = typer.Argument(..., help="Locked protocol YAML (its .lock.json beside it)."),
+        protocol: Path = typer.Argument(
+            ..., help="Locked protocol YAML (its .lock.json beside it)."
+        ),
         out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
         seed: int | None = typer.Option(
-            None, "--seed", help="Override the protocol's analysis.seed (recorded as a deviation)."
+            None, "--seed", help="Override the protocol's analysis.seed (a recorded deviation)."
         ),
         formats: str | None = typer.Option(
-            None, "--format", help="Report formats, e.g. html,pdf,docx (when the report step is on)."
+            None, "--format", help="Report formats, e.g. html,pdf,docx (with the report step)."
         ),
         operator: str | None = typer.Option(None, "--operator", help="Who runs it (audit log)."),
         registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
@@ -107,10 +113,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo_command(
-        out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo folder (data, protocol, runs)."),
+        out: Path = typer.Option(
+            Path("runs/demo"), "--out", help="Demo folder (data, protocol, runs)."
+        ),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the simulated test set."),
         formats: str | None = typer.Option(
-            None, "--format", help="Report formats, e.g. html,pdf,docx (when the report step is on)."
+            None, "--format", help="Report formats, e.g. html,pdf,docx (with the report step)."
         ),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
     ) -> None:

@@ -138,7 +138,9 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
         raise InputError(f"data specification {p.name} is not valid YAML: {exc}") from None
     problems: list[str] = []
     if not isinstance(raw, dict):
-        raise InputError(f"data specification {p.name} must be a mapping; got {type(raw).__name__}.")
+        raise InputError(
+            f"data specification {p.name} must be a mapping; got {type(raw).__name__}."
+        )
     for k in raw:
         if k not in _SPEC_KEYS:
             problems.append(f"unknown key {k!r}.{_did_you_mean(str(k), sorted(_SPEC_KEYS))}")
