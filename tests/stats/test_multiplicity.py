@@ -66,7 +66,7 @@ def closed_test_oracle(p, w, g):
         for subset in itertools.combinations(range(m), r):
             removed = [k for k in range(m) if k not in subset]
             wi, _ = graph_update(w, g, removed)
-            local = min((p[k] / wi[k] if wi[k] > 0 else np.inf) for k in subset)
+            local = min((float(p[k]) / float(wi[k]) if wi[k] > 0 else np.inf) for k in subset)
             local = min(local, 1.0)
             for k in subset:
                 adj[k] = max(adj[k], local)

@@ -458,7 +458,7 @@ def graphical(
     running = 0.0
     while active.any():
         idx = np.flatnonzero(active)
-        ratios = np.array([p[k] / w[k] if w[k] > 0 else math.inf for k in idx])
+        ratios = np.array([float(p[k]) / float(w[k]) if w[k] > 0 else math.inf for k in idx])
         if not np.isfinite(ratios).any():
             break  # no weight left for the remaining hypotheses: they cannot be rejected
         pick = int(idx[int(np.argmin(ratios))])
