@@ -19,7 +19,12 @@ from validation.stats._checks import check_alpha, check_choice
 from validation.stats._result import Result, to_plain
 from validation.stats.mrmc._design import crossed_design
 from validation.stats.mrmc.binormal import BinormalROC, binormal_auc
-from validation.stats.mrmc.covariance import COVARIANCES, ENDPOINTS, fom_covariance
+from validation.stats.mrmc.covariance import (
+    COVARIANCES,
+    ENDPOINTS,
+    FigureOfMerit,
+    fom_covariance,
+)
 from validation.stats.mrmc.dbm import DBM_REFERENCES, dbm_analysis, pseudovalues
 from validation.stats.mrmc.or_analysis import (
     OR_REFERENCES,
@@ -102,7 +107,7 @@ class MRMCResult(Result):
 def mrmc_analysis(
     data: pd.DataFrame,
     *,
-    endpoint: str = "auc",
+    endpoint: str | FigureOfMerit = "auc",
     covariance: str = "jackknife",
     method: str = "or",
     modalities: tuple[Any, ...] | list[Any] | None = None,
@@ -128,7 +133,9 @@ def mrmc_analysis(
     ----------
     data : long-format DataFrame, one row per reader x modality x case, fully crossed.
     endpoint : "auc" (empirical), "sensitivity" or "specificity" (``rating`` is then the
-        reader's binary decision, 1 = positive).
+        reader's binary decision, 1 = positive), or any per-reader figure of merit
+        ``fom(truth, rating) -> float`` (its jackknife recomputes it with each case left out,
+        O(c) evaluations per reader and modality; single-modality CIs are then not truncated).
     covariance : "jackknife" (default), "delong" (AUC only) or "bootstrap" (seeded).
     method : "or" (Obuchowski-Rockette, Hillis df) or "dbm" (jackknife pseudovalues; needs
         ``covariance="jackknife"``).
@@ -162,7 +169,10 @@ def mrmc_analysis(
     >>> res = mrmc_analysis(df, modalities=("unaided", "aided"), margin=0.05)  # doctest: +SKIP
     >>> res.rrrc.p_value, res.difference.estimate                               # doctest: +SKIP
     """
-    check_choice(endpoint, "endpoint", ENDPOINTS)
+    if callable(endpoint):
+        endpoint_name = str(getattr(endpoint, "__name__", "custom"))
+    else:
+        endpoint_name = check_choice(endpoint, "endpoint", ENDPOINTS)
     check_choice(covariance, "covariance", COVARIANCES)
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
@@ -189,7 +199,7 @@ def mrmc_analysis(
     fc = fom_covariance(design.ratings, design.truth, endpoint=endpoint, covariance=covariance,
                         n_bootstrap=n_bootstrap, seed=seed)
     ora = or_analysis(fc.fom, fc.cov, n_cases=fc.n_cases_used, reader_labels=design.readers,
-                      alpha=alpha, margin=margin)
+                      alpha=alpha, margin=margin, clip_unit=not callable(endpoint))
     single = {name: ora.single[i] for i, name in enumerate(design.modalities)}
     comparison = f"{design.modalities[1]} - {design.modalities[0]}"
     diff = Difference(estimate=float(ora.difference or 0.0), comparison=comparison)
@@ -203,9 +213,10 @@ def mrmc_analysis(
                   for j, rdr in enumerate(design.readers)}
             for i, mod in enumerate(design.modalities)
         }
-    common = dict(binormal=fits, endpoint=endpoint, covariance=covariance, alpha=alpha,
-                  n_readers=len(design.readers), n_cases=len(design.cases),
-                  n_cases_used=fc.n_cases_used, modalities=single, difference=diff)
+    common: dict[str, Any] = dict(
+        binormal=fits, endpoint=endpoint_name, covariance=covariance, alpha=alpha,
+        n_readers=len(design.readers), n_cases=len(design.cases),
+        n_cases_used=fc.n_cases_used, modalities=single, difference=diff)
     if method == "or":
         return MRMCResult(
             analysis="or", rrrc=ora.rrrc, frrc=ora.frrc, rrfc=ora.rrfc,
