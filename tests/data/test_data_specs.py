@@ -150,7 +150,7 @@ def test_predictions_pattern_check() -> None:
     assert "row 2 (line 3), column 'model_sha256': must match the pattern" in exc.value.problems[0]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     bad=st.dictionaries(
         st.integers(min_value=0, max_value=19),

@@ -49,7 +49,7 @@ row_strategy = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(rows=st.lists(row_strategy, min_size=1, max_size=30))
 def test_flow_counts_match_brute_force(rows: list[tuple[int, bool, bool, bool, str]]) -> None:
     m = manifest(rows)
