@@ -40,7 +40,8 @@ def clustered():
     sizes = rng.integers(1, 4, 40)
     cluster = np.repeat(np.arange(40), sizes)
     truth = (rng.random(cluster.size) < 0.4).astype(int)
-    score = np.round(truth + np.repeat(rng.normal(size=40), sizes) + rng.normal(size=cluster.size), 1)
+    noise = np.repeat(rng.normal(size=40), sizes) + rng.normal(size=cluster.size)
+    score = np.round(truth + noise, 1)
     return truth, score, cluster
 
 
@@ -143,7 +144,7 @@ def test_stratified_resampling_keeps_class_sizes(asah):
 def test_degenerate_cluster_replicates_are_dropped_with_a_warning():
     truth = np.array([1, 0, 1, 0, 1, 0])
     score = np.array([0.9, 0.1, 0.8, 0.3, 0.4, 0.5])
-    cluster = np.array([0, 1, 2, 3, 4, 5])  # a patient holds one finding: some resamples lack a class
+    cluster = np.array([0, 1, 2, 3, 4, 5])  # few clusters: some resamples lack a class
     from validation.errors import SmallSampleWarning
 
     with pytest.warns(SmallSampleWarning, match="dropped"):

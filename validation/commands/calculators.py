@@ -100,7 +100,7 @@ def auc(
         + f"; method: {res.method}"
         + (f" ({res.n_boot} replicates, seed {res.seed})" if res.n_boot else "")
     ]
-    if cmp is not None:
+    if cmp is not None and score_b is not None:
         rows.append([score_b, fmt(cmp.auc_b), fmt(cmp.se_b), ""])
         notes.append(
             f"{score} - {score_b}: difference {fmt(cmp.difference)}, SE {fmt(cmp.se)}, "

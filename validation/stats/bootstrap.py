@@ -121,7 +121,8 @@ class BootstrapResult(Result):
 
 def _seed(seed: int | None) -> int:
     if seed is None:
-        return int(np.random.SeedSequence().entropy) % (2**63)
+        entropy = np.random.SeedSequence().entropy
+        return int(entropy) % (2**63)  # type: ignore[arg-type]
     return check_count(seed, "seed", minimum=0)
 
 
@@ -147,6 +148,16 @@ def _counts(draws: NDArray[np.int64], size: int) -> NDArray[np.float64]:
     offset = (np.arange(c, dtype=np.int64) * size)[:, None]
     flat = np.bincount((draws + offset).ravel(), minlength=c * size)
     return flat.reshape(c, size).astype(np.float64)
+
+
+def _clusters(cluster: Any, n: int) -> tuple[NDArray[np.intp], int]:
+    codes, k = cluster_codes(cluster, n)
+    if k < 2:
+        raise InputError(
+            f"'cluster' must contain at least two clusters to resample; got {k}. "
+            "Without clustering, leave 'cluster' out."
+        )
+    return codes, k
 
 
 def _groups(strata: Any, n: int) -> list[NDArray[np.intp]]:
@@ -223,7 +234,7 @@ def _finish(
         )
     jk = jackknife() if interval == "bca" and jackknife is not None else None
     ci, z0, acc = _interval(reps, estimate, alpha, interval, jk)
-    refs = (EFRON_1987, DICICCIO_EFRON_1996, EFRON_TIBSHIRANI_1993)
+    refs: tuple[str, ...] = (EFRON_1987, DICICCIO_EFRON_1996, EFRON_TIBSHIRANI_1993)
     if resampling == "cluster":
         refs = (*refs, FIELD_WELSH_2007)
     return BootstrapResult(
@@ -380,7 +391,7 @@ def bootstrap_auc(
         n_clusters = None
         resampling = "stratified"
     else:
-        codes, n_clusters = cluster_codes(cluster, t.size)
+        codes, n_clusters = _clusters(cluster, t.size)
         neg_codes_sorted = codes[neg_idx][neg_order]
         pos_codes = codes[pos_idx]
         m_c = np.bincount(pos_codes, minlength=n_clusters).astype(np.float64)
@@ -449,7 +460,7 @@ def bootstrap_proportion(
         n_clusters = None
         resampling = "simple"
     else:
-        codes, n_clusters = cluster_codes(cluster, n)
+        codes, n_clusters = _clusters(cluster, n)
         x_c = np.bincount(codes, weights=y, minlength=n_clusters)
         n_c = np.bincount(codes, minlength=n_clusters).astype(np.float64)
         for (draw,) in _draws(rng, (n_clusters,), nb):
@@ -552,7 +563,7 @@ def bootstrap_statistic(
         n_clusters = None
         resampling = "stratified" if strata is not None else "simple"
     else:
-        codes, n_clusters = cluster_codes(cluster, n)
+        codes, n_clusters = _clusters(cluster, n)
         members = [np.flatnonzero(codes == c) for c in range(n_clusters)]
         for (draw,) in _draws(rng, (n_clusters,), nb):
             for r in range(draw.shape[0]):

@@ -266,7 +266,7 @@ def clustered_proportion_ci(
     a = check_alpha(alpha)
     y = check_binary_truth(outcome, name="outcome").astype(np.float64)
     codes, k = cluster_codes(cluster, y.size)
-    x_c = np.bincount(codes, weights=y, minlength=k)
+    x_c = np.bincount(codes, weights=y, minlength=k).astype(np.float64)
     n_c = np.bincount(codes, minlength=k).astype(np.float64)
     var, deff = ratio_estimator_variance(x_c, n_c)
     big_n = int(y.size)

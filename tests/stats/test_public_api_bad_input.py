@@ -1,0 +1,238 @@
+"""Meta-test: every public function of ``validation.stats`` refuses bad input cleanly.
+
+A bad value must raise :class:`validation.errors.ValidationError` (normally ``InputError``)
+with a message in the house wording (``'{name}' must be ...; got {value!r}.``), never a bare
+``ValueError``/``TypeError``/``IndexError``, an ``AssertionError`` or a NaN result.
+
+To cover a new public function, add rows to ``ROWS`` (or a battery via the helpers below):
+``(function name, zero-argument callable that makes the bad call, regex the message must
+match)``. ``test_every_public_function_has_rows`` fails until every function exported in
+``validation.stats.__all__`` has at least one row.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import validation.stats as stats
+from validation.errors import ValidationError
+
+T = [0, 1, 0, 1, 1, 0, 1, 0]
+S = [0.1, 0.9, 0.3, 0.6, 0.7, 0.2, 0.4, 0.5]
+S2 = [0.2, 0.8, 0.1, 0.7, 0.3, 0.4, 0.9, 0.6]
+CL = [0, 0, 1, 1, 2, 2, 3, 3]
+READS = pd.DataFrame({
+    "reader": [1, 1, 2, 2], "modality": ["A", "B", "A", "B"], "case": [1, 1, 1, 1],
+    "truth": [1, 1, 1, 1], "rating": [1, 2, 3, 4], "time": [1, 2, 3, 4],
+})
+OR_VARS = {"var_tr": 0.001, "var": 0.001, "cov1": 0.0005, "cov2": 0.0004, "cov3": 0.0003,
+           "pilot_cases": 100}
+
+Row = tuple[str, Callable[[], Any], str]
+
+
+def _truth_score_battery(
+    name: str, call: Callable[..., Any], score: str = r"score\w*"
+) -> list[Row]:
+    """Rows for a function called as ``call(truth, score)``; ``score`` matches its name."""
+    finite = rf"'{score}' must be finite; got (np\.float64\()?"
+    return [
+        (name, lambda: call([0, 1, 2, 1], [1, 2, 3, 4]), r"'truth' must hold only 0 and 1"),
+        (name, lambda: call(["a", "b"], [1, 2]), r"'truth' must hold 0 .* and 1"),
+        (name, lambda: call([], []), r"'truth' must not be empty"),
+        (name, lambda: call([[0, 1], [1, 0]], [1, 2]), r"'truth' must be one-dimensional"),
+        (name, lambda: call([1, 1, 1], [1, 2, 3]), r"no negative \(0\) cases"),
+        (name, lambda: call([0, 0, 0], [1, 2, 3]), r"no positive \(1\) cases"),
+        (name, lambda: call(T, [np.nan] + S[1:]), finite + "nan"),
+        (name, lambda: call(T, S[:-1] + [np.inf]), finite + "inf"),
+        (name, lambda: call(T, S[:-1]), rf"'{score}' must have the same length"),
+        (name, lambda: call(T, ["x"] * 8), rf"'{score}' must be numeric"),
+    ]
+
+
+def _alpha_battery(name: str, call: Callable[..., Any]) -> list[Row]:
+    """Rows for a function called as ``call(alpha=...)``."""
+    return [
+        (name, lambda: call(alpha=0.0), r"'alpha' must be in \(0, 1\)"),
+        (name, lambda: call(alpha=1.5), r"'alpha' must be in \(0, 1\)"),
+        (name, lambda: call(alpha=float("nan")), r"'alpha' must be in \(0, 1\)"),
+        (name, lambda: call(alpha="x"), r"'alpha' must be a number"),
+    ]
+
+
+def _cluster_battery(name: str, call: Callable[..., Any]) -> list[Row]:
+    return [
+        (name, lambda: call(cluster=CL[:-1]), r"'cluster' must have one label per case"),
+        (name, lambda: call(cluster=[None] + CL[1:]), r"'cluster' must label every case"),
+        (name, lambda: call(cluster=[0] * 8), r"'cluster' must (contain|give) at least two"),
+    ]
+
+
+ROWS: list[Row] = [
+    # roc
+    *_truth_score_battery("auc_ci", lambda t, s: stats.auc_ci(t, s)),
+    *_alpha_battery("auc_ci", lambda **k: stats.auc_ci(T, S, **k)),
+    *_cluster_battery("auc_ci", lambda **k: stats.auc_ci(T, S, **k)),
+    ("auc_ci", lambda: stats.auc_ci(T, S, method="wald"), r"'method' must be one of"),
+    ("auc_ci", lambda: stats.auc_ci([0, 1, 1], [1, 2, 3]), r"at least two positive and two"),
+    ("auc_ci", lambda: stats.auc_ci(T, S, method="bootstrap", n_boot=1), r"'n_boot' must be"),
+    ("auc_ci", lambda: stats.auc_ci(T, S, method="bootstrap", seed=-1), r"'seed' must be"),
+    ("auc_ci", lambda: stats.auc_ci(T, S, method="bootstrap", seed=1.5), r"'seed' must be"),
+    *_truth_score_battery("compare_auc", lambda t, s: stats.compare_auc(t, s, s)),
+    *_alpha_battery("compare_auc", lambda **k: stats.compare_auc(T, S, S2, **k)),
+    *_cluster_battery("compare_auc", lambda **k: stats.compare_auc(T, S, S2, **k)),
+    ("compare_auc", lambda: stats.compare_auc(T, S, S2[:-1]), r"'score_b' must have the same"),
+    ("compare_auc", lambda: stats.compare_auc(T, S, [np.nan] * 8), r"'score_b' must be finite"),
+    ("compare_auc", lambda: stats.compare_auc(T, S, S2, alternative="two.sided"),
+     r"'alternative' must be one of"),
+    ("compare_auc", lambda: stats.compare_auc(T, S, S), r"variance of the AUC difference is zero"),
+    *_truth_score_battery("compare_auc_unpaired",
+                          lambda t, s: stats.compare_auc_unpaired(t, s, T, S2)),
+    *_alpha_battery("compare_auc_unpaired",
+                    lambda **k: stats.compare_auc_unpaired(T, S, T, S2, **k)),
+    ("compare_auc_unpaired", lambda: stats.compare_auc_unpaired(T, S, [1, 1, 1], [1, 2, 3]),
+     r"sample b: 'truth' has no negative"),
+    ("compare_auc_unpaired", lambda: stats.compare_auc_unpaired(T, S, T, S2, distribution="t"),
+     r"'distribution' must be one of"),
+    *_truth_score_battery("placement_values", stats.placement_values),
+    *_truth_score_battery("roc_curve_points", stats.roc_curve_points),
+    *_truth_score_battery("operating_point", lambda t, s: stats.operating_point(t, s, 0.5)),
+    ("operating_point", lambda: stats.operating_point(T, S, float("nan")),
+     r"'threshold' must be a finite number"),
+    ("operating_point", lambda: stats.operating_point(T, S, "high"),
+     r"'threshold' must be a finite number"),
+    # proportions
+    *_alpha_battery("proportion_ci", lambda **k: stats.proportion_ci(3, 10, **k)),
+    ("proportion_ci", lambda: stats.proportion_ci(-1, 10), r"'successes' must be a whole number"),
+    ("proportion_ci", lambda: stats.proportion_ci(11, 10), r"'successes' must be at most n"),
+    ("proportion_ci", lambda: stats.proportion_ci(0, 0), r"'n' must be a whole number >= 1"),
+    ("proportion_ci", lambda: stats.proportion_ci(2.5, 10), r"'successes' must be a whole"),
+    ("proportion_ci", lambda: stats.proportion_ci(True, 10), r"'successes' must be a whole"),
+    ("proportion_ci", lambda: stats.proportion_ci(3, 10, method="clopper"),
+     r"'method' must be one of wilson, exact, jeffreys, agresti-coull"),
+    *_alpha_battery("clustered_proportion_ci",
+                    lambda **k: stats.clustered_proportion_ci(T, CL, **k)),
+    ("clustered_proportion_ci", lambda: stats.clustered_proportion_ci([0, 2], [1, 2]),
+     r"'outcome' must hold only 0 and 1"),
+    ("clustered_proportion_ci", lambda: stats.clustered_proportion_ci(T, [1] * 8),
+     r"'cluster' must give at least two clusters"),
+    ("clustered_proportion_ci", lambda: stats.clustered_proportion_ci(T, CL[:3]),
+     r"'cluster' must have one label per case"),
+    ("clustered_proportion_ci", lambda: stats.clustered_proportion_ci(T, CL, method="wald"),
+     r"'method' must be one of"),
+    ("confusion_matrix", lambda: stats.confusion_matrix([0, 1, 3], [0, 1, 1]),
+     r"'truth' must hold only 0 and 1"),
+    ("confusion_matrix", lambda: stats.confusion_matrix([0, 1, 1], [0, 1, 0.5]),
+     r"'called_positive' must hold only 0 and 1"),
+    ("confusion_matrix", lambda: stats.confusion_matrix([0, 1, 1], [0, 1]),
+     r"'called_positive' must have the same length"),
+    *_alpha_battery("diagnostic_accuracy", lambda **k: stats.diagnostic_accuracy(T, T, **k)),
+    *_cluster_battery("diagnostic_accuracy", lambda **k: stats.diagnostic_accuracy(T, T, **k)),
+    ("diagnostic_accuracy", lambda: stats.diagnostic_accuracy([1, 1], [1, 0]),
+     r"'truth' has no negative"),
+    ("diagnostic_accuracy", lambda: stats.diagnostic_accuracy(T, T, ci="wald"),
+     r"'ci' must be one of"),
+    ("diagnostic_accuracy", lambda: stats.diagnostic_accuracy(T, [np.nan] * 8),
+     r"'called_positive' must hold only 0 and 1"),
+    # bootstrap
+    *_truth_score_battery("bootstrap_auc", lambda t, s: stats.bootstrap_auc(t, s, n_boot=10)),
+    *_alpha_battery("bootstrap_auc", lambda **k: stats.bootstrap_auc(T, S, n_boot=10, **k)),
+    *_cluster_battery("bootstrap_auc",
+                      lambda **k: stats.bootstrap_auc(T, S, n_boot=10, interval="bca", **k)),
+    ("bootstrap_auc", lambda: stats.bootstrap_auc(T, S, n_boot=0), r"'n_boot' must be"),
+    ("bootstrap_auc", lambda: stats.bootstrap_auc(T, S, interval="basic"),
+     r"'interval' must be one of percentile, bca"),
+    *_alpha_battery("bootstrap_proportion",
+                    lambda **k: stats.bootstrap_proportion(T, n_boot=10, **k)),
+    ("bootstrap_proportion", lambda: stats.bootstrap_proportion([0, 1, 2]),
+     r"'outcome' must hold only 0 and 1"),
+    ("bootstrap_proportion", lambda: stats.bootstrap_proportion(T, cluster=CL[:2]),
+     r"'cluster' must have one label per case"),
+    ("bootstrap_proportion", lambda: stats.bootstrap_proportion(T, seed="abc"),
+     r"'seed' must be a whole number"),
+    *_alpha_battery("bootstrap_statistic",
+                    lambda **k: stats.bootstrap_statistic(np.mean, S, n_boot=10, **k)),
+    ("bootstrap_statistic", lambda: stats.bootstrap_statistic(None, S),
+     r"'statistic' must be a callable"),
+    ("bootstrap_statistic", lambda: stats.bootstrap_statistic(np.mean),
+     r"'arrays' must hold at least one array"),
+    ("bootstrap_statistic", lambda: stats.bootstrap_statistic(np.mean, S, T[:3]),
+     r"'arrays\[1\]' must have the same number of cases"),
+    ("bootstrap_statistic", lambda: stats.bootstrap_statistic(np.mean, S, strata=T[:3]),
+     r"'strata' must have one label per case"),
+    ("bootstrap_statistic", lambda: stats.bootstrap_statistic(np.mean, [1.0]),
+     r"'arrays' must hold at least two cases"),
+    # differences (validation.stats.differences)
+    *_alpha_battery("paired_difference", lambda **k: stats.paired_difference(5, 3, 2, 10, **k)),
+    ("paired_difference", lambda: stats.paired_difference(-1, 3, 2, 10), r"must"),
+    ("paired_difference", lambda: stats.paired_difference(5, 3, 2, 10, ci="bogus"), r"must"),
+    *_alpha_battery("unpaired_difference",
+                    lambda **k: stats.unpaired_difference(5, 10, 3, 10, **k)),
+    ("unpaired_difference", lambda: stats.unpaired_difference(11, 10, 3, 10), r"must"),
+    ("unpaired_difference", lambda: stats.unpaired_difference(5, 10, 3, 10, ci="bogus"),
+     r"must"),
+    # MRMC (validation.stats.mrmc)
+    *_truth_score_battery("binormal_auc", stats.binormal_auc, score="rating"),
+    *_alpha_battery("binormal_auc", lambda **k: stats.binormal_auc(T, S, **k)),
+    *_alpha_battery("mrmc_analysis", lambda **k: stats.mrmc_analysis(READS, **k)),
+    ("mrmc_analysis", lambda: stats.mrmc_analysis(READS, endpoint="x"),
+     r"'endpoint' must be one of"),
+    ("mrmc_analysis", lambda: stats.mrmc_analysis(READS.drop(columns="rating")),
+     r"'data' must have the columns"),
+    *_alpha_battery("mrmc_power", lambda **k: stats.mrmc_power(
+        effect=0.05, n_readers=5, n_cases=100, **OR_VARS, **k)),
+    ("mrmc_power", lambda: stats.mrmc_power(effect=0.05, n_readers=1, n_cases=100, **OR_VARS),
+     r"'n_readers' must be a whole number >= 2"),
+    *_alpha_battery("mrmc_sample_size", lambda **k: stats.mrmc_sample_size(
+        effect=0.05, n_readers=5, **OR_VARS, **k)),
+    ("mrmc_sample_size", lambda: stats.mrmc_sample_size(
+        effect=0.05, n_readers=5, **OR_VARS, power=1.5), r"'power' must be in \(0, 1\)"),
+    *_alpha_battery("reading_time_ratio", lambda **k: stats.reading_time_ratio(READS, **k)),
+    ("reading_time_ratio", lambda: stats.reading_time_ratio(READS, time="nope"),
+     r"'data' must have the columns"),
+    ("study_conduct", lambda: stats.study_conduct(READS, washout_days_min=-1),
+     r"'washout_days_min' must be >= 0"),
+    ("study_conduct", lambda: stats.study_conduct(READS, reader="nope"),
+     r"'data' must have the columns"),
+]
+
+
+def _public_functions() -> list[str]:
+    return sorted(
+        name for name in stats.__all__ if inspect.isfunction(getattr(stats, name, None))
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "pattern"),
+    ROWS,
+    ids=[f"{name}-{i}" for i, (name, _, _) in enumerate(ROWS)],
+)
+def test_bad_input_raises_a_clear_validation_error(name, call, pattern):
+    with pytest.raises(ValidationError) as info:
+        call()
+    message = str(info.value)
+    assert re.search(pattern, message), f"{name}: message {message!r} does not match {pattern!r}"
+    assert "\n" not in message, f"{name}: an input error is one line; got {message!r}"
+
+
+def test_every_public_function_has_rows():
+    covered = {name for name, _, _ in ROWS}
+    missing = [name for name in _public_functions() if name not in covered]
+    assert not missing, (
+        "add bad-input rows to tests/stats/test_public_api_bad_input.py ROWS for: "
+        + ", ".join(missing)
+    )
+
+
+def test_rows_name_existing_public_functions():
+    public = set(_public_functions())
+    unknown = sorted({name for name, _, _ in ROWS} - public)
+    assert not unknown, f"rows name functions that are not public: {unknown}"
