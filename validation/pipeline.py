@@ -168,7 +168,7 @@ def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
     )
     if ind.column not in manifest.columns and ind.column == "non_diagnostic":
         indeterminate = None
-    return build_test_set(
+    test_set = build_test_set(
         manifest,
         source=manifest_path.name,
         exclusions=_exclusion_rules(protocol),
@@ -176,6 +176,21 @@ def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
         indeterminate=indeterminate,
         subgroup_columns={sg.id: sg.column for sg in protocol.subgroups},
     )
+    # binned subgroups need a numeric column: refuse now, before any run folder exists
+    from validation.analysis.subgroups import subgroup_levels
+    from validation.errors import InputError
+
+    problems = []
+    for sg in protocol.subgroups:
+        try:
+            subgroup_levels(
+                test_set.analysed[sg.column], bins=sg.bins, labels=sg.labels, name=sg.id
+            )
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataError(f"{manifest_path.name}: subgroups cannot be formed:", problems=problems)
+    return test_set
 
 
 def _check_reader_columns(protocol: Any) -> None:

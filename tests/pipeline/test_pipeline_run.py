@@ -242,3 +242,17 @@ def test_post_steps_and_finaliser_hooks(study: Callable[..., Path], tmp_path: Pa
 
     run = run_protocol(proto, out_dir=tmp_path / "runs", progress=False, post_steps=[step])
     assert seen == [run.name + ".incomplete"]
+
+
+def test_binned_subgroup_on_text_column_refused_before_run_folder(
+    study: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def bins_on_sex(p: dict[str, Any]) -> None:
+        p["subgroups"].append({"id": "sexbin", "column": "sex", "bins": [0, 1, 2]})
+
+    proto = study(protocol=bins_on_sex)
+    out = tmp_path / "runs"
+    code, _, err = cli(["run", str(proto), "--out", str(out), "--quiet"], monkeypatch, capsys)
+    assert code == 2 and "subgroup 'sexbin' has bins, so its column must be numeric" in err
+    assert not out.exists()
