@@ -230,7 +230,8 @@ def performance_goal_test(
         test, refs = "exact binomial test against the goal (Clopper-Pearson interval)", (
             REF_CLOPPER_PEARSON_1934,
         )
-    ci_ = (float(low), float(high))
+    # exact ends at x = 0 and x = n (the Wilson formula leaves ~1e-18 of rounding there)
+    ci_ = (0.0 if x == 0 else float(low), 1.0 if x == n else float(high))
     decision, reason = _decide(kind="performance_goal", estimate=est, ci=ci_, p=p, alpha=alpha,
                                null_value=g, margin=None, goal=g)
     return HypothesisTest(
