@@ -46,8 +46,8 @@ def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
         title += f" ({level:.0%} CI)"
     table = Table(title=title)
     table.add_column("site")
-    table.add_column("determinate cases", justify="right")
-    table.add_column("pos/neg", justify="right")
+    table.add_column("analysed", justify="right")
+    table.add_column("indeterminate", justify="right")
     for kind, _eid, ep in cols:
         if ep is not None:
             table.add_column(f"{kind} ({ep['unit']})", justify="right")
@@ -56,26 +56,31 @@ def print_standalone_table(results: dict[str, Any], run_dir: Path) -> None:
     sites = sorted(conf.get("by_site", {}))
 
     def counts(c: dict[str, Any]) -> tuple[str, str]:
-        pos = c.get("tp", 0) + c.get("fn", 0)
-        neg = c.get("fp", 0) + c.get("tn", 0)
-        return str(c.get("n", "")), f"{pos}/{neg}"
+        ind = int(c.get("indeterminate", 0))
+        return str(int(c.get("n", 0)) + ind), str(ind)
 
     for s in sites:
-        n, pn = counts(conf["by_site"][s])
-        row = [s, n, pn]
+        row = [s, *counts(conf["by_site"][s])]
         row += [_ci(ep["by_site"].get(s)) for _, _, ep in cols if ep is not None]
         table.add_row(*row)
-    n, pn = counts(conf.get("pooled", {}))
     table.add_row(
-        "[bold]pooled[/bold]", n, pn,
+        "[bold]pooled[/bold]", *counts(conf.get("pooled", {})),
         *[f"[bold]{_ci(ep['pooled'])}[/bold]" for _, _, ep in cols if ep is not None],
     )
     console.print(table)
     excluded = ", ".join(f"{k} {v}" for k, v in flow.get("excluded", {}).items())
+    handling = {
+        "worst_case": "counted as errors (worst case)",
+        "as_positive": "counted as positive",
+        "as_negative": "counted as negative",
+        "determinate": "left out",
+    }
+    primary = results.get("analysis", {}).get("indeterminate_primary", "worst_case")
     console.print(
         f"STARD flow: {flow.get('eligible')} eligible, excluded: {excluded or 'none'}; "
-        f"{flow.get('analysed')} analysed ({flow.get('indeterminate')} indeterminate, "
-        f"reported both as positive and as negative)."
+        f"{flow.get('analysed')} analysed, {flow.get('indeterminate')} indeterminate: "
+        f"{handling.get(primary, primary)} in the primary analysis, and reported as positive "
+        "and as negative in results.json."
     )
     for h in results.get("hypotheses", []):
         console.print(
