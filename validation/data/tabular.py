@@ -76,6 +76,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def _show(value: Any) -> str:
+    """repr of a cell value as the user wrote it (no numpy wrapper)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _is_csv(path: Path) -> bool:
     return path.suffix.lower() not in (".parquet", ".pq")
 
@@ -113,7 +120,7 @@ def _truth(
             rows = np.flatnonzero(bad)
             raise _fail(
                 path, column, rows,
-                f"truth must be 0 or 1; got {col.iloc[int(rows[0])]!r}. Map the values to 0/1 "
+                f"truth must be 0 or 1; got {_show(col.iloc[int(rows[0])])}. Map the values to 0/1 "
                 "or declare the positive class with --positive-label.",
             )
         return num.to_numpy(dtype=np.float64).astype(np.int8)
@@ -130,7 +137,7 @@ def _truth(
     else:
         is_pos = col.astype(str).to_numpy() == str(positive_label)
     if not is_pos.any():
-        levels = ", ".join(map(repr, pd.unique(values)[:10].tolist()))
+        levels = ", ".join(map(_show, pd.unique(values)[:10].tolist()))
         raise DataError(
             f"{path}: column '{column}': the positive label {positive_label!r} does not occur; "
             f"values are {levels}."
@@ -142,7 +149,7 @@ def _truth(
         raise _fail(
             path, column, third,
             f"truth must take two values (positive {positive_label!r} and one negative label, "
-            f"here {neg_label!r}); got also {values[int(third[0])]!r}.",
+            f"here {_show(neg_label)}); got also {_show(values[int(third[0])])}.",
         )
     return is_pos.astype(np.int8)
 
@@ -158,13 +165,13 @@ def _score(path: Path, df: pd.DataFrame, column: str) -> NDArray[np.float64]:
     if unparsable.any():
         rows = np.flatnonzero(unparsable)
         raise _fail(path, column, rows,
-                    f"score must be a number; got {col.iloc[int(rows[0])]!r}.")
+                    f"score must be a number; got {_show(col.iloc[int(rows[0])])}.")
     bad = ~np.isfinite(arr)
     if bad.any():
         rows = np.flatnonzero(bad)
         raise _fail(
             path, column, rows,
-            f"score must be a finite number; got {arr[int(rows[0])]!r}. Remove or impute "
+            f"score must be a finite number; got {_show(arr[int(rows[0])])}. Remove or impute "
             "missing scores before the analysis.",
         )
     return arr
