@@ -14,6 +14,7 @@ from pathlib import Path
 
 BENCHMARKS: list[str] = [
     "bench_mrmc",
+    "bench_provenance",
     "bench_report",
 ]
 

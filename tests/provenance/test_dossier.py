@@ -215,3 +215,12 @@ def test_paths_in_manifest_are_relative(tmp_path, sqlite_url):
     text = (run / "manifest.json").read_text(encoding="utf-8")
     assert str(tmp_path) not in text
     assert all(not Path(k).is_absolute() for k in manifest(run)["files"])
+
+
+def test_a_missing_registry_is_not_created_by_the_checks(tmp_path, capsys, monkeypatch):
+    run = build_run(tmp_path, registry=f"sqlite:///{tmp_path / 'real.sqlite'}")
+    typo = f"sqlite:///{tmp_path / 'typo.sqlite'}"
+    for args in (["verify", str(run), "--registry", typo], ["audit", "--registry", typo]):
+        code, _, err = _cli(args, capsys, monkeypatch)
+        assert code == 2 and "no registry at" in err
+    assert not (tmp_path / "typo.sqlite").exists()

@@ -121,7 +121,7 @@ def test_removing_the_newest_entries_is_caught_by_the_noted_head(registry):
 
 def test_two_processes_writing_at_once_lose_and_duplicate_nothing(registry_url):
     Registry(registry_url).close()  # create the tables before the race
-    n_workers, n_each = 4, 15
+    n_workers, n_each = 3, 10
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n_workers)
     from prov_workers import append_entries

@@ -73,7 +73,7 @@ def audit(
     from validation.provenance.audit import check_chain
     from validation.provenance.registry import open_registry
 
-    reg = open_registry(registry)
+    reg = open_registry(registry, create=False)
     try:
         report = check_chain(reg, expect_head=expect_head)
         entries = reg.entries()

@@ -21,10 +21,12 @@ so no entry is lost or duplicated. Records that must exist once (a run, an appro
 test-set access by one run) carry unique keys and are idempotent: writing the same record
 again returns the stored one without a new audit entry.
 
-Limits: the chain proves the log was not edited in the middle; truncating its tail (deleting
-the newest entries together with their records) needs an outside anchor. ``validation verify``
-is one (a run's manifest hash must be in the log); ``validation audit`` prints the head hash
-to note elsewhere and accepts ``--expect-head`` to check against it.
+Limits: the chain proves the log was not edited in place; it cannot by itself show that its
+newest entries were cut off, or that someone with write access rewrote an entry and
+recomputed every hash after it. Outside anchors catch both: each dossier's ``manifest.json``
+holds the head of the log when it was sealed (``verify`` checks it is still there), a run's
+manifest hash must be in the log, and ``validation audit`` prints the head to note elsewhere
+and accepts ``--expect-head`` to check against it.
 """
 
 from __future__ import annotations
@@ -283,9 +285,13 @@ class Registry:
         SQLAlchemy URL; ``None`` uses :func:`default_registry_url`.
     max_attempts
         How many times a write is retried after losing a race for the chain head.
+    create
+        Create the database file and tables when missing (``False`` for the read-only
+        commands, so that checking a mistyped path does not make an empty registry).
     """
 
-    def __init__(self, url: str | None = None, *, max_attempts: int = 200) -> None:
+    def __init__(self, url: str | None = None, *, max_attempts: int = 200,
+                 create: bool = True) -> None:
         self.url = normalize_url(url if url is not None else default_registry_url())
         self.max_attempts = max_attempts
         parsed = make_url(self.url)
@@ -293,13 +299,20 @@ class Registry:
         if self.backend == "sqlite":
             db = parsed.database
             if db and db != ":memory:":
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path = Path(db).expanduser()
+                if not create and not path.is_file():
+                    raise ProvenanceError(
+                        f"no registry at {str(path)!r}; pass --registry with the URL of the "
+                        "registry the run was recorded in (or set VALIDATION_REGISTRY)."
+                    )
+                path.parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60})
             _sqlite_immediate_transactions(self.engine)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._create_schema()
+        if create:
+            self._create_schema()
 
     def _create_schema(self) -> None:
         last: Exception | None = None
@@ -628,8 +641,8 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def open_registry(registry: Registry | str | None = None) -> Registry:
+def open_registry(registry: Registry | str | None = None, *, create: bool = True) -> Registry:
     """A :class:`Registry` from an instance, a URL or ``None`` (the default location)."""
     if isinstance(registry, Registry):
         return registry
-    return Registry(registry)
+    return Registry(registry, create=create)

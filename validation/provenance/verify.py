@@ -88,7 +88,7 @@ def verify_run(
         )
     manifest, manifest_sha = read_manifest(root)
     files = compare_to_manifest(root, manifest)
-    reg = open_registry(registry)
+    reg = open_registry(registry, create=False)
     registry_problems: list[str] = []
     run_id = manifest.get("run_id")
     entry = None
