@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import complete_runs
+from pipeline_study import complete_runs
 
 from validation.pipeline import FAILED_FILE, run_protocol
 
