@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from prov_dossier import MODEL_SHA, PROTOCOL_SHA, make_inputs
 
 from validation.errors import InputError, ProvenanceError
 from validation.provenance import hash_of_test_set, record_inputs, record_test_set_access
 from validation.provenance.inputs import describe_inputs
 from validation.provenance.registry import AccessRecord
-
-from prov_dossier import MODEL_SHA, PROTOCOL_SHA, make_inputs
 
 MODEL_V2 = "2" * 64
 

@@ -7,14 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from prov_dossier import build_incomplete, build_run, manifest
 from typer.testing import CliRunner
 
 from validation.cli import app, main
 from validation.errors import ProvenanceError
 from validation.provenance import check_chain, finalize, sha256_file, verify_run
 from validation.provenance.registry import AccessRecord, RunRecord
-
-from prov_dossier import build_incomplete, build_run, manifest
 
 
 def _cli(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prov_dossier import make_study
 from typer.testing import CliRunner
 
 from validation.cli import app
 from validation.errors import ProvenanceError
 from validation.provenance import diff_keys, reproduce_run, verify_run
-
-from prov_dossier import make_study
 
 # --- diff_keys, pure ------------------------------------------------------------------------
 
@@ -36,7 +35,8 @@ def test_diff_keys_names_each_kind_of_difference():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3),
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False)
+    | st.text(max_size=3),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
                                                                 max_size=3),
     max_leaves=12,

@@ -10,6 +10,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from prov_dossier import lock_record
 from sqlalchemy import create_engine, text
 
 from validation.errors import InputError, ProvenanceError
@@ -23,8 +24,6 @@ from validation.provenance.registry import (
     entry_hash,
     normalize_url,
 )
-
-from prov_dossier import lock_record
 
 H = "c" * 64
 
@@ -84,8 +83,10 @@ def test_records_are_idempotent_and_conflicts_refused(registry):
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
-        ("UPDATE audit_log SET payload = '{\"n\": 9}' WHERE seq = 1", "audit entry 1 (note one) was altered"),
-        ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3", "audit entry 3 (note two) was altered"),
+        ("UPDATE audit_log SET payload = '{\"n\": 9}' WHERE seq = 1",
+         "audit entry 1 (note one) was altered"),
+        ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
+         "audit entry 3 (note two) was altered"),
         ("DELETE FROM audit_log WHERE seq = 3", "audit entry 3 missing"),
         ("UPDATE runs SET manifest_sha256 = '" + "f" * 64 + "'",
          "runs row 1 differs from its audit entry 2 in manifest_sha256"),

@@ -9,7 +9,6 @@ lock record and its approvals into the registry, each with its audit entry.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,7 +29,9 @@ def load_lock(lock: Any) -> dict[str, Any]:
         return dict(lock.to_dict())
     path = Path(lock)
     if not path.is_file():
-        raise InputError(f"'protocol_lock' must be a lock record or a lock file; got {str(path)!r}.")
+        raise InputError(
+            f"'protocol_lock' must be a lock record or a lock file; got {str(path)!r}."
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -54,9 +55,11 @@ def lock_fields(lock: Mapping[str, Any]) -> dict[str, Any]:
     Accepts the flat form (``study_id``, ``protocol_sha256``) and the nested one
     (``study: {id, version}``, ``sha256``), and a ``protocol`` object holding ``study``.
     """
-    study = lock.get("study") if isinstance(lock.get("study"), Mapping) else {}
-    proto = lock.get("protocol") if isinstance(lock.get("protocol"), Mapping) else {}
-    pstudy = proto.get("study") if isinstance(proto.get("study"), Mapping) else {}
+    def mapping(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    study = mapping(lock.get("study"))
+    pstudy = mapping(mapping(lock.get("protocol")).get("study"))
     sha = _first(lock, "protocol_sha256", "sha256", "canonical_sha256")
     if not isinstance(sha, str) or not _HASH.match(sha):
         raise ProvenanceError(
@@ -99,7 +102,9 @@ def parse_approval(item: Mapping[str, Any], default_sha256: str) -> dict[str, An
         raise ProvenanceError(f"approval must name the signer and an e-mail; got {dict(item)!r}.")
     statement = _first(item, "meaning", "statement")
     if not isinstance(statement, str):
-        raise ProvenanceError(f"approval must state its meaning {list(MEANINGS)}; got {statement!r}.")
+        raise ProvenanceError(
+            f"approval must state its meaning {list(MEANINGS)}; got {statement!r}."
+        )
     words = statement.strip().split()
     meaning = words[0].lower() if words else ""
     if meaning not in MEANINGS:

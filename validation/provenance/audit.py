@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from validation.provenance.registry import (
     GENESIS_HASH,
     RECORD_TABLES,
@@ -26,7 +28,6 @@ from validation.provenance.registry import (
     entry_hash,
     record_payload,
 )
-from sqlalchemy import select
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,7 +69,9 @@ def read_manifest(run_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], str]
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProvenanceError(f"'{MANIFEST_FILE}' in {str(run_dir)!r} is not valid JSON: {exc}.")
+        raise ProvenanceError(
+            f"'{MANIFEST_FILE}' in {str(run_dir)!r} is not valid JSON: {exc}."
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         raise ProvenanceError(f"'{MANIFEST_FILE}' in {str(run_dir)!r} has no 'files' object.")
     return data, sha256_bytes(raw)

@@ -145,7 +145,9 @@ def reproduce_run(
     try:
         seed = json.loads(original).get("seed")
     except json.JSONDecodeError as exc:
-        raise ProvenanceError(f"'{RESULTS_FILE}' in {str(root)!r} is not valid JSON: {exc}.")
+        raise ProvenanceError(
+            f"'{RESULTS_FILE}' in {str(root)!r} is not valid JSON: {exc}."
+        ) from None
 
     from validation.pipeline import run_protocol  # the pipeline layer composes the run
 
