@@ -184,6 +184,9 @@ def dbm_analysis(
                         se=se, distribution="F", method=name, references=DBM_REFERENCES)
 
     den = ms_tr + max(extra, 0.0)
+    if den <= 0:
+        notes.append("the RRRC error term MS(TR) + max(MS(TC) - MS(TRC), 0) is 0: the RRRC "
+                     "test is degenerate (statistic infinite); do not use it for inference.")
     ddf_h = den**2 / (ms_tr**2 / dfe) if ms_tr > 0 else np.inf
     rrrc = _test(den, ddf_h, "DBM random readers, random cases; F test with Hillis ddf_H")
     frrc = _test(ms_tc, float((t - 1) * (c - 1)),

@@ -268,6 +268,14 @@ def or_analysis(
             notes.append(f"{name} = {value:.6g} < 0: an ANOVA estimate, reported as is; "
                          "use max(0, .) when planning a study.")
 
+    if ms_tr + r * c23p <= 0:
+        notes.append(
+            "the RRRC error term MS(TR) + r max(cov2 - cov3, 0) is 0 (every reader shows the "
+            "same difference and cov2 <= cov3): the RRRC test is degenerate (statistic "
+            "infinite, zero-width interval); do not use it for inference."
+        )
+    if ms_tr <= 0:
+        notes.append("MS(TR) = 0: the RRFC test is degenerate (statistic infinite).")
     means = fom.mean(axis=1)
     diff = float(means[1] - means[0]) if t == 2 else None
     df1 = float(t - 1)
