@@ -17,10 +17,12 @@ Reproducibility caveats (platform):
   family may give different weights and a different hash. The shipped artifact was built with
   torch 2.13.0+cpu on x86-64 Linux; the locked file, not the rebuild, is what the protocol
   locks. ``--check`` reports whether this machine reproduces it.
-* ``torch.jit.save`` writes a random ``serialization_id`` and debug records that hold the
-  absolute paths of the Python sources (torch's own install path included). The export here
-  drops the debug records and sets the id from the content hash, so the file depends only on
-  the weights and the model code. TorchScript is deprecated in torch 2.13; loading it still
+* ``torch.jit.save`` writes a random ``serialization_id``, debug records that hold the
+  absolute paths of the Python sources (torch's own install path included), and some module
+  constants in an order that follows Python's string hashing. The export here drops the debug
+  records, sets the id from the content hash and runs under ``PYTHONHASHSEED=0`` (the script
+  re-executes itself with it), so the file depends only on the weights and the model code.
+  TorchScript is deprecated in torch 2.13; loading it still
   works and the suite also accepts ``torch.export`` archives (``.pt2``).
 """
 
@@ -29,11 +31,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import struct
 import sys
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +51,10 @@ OUT = ROOT / "validation" / "assets" / "demo_model"
 ARTIFACT = "demo_model.pt"
 N_TRAIN_PER_SITE = 600
 N_TUNE_PER_SITE = 150
-EPOCHS = 20
+EPOCHS = 16
 BATCH = 32
 MEAN, STD = 0.5, 0.25
-TARGET_SENSITIVITY = 0.85
+TARGET_SENSITIVITY = 0.90
 
 
 class DemoNet(nn.Module):
@@ -89,7 +91,9 @@ def _data(seed: int, n: int, stream: int) -> tuple[torch.Tensor, torch.Tensor]:
         xs.append(np.rint(images * 255) / 255)  # the training sites deliver 8-bit images
         ys.append(truth)
     x = (np.concatenate(xs)[:, None] - MEAN) / STD
-    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(np.concatenate(ys).astype(np.float32))
+    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(
+        np.concatenate(ys).astype(np.float32)
+    )
 
 
 def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -209,7 +213,7 @@ input:
   width: 64
   channels: 1
   normalization: {{mean: {mean}, std: {std}}}
-  dicom_window: {{center: 0, width: 2000}}
+  dicom_window: {{center: 0.5, width: 2001}}
 output:
   meaning: probability that a nodule-like opacity is present
   positive_class: lesion present
@@ -220,6 +224,11 @@ explain: {{feature_module: features, head_module: head}}
 
 
 def main(argv: list[str]) -> int:
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # TorchScript writes some module constants in set order, which follows Python's string
+        # hash; a fixed hash seed makes the archive's bytes repeatable. Re-run under it.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv], env)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="rebuild and compare, write nothing")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)

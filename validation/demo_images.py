@@ -7,8 +7,8 @@ brightness, noise level, blur) and its own prevalence, so per-site performance d
 it does between real hospitals. Training sites (``T1``, ``T2``) feed
 ``tools/train_demo_model.py``; the test sites (``S1`` to ``S4``) form the external test set.
 
-Part of each test site is written as DICOM (16-bit, Rescale Intercept -1024, Window Center 0 /
-Width 2000, de-identified header with a pseudonymous Patient ID), the rest as 8-bit PNG.
+Part of each test site is written as DICOM (16-bit, Rescale Intercept -1024, Window Center 0.5 /
+Width 2001, de-identified header with a pseudonymous Patient ID), the rest as 8-bit PNG.
 The manifest (``manifest.csv``) follows ``data_specs/test_set_manifest.yaml``: case_id,
 patient_id, site, truth, image (relative to ``images/``), sex, age, manufacturer,
 consent_withdrawn, ai_opt_out, non_diagnostic.
@@ -47,17 +47,19 @@ class SiteStyle:
 SITES: dict[str, SiteStyle] = {
     "T1": SiteStyle(0.50, 1.00, 0.00, 0.030, 0.6, 0.0, ("Acme",)),
     "T2": SiteStyle(0.50, 0.90, 0.03, 0.045, 0.8, 0.0, ("Borealis",)),
-    "S1": SiteStyle(0.30, 1.00, 0.00, 0.035, 0.6, 1.0, ("Acme",)),
-    "S2": SiteStyle(0.20, 1.15, -0.04, 0.050, 0.7, 0.0, ("Borealis", "Acme")),
-    "S3": SiteStyle(0.40, 0.85, 0.05, 0.045, 0.9, 0.5, ("Cygnus", "Acme")),
-    "S4": SiteStyle(0.15, 0.95, 0.02, 0.070, 1.0, 0.3, ("Cygnus",)),
+    "S1": SiteStyle(0.30, 1.00, 0.00, 0.050, 0.6, 1.0, ("Acme",)),
+    "S2": SiteStyle(0.20, 1.20, -0.05, 0.065, 0.7, 0.0, ("Borealis", "Acme")),
+    "S3": SiteStyle(0.40, 0.80, 0.06, 0.060, 1.0, 0.5, ("Cygnus", "Acme")),
+    "S4": SiteStyle(0.15, 0.95, 0.02, 0.085, 1.1, 0.3, ("Cygnus",)),
 }
 TRAINING_SITES: tuple[str, ...] = ("T1", "T2")
 TEST_SITES: tuple[str, ...] = ("S1", "S2", "S3", "S4")
 
 # DICOM encoding of the [0, 1] intensity: value = 2000 x - 1000 (rescaled), stored = value + 1024.
+# The linear VOI window with center 0.5 and width 2001 maps value v to v / 2000 + 0.5 = x
+# exactly (PS3.3 C.11.2.1.2.1: y = (v - (c - 0.5)) / (w - 1) + 0.5).
 DICOM_INTERCEPT = -1024.0
-DICOM_WINDOW = (0.0, 2000.0)
+DICOM_WINDOW = (0.5, 2001.0)
 
 
 def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -100,8 +102,8 @@ def synth_image(rng: np.random.Generator, lesion: bool, style: SiteStyle) -> np.
         r = np.sqrt(rng.uniform(0, 0.55))
         t = rng.uniform(0, 2 * np.pi)
         lx, ly = cx + r * rx * np.cos(t), cy + r * ry * np.sin(t)
-        sigma = rng.uniform(0.05, 0.09)
-        amp = rng.uniform(0.12, 0.30)
+        sigma = rng.uniform(0.06, 0.10)
+        amp = rng.uniform(0.18, 0.34)
         img = img + amp * np.exp(-((xx - lx) ** 2 + (yy - ly) ** 2) / (2 * sigma**2))
     img = _blur(img, style.blur)
     img = 0.5 + (img - 0.5) * style.contrast + style.brightness
@@ -109,9 +111,7 @@ def synth_image(rng: np.random.Generator, lesion: bool, style: SiteStyle) -> np.
     return np.clip(img, 0.0, 1.0)
 
 
-def site_arrays(
-    site: str, n: int, seed: int = DEFAULT_SEED
-) -> tuple[np.ndarray, np.ndarray]:
+def site_arrays(site: str, n: int, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images of one site, in memory: (images (n, 64, 64) in [0, 1], truth (n,) 0/1).
 
     The stream for each site is seeded from ``seed`` and the site's name, so sites are
@@ -120,7 +120,11 @@ def site_arrays(
     style = SITES[site]
     rng = np.random.default_rng([seed, _site_key(site)])
     truth = (rng.random(n) < style.prevalence).astype(np.int64)
-    images = np.stack([synth_image(rng, bool(t), style) for t in truth]) if n else np.empty((0, SIZE, SIZE))
+    images = (
+        np.stack([synth_image(rng, bool(t), style) for t in truth])
+        if n
+        else np.empty((0, SIZE, SIZE))
+    )
     return images, truth
 
 
@@ -176,8 +180,8 @@ def to_dicom_bytes(
     ds.RescaleIntercept = f"{DICOM_INTERCEPT:.0f}"
     ds.RescaleSlope = "1"
     ds.RescaleType = "US"
-    ds.WindowCenter = f"{DICOM_WINDOW[0]:.0f}"
-    ds.WindowWidth = f"{DICOM_WINDOW[1]:.0f}"
+    ds.WindowCenter = f"{DICOM_WINDOW[0]:g}"
+    ds.WindowWidth = f"{DICOM_WINDOW[1]:g}"
     ds.PixelData = stored.tobytes()
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)
@@ -214,14 +218,20 @@ def generate_demo_images(
             patient_id = f"P{site}{k + 1:04d}"
             sex = "F" if meta_rng.random() < 0.5 else "M"
             age = int(np.clip(np.rint(meta_rng.normal(58, 14)), 18, 95))
-            manufacturer = str(style.manufacturers[int(meta_rng.integers(len(style.manufacturers)))])
+            manufacturer = str(
+                style.manufacturers[int(meta_rng.integers(len(style.manufacturers)))]
+            )
             dicom = meta_rng.random() < style.dicom_fraction
             u = meta_rng.random(3)
             rel = f"{site}/{case_id}.{'dcm' if dicom else 'png'}"
             data = (
                 to_dicom_bytes(
-                    images[k], case_id=case_id, patient_id=patient_id,
-                    manufacturer=manufacturer, sex=sex, seed=seed,
+                    images[k],
+                    case_id=case_id,
+                    patient_id=patient_id,
+                    manufacturer=manufacturer,
+                    sex=sex,
+                    seed=seed,
                 )
                 if dicom
                 else to_png_bytes(images[k])
@@ -243,5 +253,7 @@ def generate_demo_images(
                 }
             )
     manifest = out / "manifest.csv"
-    write_bytes_atomic(manifest, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n").encode())
+    write_bytes_atomic(
+        manifest, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n").encode()
+    )
     return manifest

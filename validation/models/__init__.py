@@ -85,7 +85,9 @@ def resolve_model(protocol: Any, protocol_dir: str | os.PathLike[str]) -> dict[s
         raise LockedModelError("The protocol has no 'model' section.")
     kind = str(_get(m, "kind"))
     if kind not in MODEL_KINDS:
-        raise LockedModelError(f"'model.kind' must be one of {', '.join(MODEL_KINDS)}; got {kind!r}.")
+        raise LockedModelError(
+            f"'model.kind' must be one of {', '.join(MODEL_KINDS)}; got {kind!r}."
+        )
     card = _get(m, "card")
     return {
         "kind": kind,
@@ -221,7 +223,9 @@ def predict(
     items = _case_images(cases, images_root)
     policy = check_policy(phi_policy or _get(protocol, "test_set", "phi_policy", default="refuse"))
     pids = (
-        [str(p) for p in cases["patient_id"]] if "patient_id" in cases.columns else [None] * len(items)
+        [str(p) for p in cases["patient_id"]]
+        if "patient_id" in cases.columns
+        else [None] * len(items)
     )
     report = scan_images(
         [(c.case_id, c.path, pid) for c, pid in zip(items, pids, strict=True)], policy=policy
@@ -229,15 +233,30 @@ def predict(
     write_json_atomic(out.with_name(PHI_SCAN_FILE), report.to_dict())
     if scheduler is None:
         return run_inference(
-            model, items, spec, out,
-            batch_size=batch_size, workers=workers, seed=seed, progress=progress,
+            model,
+            items,
+            spec,
+            out,
+            batch_size=batch_size,
+            workers=workers,
+            seed=seed,
+            progress=progress,
         )
     from validation.models.dask_runner import run_inference_dask
 
     return run_inference_dask(
-        info["artifact"], info["kind"], info["sha256"], items, spec, out,
-        batch_size=batch_size, scheduler=scheduler, n_workers=dask_workers,
-        processes=dask_processes, seed=seed, progress=progress,
+        info["artifact"],
+        info["kind"],
+        info["sha256"],
+        items,
+        spec,
+        out,
+        batch_size=batch_size,
+        scheduler=scheduler,
+        n_workers=dask_workers,
+        processes=dask_processes,
+        seed=seed,
+        progress=progress,
     )
 
 

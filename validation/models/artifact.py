@@ -77,7 +77,9 @@ def check_sha256_text(value: Any, name: str = "sha256") -> str:
     return text
 
 
-def hash_mismatch_message(path: Path, expected: str, actual: str, what: str = "Model artifact") -> str:
+def hash_mismatch_message(
+    path: Path, expected: str, actual: str, what: str = "Model artifact"
+) -> str:
     return (
         f"{what} '{path.name}' does not match its locked hash; refusing to run.\n"
         f"  locked (protocol): {expected}\n"
@@ -152,20 +154,25 @@ def load_torchscript_bytes(data: bytes) -> Any:
     import torch
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torch\.jit.*deprecated", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=r".*torch\.jit.*deprecated", category=DeprecationWarning
+        )
         module = torch.jit.load(io.BytesIO(data), map_location="cpu")
     module.eval()
     return module
 
 
-def _load_bytes(kind: str, data: bytes, path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+def _load_bytes(
+    kind: str, data: bytes, path: Path
+) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
     if kind == "torchscript":
         try:
             module = load_torchscript_bytes(data)
         except Exception as exc:  # torch raises RuntimeError/ValueError with long C++ traces
             raise LockedModelError(
                 f"Model artifact '{path.name}' does not load as TorchScript: "
-                f"{_first_line(exc)}. Check 'model.kind' and that the file is a torch.jit.save archive."
+                f"{_first_line(exc)}. Check 'model.kind' and that the file is a "
+                "torch.jit.save archive."
             ) from None
         return _torch_runner(module, path), module
     if kind == "torch_export":
@@ -211,7 +218,9 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def load_model_bytes(kind: str, data: bytes, expected_sha256: str, *, name: str = "model") -> LockedModel:
+def load_model_bytes(
+    kind: str, data: bytes, expected_sha256: str, *, name: str = "model"
+) -> LockedModel:
     """Load a model from its bytes after checking them against ``expected_sha256``.
 
     Used by the Dask workers, which receive the locked bytes rather than a path.
@@ -249,7 +258,8 @@ def load_locked_model(path: str | os.PathLike[str], kind: str, sha256: str) -> L
     """
     if kind not in IMAGE_MODEL_KINDS:
         raise InputError(
-            f"'kind' must be one of {', '.join(IMAGE_MODEL_KINDS)} for an image model; got {kind!r}."
+            f"'kind' must be one of {', '.join(IMAGE_MODEL_KINDS)} for an image model; "
+            f"got {kind!r}."
         )
     p = Path(path)
     want = check_sha256_text(sha256)

@@ -135,7 +135,9 @@ def load_card(path: str | os.PathLike[str]) -> ModelCard:
     except yaml.YAMLError as exc:
         raise LockedModelError(f"Model card '{p}' is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise LockedModelError(f"Model card '{p}' must be a YAML mapping; got {type(raw).__name__}.")
+        raise LockedModelError(
+            f"Model card '{p}' must be a YAML mapping; got {type(raw).__name__}."
+        )
     try:
         return ModelCard.model_validate(raw)
     except ValidationError as exc:
@@ -180,7 +182,8 @@ def check_card(
         )
     if not math.isclose(card.operating_point, float(operating_point), rel_tol=0.0, abs_tol=0.0):
         problems.append(
-            f"operating_point: card says {card.operating_point!r}, protocol says {operating_point!r}"
+            f"operating_point: card says {card.operating_point!r}, "
+            f"protocol says {operating_point!r}"
         )
     overlap = sorted(card_sites.union(proto_sites).intersection(str(s) for s in test_sites))
     if overlap:

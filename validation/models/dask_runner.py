@@ -134,7 +134,9 @@ def run_inference_dask(
     try:
         data = Path(model_path).read_bytes()
     except OSError:
-        raise LockedModelError(f"Model artifact '{model_path}' does not exist or cannot be read.") from None
+        raise LockedModelError(
+            f"Model artifact '{model_path}' does not exist or cannot be read."
+        ) from None
     local = load_model_bytes(kind, data, sha256, name=Path(model_path).name)  # fail fast, here
     if out.exists():
         out.unlink()

@@ -51,7 +51,8 @@ def gradcam(model: LockedModel, card: ModelCard, x: np.ndarray) -> tuple[np.ndar
         head = getattr(module, card.explain.head_module)
     except AttributeError as exc:
         raise LockedModelError(
-            f"Model '{model.path.name}' has no submodule named in the card's explain section: {exc}."
+            f"Model '{model.path.name}' has no submodule named in the card's explain "
+            f"section: {exc}."
         ) from None
     xt = torch.from_numpy(np.ascontiguousarray(x[None], dtype=np.float32))
     with torch.enable_grad():
@@ -62,7 +63,10 @@ def gradcam(model: LockedModel, card: ModelCard, x: np.ndarray) -> tuple[np.ndar
         score = float(module(xt).reshape(-1)[0])
     raw = float(out.detach()[0])
     as_sigmoid = 1.0 / (1.0 + np.exp(-raw))
-    if not (np.isclose(raw, score, rtol=1e-5, atol=1e-7) or np.isclose(as_sigmoid, score, rtol=1e-5, atol=1e-7)):
+    if not (
+        np.isclose(raw, score, rtol=1e-5, atol=1e-7)
+        or np.isclose(as_sigmoid, score, rtol=1e-5, atol=1e-7)
+    ):
         raise LockedModelError(
             f"The card's explain split does not reproduce model '{model.path.name}': "
             f"head(features(x)) = {raw!r}, model(x) = {score!r}."
@@ -90,7 +94,9 @@ def select_errors(
             ids = sorted(rows.loc[mask, "case_id"].astype(str))
             if not ids:
                 continue
-            rng = np.random.default_rng([seed, int.from_bytes(f"{site}|{kind}".encode(), "big") % 2**63])
+            rng = np.random.default_rng(
+                [seed, int.from_bytes(f"{site}|{kind}".encode(), "big") % 2**63]
+            )
             k = min(per_site, len(ids))
             pick = sorted(rng.choice(len(ids), size=k, replace=False).tolist())
             for i in pick:
@@ -129,8 +135,12 @@ def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, p
         fontsize=8,
     )
     fig.text(
-        0.5, 0.02, "A saliency map is not proof of the model's reasoning.",
-        ha="center", fontsize=7, style="italic",
+        0.5,
+        0.02,
+        "A saliency map is not proof of the model's reasoning.",
+        ha="center",
+        fontsize=7,
+        style="italic",
     )
     fig.savefig(path, format="png", metadata={"Software": None})
 
@@ -163,17 +173,23 @@ def explain_cases(
     missing = [c for c in ("case_id", "site", "truth", "image") if c not in cases.columns]
     if missing:
         raise DataError(f"Cases for error analysis lack column(s) {missing}.")
-    table = cases[["case_id", "site", "truth", "image"]].astype({"case_id": str}).merge(
-        pd.DataFrame(predictions)[["case_id", "score"]].astype({"case_id": str}),
-        on="case_id",
-        how="inner",
+    table = (
+        cases[["case_id", "site", "truth", "image"]]
+        .astype({"case_id": str})
+        .merge(
+            pd.DataFrame(predictions)[["case_id", "score"]].astype({"case_id": str}),
+            on="case_id",
+            how="inner",
+        )
     )
     items: list[dict[str, Any]] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     norm = card.input.normalization
     with deterministic_torch(seed):
         for item in select_errors(table, operating_point, per_site, seed):
-            x = load_image(images_root / str(item["image_path"]), card.input, case_id=item["case_id"])
+            x = load_image(
+                images_root / str(item["image_path"]), card.input, case_id=item["case_id"]
+            )
             cam, score = gradcam(model, card, x)
             img = np.clip(x[0] * norm.std + norm.mean, 0, 1)
             name = _safe(f"{item['kind']}_{item['site']}_{item['case_id']}") + ".png"

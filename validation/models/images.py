@@ -127,7 +127,9 @@ def _read_npy(data: bytes, where: str) -> np.ndarray:
     except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{where} is not a readable .npy array: {exc}.") from None
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiub":
-        raise DataError(f"{where} must hold a numeric array; got dtype {getattr(arr, 'dtype', '?')}.")
+        raise DataError(
+            f"{where} must hold a numeric array; got dtype {getattr(arr, 'dtype', '?')}."
+        )
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         raise DataError(f"{where} contains NaN or infinite values.")
@@ -176,9 +178,7 @@ def decode_image(
             f"{spec.height}x{spec.width}. Images are never resized silently."
         )
     if c != spec.channels:
-        raise DataError(
-            f"{where} has {c} channel(s); the model card requires {spec.channels}."
-        )
+        raise DataError(f"{where} has {c} channel(s); the model card requires {spec.channels}.")
     norm = spec.normalization
     out = (np.moveaxis(arr, -1, 0) - norm.mean) / norm.std
     return np.ascontiguousarray(out, dtype=np.float32)

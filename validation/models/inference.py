@@ -92,7 +92,12 @@ def read_case(case: CaseImage, spec: InputSpec) -> tuple[np.ndarray | None, str 
     try:
         data = case.path.read_bytes()
     except FileNotFoundError:
-        return None, None, f"case {case.case_id!r}: image '{case.path.name}' does not exist (looked for '{case.path}')"
+        return (
+            None,
+            None,
+            f"case {case.case_id!r}: image '{case.path.name}' does not exist "
+            f"(looked for '{case.path}')",
+        )
     except OSError as exc:
         return None, None, f"case {case.case_id!r}: image '{case.path.name}' cannot be read: {exc}"
     sha = hashlib.sha256(data).hexdigest()
@@ -126,12 +131,6 @@ def _collate(items: list[tuple[int, Any, Any, Any]]) -> tuple[list[int], Any, li
     shas = [it[2] for it in items]
     batch = None if errors else torch.from_numpy(np.stack([it[1] for it in items]))
     return idx, batch, shas, errors
-
-
-def _seed_worker(worker_id: int) -> None:
-    import torch
-
-    np.random.seed(torch.initial_seed() % 2**32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +208,9 @@ class Checkpoint:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_state(model_sha256: str, cases: Sequence[CaseImage], spec: InputSpec, batch_size: int) -> dict[str, Any]:
+def run_state(
+    model_sha256: str, cases: Sequence[CaseImage], spec: InputSpec, batch_size: int
+) -> dict[str, Any]:
     """What a checkpoint must match to be resumed: model, case list, input spec, batching."""
     h = hashlib.sha256()
     for c in cases:
@@ -257,7 +258,11 @@ def resume_plan(
 
 
 def batch_table(
-    idx: list[int], scores: np.ndarray, shas: list[str], cases: Sequence[CaseImage], model_sha256: str
+    idx: list[int],
+    scores: np.ndarray,
+    shas: list[str],
+    cases: Sequence[CaseImage],
+    model_sha256: str,
 ) -> Any:
     scores = np.asarray(scores, dtype=np.float64)
     if not np.isfinite(scores).all():
@@ -278,7 +283,11 @@ def batch_table(
 
 
 def finish(
-    out_path: Path, checkpoint: Checkpoint, tables: dict[int, Any], n_batches: int, problems: list[str]
+    out_path: Path,
+    checkpoint: Checkpoint,
+    tables: dict[int, Any],
+    n_batches: int,
+    problems: list[str],
 ) -> Path:
     """Raise with every problem, or write ``predictions.parquet`` atomically from all batches."""
     import pyarrow as pa
@@ -292,8 +301,10 @@ def finish(
     missing = [b for b in range(n_batches) if b not in tables]
     if missing:  # pragma: no cover - guarded by the loops above
         raise DataError(f"Batches {missing[:10]} have no predictions; nothing was written.")
-    table = pa.concat_tables([tables[b] for b in range(n_batches)]) if n_batches else predictions_table(
-        {k: [] for k in PREDICTION_COLUMNS}
+    table = (
+        pa.concat_tables([tables[b] for b in range(n_batches)])
+        if n_batches
+        else predictions_table({k: [] for k in PREDICTION_COLUMNS})
     )
     write_bytes_atomic(out_path, table_bytes(table))
     checkpoint.remove()
@@ -416,7 +427,6 @@ def run_inference(
         batch_sampler=pending,
         num_workers=workers,
         collate_fn=_collate,
-        worker_init_fn=_seed_worker if workers else None,
         generator=generator,
     )
     done_cases = sum(t.num_rows for t in tables.values())
@@ -436,7 +446,7 @@ def run_inference(
 
 
 def read_predictions(path: str | os.PathLike[str]) -> Any:
-    """Read a predictions file as a pandas DataFrame (case_id, score, model_sha256, input_sha256)."""
+    """Read a predictions file as a DataFrame (case_id, score, model_sha256, input_sha256)."""
     import pyarrow.parquet as pq
 
     return pq.read_table(path).to_pandas()

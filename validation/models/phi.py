@@ -119,7 +119,9 @@ def _has_value(ds: Any, keyword: str) -> bool:
     return bool(str(value).strip())
 
 
-def scan_header(data: bytes, *, patient_id: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def scan_header(
+    data: bytes, *, patient_id: str | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Identifying attributes present in one DICOM header: (keywords, categories).
 
     Pixel data is not read. Raises whatever pydicom raises for an unreadable file (the caller
@@ -196,9 +198,7 @@ def scan_images(
         findings=tuple(findings),
     )
     if findings:
-        lines = [
-            f"case {f.case_id!r} ({f.image}): {', '.join(f.attributes)}" for f in findings
-        ]
+        lines = [f"case {f.case_id!r} ({f.image}): {', '.join(f.attributes)}" for f in findings]
         head = (
             f"{len(findings)} of {scanned} DICOM image(s) are not de-identified "
             "(identifying header attributes hold values; the values are not shown)"

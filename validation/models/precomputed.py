@@ -66,7 +66,9 @@ def convert_precomputed(
     problems: list[str] = []
     for col in ("case_id", score_column):
         if col not in df.columns:
-            problems.append(f"column {col!r} is missing (columns: {', '.join(map(str, df.columns))})")
+            problems.append(
+                f"column {col!r} is missing (columns: {', '.join(map(str, df.columns))})"
+            )
     if problems:
         raise DataError(f"Predictions file '{p.name}' does not match its specification.", problems)
     df["case_id"] = df["case_id"].astype(str)
@@ -94,7 +96,8 @@ def convert_precomputed(
             problems.append(f"case {c!r}: score {s!r} is not finite")
     if problems:
         raise DataError(
-            f"Predictions file '{p.name}' has {len(problems)} problem(s); no predictions were written.",
+            f"Predictions file '{p.name}' has {len(problems)} problem(s); "
+            "no predictions were written.",
             problems,
         )
     if "input_sha256" in by_id.columns:
@@ -103,7 +106,12 @@ def convert_precomputed(
         shas = [None] * len(wanted)
     values = [None if np.isnan(v) else float(v) for v in scores.loc[wanted].to_numpy(float)]
     table = predictions_table(
-        {"case_id": wanted, "score": values, "model_sha256": [got] * len(wanted), "input_sha256": shas}
+        {
+            "case_id": wanted,
+            "score": values,
+            "model_sha256": [got] * len(wanted),
+            "input_sha256": shas,
+        }
     )
     write_bytes_atomic(out, table_bytes(table))
     return out
