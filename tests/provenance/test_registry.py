@@ -234,3 +234,14 @@ def test_bad_record_fields(sqlite_url, kwargs, message):
     with pytest.raises(InputError, match=message):
         reg.record_run(**args)
     reg.close()
+
+
+def test_a_real_database_error_is_reported_not_retried(registry):
+    import time
+
+    _sql(registry, "DROP TABLE runs")
+    t0 = time.perf_counter()
+    with pytest.raises(ProvenanceError, match="refused a write"):
+        registry.record_run(run_id="r", study_id="S", manifest_sha256=H, n_files=1,
+                            operator="o")
+    assert time.perf_counter() - t0 < 5  # no retry loop on an error that cannot go away

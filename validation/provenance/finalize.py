@@ -127,7 +127,7 @@ def finalize(
                 reg.record_approval_entry(study_id=fields["study_id"], **a)
         anchor = _anchor(root, reg)
         _, manifest_sha = write_manifest(root, run_id=run_id, anchor=anchor)
-        n_files = sum(1 for p in root.rglob("*") if p.is_file())
+        n_files = len(read_manifest(root)[0]["files"])  # as listed, manifest.json excluded
         reg.record_run(run_id=run_id, study_id=study_id, manifest_sha256=manifest_sha,
                        n_files=n_files, operator=who,
                        protocol_sha256=fields["protocol_sha256"] if fields else None)

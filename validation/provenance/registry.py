@@ -249,11 +249,16 @@ def normalize_url(url: str) -> str:
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
+    """A lost race: a unique key taken by a concurrent writer, a busy SQLite file, a
+    PostgreSQL serialization failure or deadlock. Anything else is a real error."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None)
     if isinstance(exc, IntegrityError):
+        return sqlstate == "23505" or "unique" in text or "duplicate key" in text
+    if sqlstate in ("40001", "40P01"):
         return True
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return isinstance(exc, OperationalError) and (
-        "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
+        "database is locked" in text or "busy" in text or "deadlock" in text
     )
 
 
