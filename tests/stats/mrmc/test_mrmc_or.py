@@ -318,3 +318,21 @@ def test_pluggable_figure_of_merit_equals_builtin(franken):
     assert custom.rrrc.p_value == pytest.approx(builtin.rrrc.p_value, rel=1e-10)
     assert custom.variance_components.var == pytest.approx(builtin.variance_components.var,
                                                            rel=1e-10)
+
+
+def test_vandyke_dbm_matches_jafroc(vandyke, pub):
+    """JAFROC 4.2.1 works in single precision: mean squares agree to a few 1e-6 relative."""
+    p = pub["dbm_jafroc"]
+    res = mrmc_analysis(vandyke, method="dbm", modalities=("2", "1"))
+    design = crossed_design(vandyke)
+    fc = fom_covariance(design.ratings, design.truth)
+    comps = dbm_analysis(pseudovalues(fc.fom, fc.jackknife)).dbm_components
+    for key, value in p["ms"].items():
+        assert getattr(comps, f"ms_{key}") == pytest.approx(value, rel=5e-6), key
+    for key in ("rrrc", "frrc", "rrfc"):
+        tst, ref = getattr(res, key), p[key]
+        assert tst.statistic == pytest.approx(ref["f"], abs=5e-3)   # printed to 2 decimals
+        assert tst.p_value == pytest.approx(ref["p"], abs=5e-5)      # printed to 4 decimals
+        np.testing.assert_allclose(tst.ci, ref["ci_1_minus_2"], atol=5e-6)
+    assert res.frrc.df_den == 113 and res.rrfc.df_den == 4
+    assert res.rrrc.df_den == pytest.approx(p["rrrc"]["ddf"], abs=5e-3)
