@@ -51,11 +51,13 @@ def test_stratified_auc_replicates_equal_roc_auc_score_on_the_same_resamples(asa
     rng = np.random.default_rng(123)
     neg = np.flatnonzero(truth == 0)
     pos = np.flatnonzero(truth == 1)
+    # documented scheme: within each class, a draw picks a rank of the (stably) sorted scores
     neg_by_rank = neg[np.argsort(score[neg], kind="stable")]
+    pos_by_rank = pos[np.argsort(score[pos], kind="stable")]
     expected = []
     for neg_draw, pos_draw in _draws(rng, (neg.size, pos.size), 120):
         for a, b in zip(neg_draw, pos_draw, strict=True):
-            idx = np.concatenate([neg_by_rank[a], pos[b]])
+            idx = np.concatenate([neg_by_rank[a], pos_by_rank[b]])
             expected.append(roc_auc_score(truth[idx], score[idx]))
     assert r.replicates == pytest.approx(np.array(expected), abs=TOL)
     assert r.se == pytest.approx(np.std(expected, ddof=1), rel=1e-10)
@@ -71,6 +73,24 @@ def mann_whitney_auc(t, s):
 
 def _auc_or_nan(t, s):
     return mann_whitney_auc(t, s) if 0 < t.sum() < t.size else np.nan
+
+
+@pytest.mark.parametrize("prevalence", [0.2, 0.8])
+def test_either_counted_class_gives_the_loop_replicates(prevalence):
+    rng = np.random.default_rng(4)
+    truth = (rng.random(90) < prevalence).astype(int)
+    score = np.round(truth + rng.normal(size=90), 1)
+    r = bootstrap_auc(truth, score, n_boot=60, seed=8)
+    neg, pos = np.flatnonzero(truth == 0), np.flatnonzero(truth == 1)
+    neg_by_rank = neg[np.argsort(score[neg], kind="stable")]
+    pos_by_rank = pos[np.argsort(score[pos], kind="stable")]
+    expected = [
+        mann_whitney_auc(truth[idx], score[idx])
+        for a_blk, b_blk in _draws(np.random.default_rng(8), (neg.size, pos.size), 60)
+        for a, b in zip(a_blk, b_blk, strict=True)
+        for idx in [np.concatenate([neg_by_rank[a], pos_by_rank[b]])]
+    ]
+    assert r.replicates == pytest.approx(np.array(expected), abs=TOL)
 
 
 def test_cluster_auc_replicates_equal_the_generic_loop(clustered):

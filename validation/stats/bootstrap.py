@@ -376,17 +376,31 @@ def bootstrap_auc(
 
     reps = np.empty(nb)
     done = 0
-    fz = np.zeros(n0 + 1, dtype=np.int64 if cluster is None else np.float64)
     if cluster is None:
-        # Negatives are indexed by the rank of their score (stable order), positives by their
-        # order of appearance; a draw picks a position uniformly within its class.
-        scale = (0.5 if ties else 1.0) / (n1 * n0)
+        # Each class's cases are indexed by the rank of their score (stable order); a draw
+        # picks a rank uniformly within its class. The smaller class ("counted") is turned into
+        # counts and accumulated along its sorted scores; for each drawn case of the other
+        # class, the number of drawn counted cases below it (ties one half) is read off at its
+        # precomputed position. No sort, no search per replicate.
+        pos_sorted = np.sort(s[pos_idx], kind="stable")
+        count_pos = n1 <= n0
+        counted, other = (pos_sorted, neg_sorted) if count_pos else (neg_sorted, pos_sorted)
+        n_c, n_o = counted.size, other.size
+        lt = np.searchsorted(counted, other, side="left")
+        le = np.searchsorted(counted, other, side="right")
+        tied = bool(np.any(lt != le))
+        cum = np.zeros(n_c + 1, dtype=np.int64)
+        scale = (0.5 if tied else 1.0) / (n1 * n0)
         for neg_draw, pos_draw in _draws(rng, (n0, n1), nb):
-            for r in range(neg_draw.shape[0]):
-                np.cumsum(np.bincount(neg_draw[r], minlength=n0), out=fz[1:])
-                g = fz[lo] + fz[hi] if ties else fz[lo]
-                reps[done] = float(g @ np.bincount(pos_draw[r], minlength=n1)) * scale
+            c_draw, o_draw = (pos_draw, neg_draw) if count_pos else (neg_draw, pos_draw)
+            for r in range(c_draw.shape[0]):
+                np.cumsum(np.bincount(c_draw[r], minlength=n_c), out=cum[1:])
+                d = o_draw[r]
+                below = cum[lt[d]] + cum[le[d]] if tied else cum[lt[d]]
+                reps[done] = float(below.sum()) * scale
                 done += 1
+        if count_pos:  # 'below' counted positives under negatives: 1 - AUC
+            reps = 1.0 - reps
         jack: Callable[[], NDArray[np.float64]] = lambda: _auc_jackknife_cases(pos, pl, auc)  # noqa: E731
         n_clusters = None
         resampling = "stratified"
@@ -397,6 +411,7 @@ def bootstrap_auc(
         m_c = np.bincount(pos_codes, minlength=n_clusters).astype(np.float64)
         n_c = np.bincount(codes[neg_idx], minlength=n_clusters).astype(np.float64)
         half = 0.5 if ties else 1.0
+        fz = np.zeros(n0 + 1)
         for (draw,) in _draws(rng, (n_clusters,), nb):
             for r in range(draw.shape[0]):
                 cc = np.bincount(draw[r], minlength=n_clusters).astype(np.float64)
