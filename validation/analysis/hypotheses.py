@@ -1,0 +1,480 @@
+"""Evaluate a protocol's hypotheses and their multiplicity adjustment for ``results.json``.
+
+:func:`evaluate_hypotheses` takes the protocol, the ``results.json`` content built so far
+(endpoints with their pooled statistics, the reader study) and a context with the per-case data,
+tests each hypothesis at the one-sided level (``alpha`` for a one-sided protocol, ``alpha / 2``
+for a two-sided one), applies the protocol's multiplicity procedure and returns the
+``hypotheses`` list and the ``multiplicity`` object (layout in ``docs/CONTRACTS.md``).
+
+How each hypothesis is tested (``theta`` the endpoint, ``ref`` its reference):
+
+* proportion endpoints (sensitivity, specificity, PPV, NPV, accuracy) against a fixed value:
+  with the ``wilson`` or ``exact`` interval at the patient level, the score test or the exact
+  binomial test against the null value (their interval bound and p-value always agree); with
+  another interval method (Jeffreys, Agresti-Coull, bootstrap, clustered findings) the decision
+  is the interval bound against the null value and the p-value a z test with the standard error
+  implied by the interval (for the multiplicity procedure);
+* AUC endpoints against a fixed value: z test with the endpoint's standard error;
+* MRMC endpoints: the modality difference (second listed minus ``comparator``) from the reader
+  study with the Obuchowski-Rockette random-reader random-case standard error and Hillis
+  degrees of freedom (t test);
+* a standalone endpoint with no fixed reference (``goal`` omitted) against a comparator read on
+  the same cases (``context.extra["comparator_called"]`` for proportions,
+  ``context.extra["comparator_score"]`` for the AUC): Tango's paired score test, or the paired
+  DeLong test.
+
+The null value: ``goal`` for a performance goal; ``ref - margin`` for non-inferiority;
+``ref + margin`` (margin 0 unless given) for superiority; ``|theta - ref| >= margin`` for
+equivalence (two one-sided tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from validation.errors import DataError, InputError, ProtocolError
+from validation.stats._result import to_plain
+from validation.stats.hypotheses import (
+    HypothesisTest,
+    normal_test,
+    performance_goal_test,
+    proportion_difference_test,
+)
+from validation.stats.multiplicity import MultiplicityResult, adjust
+
+PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
+MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+
+
+@dataclass(frozen=True, slots=True)
+class HypothesisContext:
+    """Per-case data that hypothesis tests need beyond ``results.json``.
+
+    Any object with these attributes works (the engine passes its ``AnalysisContext``).
+
+    Attributes
+    ----------
+    cases : DataFrame
+        Analysed cases with ``truth``, ``score``, ``patient_id``, ``site`` and the
+        indeterminate flag (as the engine's endpoints use them).
+    ratings : DataFrame or None
+        Reader-study ratings (not needed when ``results["reader_study"]`` is filled).
+    ci_alpha : float
+        Two-sided alpha of the endpoints' intervals (``2 x`` the one-sided test level).
+    seed : int
+    extra : dict
+        Optional ``comparator_called`` (bool array, one per row of ``cases``) and
+        ``comparator_score`` (float array, one per row) for paired comparisons of a standalone
+        endpoint with a comparator read on the same cases.
+    """
+
+    cases: pd.DataFrame | None
+    ratings: pd.DataFrame | None
+    ci_alpha: float
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def one_sided_level(protocol: Any) -> float:
+    """One-sided test level: ``alpha`` (one-sided protocol) or ``alpha / 2`` (two-sided)."""
+    a = float(protocol.alpha)
+    return a if protocol.sidedness == "one-sided" else a / 2.0
+
+
+def _null_value(h: Any, ref: float) -> float:
+    m = float(h.margin) if h.margin is not None else 0.0
+    if h.type == "performance_goal":
+        return float(h.goal)
+    if h.type == "noninferiority":
+        return ref - m
+    if h.type == "superiority":
+        return ref + m
+    return ref  # equivalence: centre of the equivalence region
+
+
+def _shifted(t: HypothesisTest, shift: float, null: float, h: Any) -> dict[str, Any]:
+    """A test done on ``theta - shift`` reported on the endpoint's scale."""
+    d = t.to_dict()
+    d["estimate"] = t.estimate + shift
+    d["ci"] = [t.ci[0] + shift, t.ci[1] + shift]
+    d["null_value"] = null
+    d["type"] = h.type
+    d["margin"] = float(h.margin) if h.margin is not None else None
+    d["goal"] = float(h.goal) if h.goal is not None else None
+    return d
+
+
+def _reason_for_bound(
+    h: Any, est: float, ci: tuple[float, float], null: float, p: float, alpha: float,
+    conf: float,
+) -> tuple[str, str]:
+    pct = f"{100 * conf:.4g}%"
+    ptxt = f"one-sided p = {p:.4g} {'<=' if p <= alpha else '>'} alpha = {alpha:g}"
+    if h.type == "equivalence":
+        m = float(h.margin)
+        inside = null - m < ci[0] and ci[1] < null + m
+        return ("pass" if inside else "fail"), (
+            f"the {pct} CI ({ci[0]:.4g}, {ci[1]:.4g}) is {'inside' if inside else 'not inside'} "
+            f"({null - m:.4g}, {null + m:.4g}); {ptxt} (z from the interval's standard error)"
+        )
+    ok = ci[0] > null
+    return ("pass" if ok else "fail"), (
+        f"lower bound of the {pct} CI {ci[0]:.4g} {'>' if ok else '<='} {null:.4g}; {ptxt} "
+        "(decided on the interval bound; z from the interval's standard error)"
+    )
+
+
+# --------------------------------------------------------------------------- per kind
+
+
+def _proportion_vs_value(h: Any, ep: Any, pooled: dict[str, Any], alpha: float) -> dict[str, Any]:
+    ref = float(h.goal)
+    null = _null_value(h, ref)
+    x, n = pooled.get("successes"), pooled.get("n")
+    if pooled.get("estimate") is None or x is None or not n:
+        raise DataError(
+            f"hypothesis {h.id!r}: endpoint {ep.id!r} has no pooled estimate "
+            f"({pooled.get('note', 'no data')})."
+        )
+    exact_ci = {"wilson": "wilson", "exact": "clopper-pearson"}.get(str(ep.ci))
+    if exact_ci is not None and ep.unit == "patient":
+        if h.type == "equivalence":
+            m = float(h.margin)
+            lo, hi = null - m, null + m
+            if not (0.0 < lo and hi < 1.0):
+                raise ProtocolError(
+                    f"hypothesis {h.id!r}: the equivalence region ({lo:g}, {hi:g}) must lie "
+                    "inside (0, 1) for a proportion."
+                )
+            lower = performance_goal_test(x, n, lo, alpha=alpha, ci=exact_ci)
+            upper = performance_goal_test(n - x, n, 1.0 - hi, alpha=alpha, ci=exact_ci)
+            p = max(lower.p_value, upper.p_value)
+            ci = lower.ci
+            conf = lower.confidence
+            decision = "pass" if p <= alpha else "fail"
+            inside = lo < ci[0] and ci[1] < hi
+            reason = (f"the {100 * conf:.4g}% CI ({ci[0]:.4g}, {ci[1]:.4g}) is "
+                      f"{'inside' if inside else 'not inside'} ({lo:.4g}, {hi:.4g}); "
+                      f"one-sided p = {p:.4g} {'<=' if p <= alpha else '>'} alpha = {alpha:g} "
+                      "(two one-sided tests)")
+            d = lower.to_dict()
+            d.update({"type": "equivalence", "p_value": p, "decision": decision,
+                      "reason": reason, "margin": m, "goal": ref, "null_value": null,
+                      "statistic": lower.statistic if lower.p_value >= upper.p_value
+                      else upper.statistic,
+                      "test": f"two one-sided tests: {lower.test}"})
+            return d
+        if not 0.0 < null < 1.0:
+            raise ProtocolError(
+                f"hypothesis {h.id!r}: the null value {null:g} (goal and margin) must lie "
+                "in (0, 1) for a proportion."
+            )
+        t = performance_goal_test(x, n, null, alpha=alpha, ci=exact_ci)
+        d = t.to_dict()
+        d.update({"type": h.type, "goal": ref,
+                  "margin": float(h.margin) if h.margin is not None else None,
+                  "null_value": null})
+        return d
+    # other interval methods: the bound decides; z from the interval's implied standard error
+    est = float(pooled["estimate"])
+    lo, hi = (float(v) for v in pooled["ci"])
+    conf = 1.0 - 2.0 * alpha
+    q = float(sps.norm.ppf(1.0 - alpha))
+    se = float(pooled["se"]) if pooled.get("se") else (hi - lo) / (2.0 * q)
+    if not se > 0:
+        raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has a zero-width interval.")
+    if h.type == "equivalence":
+        m = float(h.margin)
+        p = max(float(sps.norm.sf((est - (null - m)) / se)),
+                float(sps.norm.cdf((est - (null + m)) / se)))
+        stat = (est - null) / se
+    else:
+        stat = (est - null) / se
+        p = float(sps.norm.sf(stat))
+    decision, reason = _reason_for_bound(h, est, (lo, hi), null, p, alpha, conf)
+    return {
+        "type": h.type, "test": f"interval bound ({ep.ci}) against the null value",
+        "estimate": est, "ci": [lo, hi], "confidence": conf,
+        "margin": float(h.margin) if h.margin is not None else None, "goal": ref,
+        "null_value": null, "statistic": stat, "df": None, "p_value": p, "alpha": alpha,
+        "decision": decision, "reason": reason, "method": pooled.get("method"),
+        "references": list(pooled.get("references", [])),
+    }
+
+
+def _normal_vs_value(
+    h: Any, est: float, se: float, alpha: float, *, df: float | None, test: str,
+    refs: tuple[str, ...], ref: float,
+) -> dict[str, Any]:
+    null = _null_value(h, ref)
+    if h.type == "performance_goal":
+        t = normal_test(est - null, se, type="superiority", alpha=alpha, df=df, test=test,
+                        references=refs)
+    elif h.type == "equivalence":
+        t = normal_test(est - ref, se, type="equivalence", margin=h.margin, alpha=alpha,
+                        df=df, test=test, references=refs)
+        return _shifted(t, ref, null, h) | {"reason": _rescale_reason(t.reason, ref)}
+    else:
+        t = normal_test(est - null, se, type="superiority", alpha=alpha, df=df, test=test,
+                        references=refs)
+    d = _shifted(t, null, null, h)
+    conf = t.confidence
+    ok = d["ci"][0] > null
+    p = t.p_value
+    d["reason"] = (f"lower bound of the {100 * conf:.4g}% CI {d['ci'][0]:.4g} "
+                   f"{'>' if ok else '<='} {null:.4g}; one-sided p = {p:.4g} "
+                   f"{'<=' if p <= alpha else '>'} alpha = {alpha:g}")
+    return d
+
+
+def _rescale_reason(reason: str, ref: float) -> str:
+    return reason if ref == 0.0 else f"{reason} (on the scale theta - {ref:g})"
+
+
+def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any) -> dict[str, Any]:
+    rs = results.get("reader_study") or {}
+    block = (rs.get("by_endpoint") or {}).get(ep.id)
+    if block is None:
+        raise DataError(
+            f"hypothesis {h.id!r}: the reader study has no result for endpoint {ep.id!r}."
+        )
+    mods = [str(m) for m in protocol.reader_study.modalities]
+    rrrc = block["rrrc"]
+    refs = tuple(rrrc.get("references", []))
+    if h.type == "performance_goal":
+        test_mod = mods[-1] if h.comparator is None else str(h.comparator)
+        m = block["modalities"].get(test_mod)
+        if m is None:
+            raise ProtocolError(f"hypothesis {h.id!r}: modality {test_mod!r} is not in the "
+                                "reader study.")
+        return _normal_vs_value(h, float(m["estimate"]), float(m["se"]), alpha,
+                                df=m.get("df"), test="OR single-modality t test",
+                                refs=tuple(m.get("references", [])), ref=float(h.goal))
+    comparison = str(block["difference"].get("comparison", f"{mods[1]} - {mods[0]}"))
+    new, _, old = (s.strip() for s in comparison.partition(" - "))
+    comparator = str(h.comparator) if h.comparator is not None else mods[0]
+    est = float(block["difference"]["estimate"])
+    if comparator == old:
+        sign = 1.0
+    elif comparator == new:
+        sign = -1.0
+    else:
+        raise ProtocolError(
+            f"hypothesis {h.id!r}: comparator {comparator!r} is not one of the compared "
+            f"modalities ({new}, {old})."
+        )
+    d = _normal_vs_value(h, sign * est, float(rrrc["se"]), alpha, df=rrrc.get("df_den"),
+                         test="OR random-reader random-case t test (Hillis df)", refs=refs,
+                         ref=0.0)
+    d["comparator"] = comparator
+    d["comparison"] = f"{new if sign > 0 else old} - {comparator}"
+    return d
+
+
+def _comparator_arrays(ctx: Any, protocol: Any, ep: Any, key: str) -> tuple[np.ndarray, ...]:
+    from validation.analysis.endpoints import unit_data
+
+    cases = getattr(ctx, "cases", None)
+    extra = getattr(ctx, "extra", None) or {}
+    comp = extra.get(key)
+    if cases is None or comp is None:
+        raise ProtocolError(
+            f"endpoint {ep.id!r}: a comparative hypothesis without 'goal' compares with a "
+            f"comparator read on the same cases, but no {key!r} was given; add 'goal' (a fixed "
+            "reference) or supply the comparator."
+        )
+    comp = np.asarray(comp)
+    if comp.shape != (len(cases),):
+        raise InputError(
+            f"'{key}' must have one value per analysed case ({len(cases)}) for a paired test; "
+            f"got shape {comp.shape}. A paired test needs both readings on the same cases."
+        )
+    op = float(protocol.model.operating_point)
+    mine = unit_data(cases, unit=ep.unit, operating_point=op)
+    if key == "comparator_called":
+        other_cases = cases.assign(score=np.where(comp.astype(bool), 1.0, 0.0))
+        other = unit_data(other_cases, unit=ep.unit, operating_point=0.5)
+        return mine.truth, mine.called, other.called
+    other = unit_data(cases.assign(score=comp.astype(float)), unit=ep.unit, operating_point=op)
+    return mine.truth, mine.score, other.score
+
+
+def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -> dict[str, Any]:
+    if h.type == "performance_goal":
+        raise ProtocolError(f"hypothesis {h.id!r}: a performance goal needs 'goal'.")
+    margin = float(h.margin) if h.margin is not None else None
+    if ep.kind == "auc":
+        from validation.stats.hypotheses import auc_comparison_test
+
+        truth, s_new, s_old = _comparator_arrays(ctx, protocol, ep, "comparator_score")
+        if h.type == "superiority" and margin:
+            raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a "
+                                "comparator is not supported; omit 'margin'.")
+        t = auc_comparison_test(truth, s_new, s_old, type=h.type, margin=margin, alpha=alpha)
+    elif ep.kind in ("sensitivity", "specificity"):
+        truth, c_new, c_old = _comparator_arrays(ctx, protocol, ep, "comparator_called")
+        keep = truth == 1 if ep.kind == "sensitivity" else truth == 0
+        ok_new = c_new[keep] if ep.kind == "sensitivity" else ~c_new[keep]
+        ok_old = c_old[keep] if ep.kind == "sensitivity" else ~c_old[keep]
+        counts = {"a": int((ok_new & ok_old).sum()), "b": int((ok_new & ~ok_old).sum()),
+                  "c": int((~ok_new & ok_old).sum()), "d": int((~ok_new & ~ok_old).sum())}
+        if h.type == "superiority" and margin:
+            raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a "
+                                "comparator is not supported; omit 'margin'.")
+        t = proportion_difference_test(counts, design="paired", type=h.type, margin=margin,
+                                       alpha=alpha)
+    else:
+        raise ProtocolError(
+            f"hypothesis {h.id!r}: endpoint kind {ep.kind!r} has no paired comparator test; "
+            "give 'goal' as a fixed reference."
+        )
+    d = t.to_dict()
+    d.update({"goal": None, "comparator": "comparator (same cases)"})
+    return d
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def evaluate_hypothesis(
+    protocol: Any, h: Any, results: dict[str, Any], context: Any, alpha: float
+) -> dict[str, Any]:
+    """Test one hypothesis (before multiplicity); a dict in the results.json layout."""
+    try:
+        ep = protocol.endpoint(h.endpoint)
+    except KeyError:
+        raise ProtocolError(
+            f"hypothesis {h.id!r} names endpoint {h.endpoint!r}, which is not defined; "
+            f"defined endpoints: {', '.join(e.id for e in protocol.endpoints)}."
+        ) from None
+    if ep.kind in MRMC_KINDS:
+        d = _mrmc(h, ep, results, alpha, protocol)
+    elif h.goal is None:
+        d = _paired_comparison(h, ep, protocol, context, alpha)
+    else:
+        block = (results.get("endpoints") or {}).get(ep.id)
+        if block is None:
+            raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} was not computed.")
+        pooled = block["pooled"]
+        if ep.kind in PROPORTION_KINDS:
+            d = _proportion_vs_value(h, ep, pooled, alpha)
+        else:
+            if pooled.get("estimate") is None or not pooled.get("se"):
+                raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has no estimate "
+                                f"with a standard error ({pooled.get('note', 'no data')}).")
+            d = _normal_vs_value(h, float(pooled["estimate"]), float(pooled["se"]), alpha,
+                                 df=None, test=f"z test with the {ep.ci} standard error",
+                                 refs=tuple(pooled.get("references", [])), ref=float(h.goal))
+    d.update({"id": h.id, "endpoint": ep.id, "alpha": alpha})
+    return d
+
+
+def _graph(protocol: Any, family: list[str]) -> tuple[list[float], list[list[float]]]:
+    mult = protocol.multiplicity
+    w = [float((mult.weights or {}).get(hid, 0.0)) for hid in family]
+    rows = mult.transitions or {}
+    g = [[float((rows.get(a) or {}).get(b, 0.0)) for b in family] for a in family]
+    return w, g
+
+
+def evaluate_hypotheses(
+    protocol: Any, results: dict[str, Any], context: Any
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Test every hypothesis of ``protocol`` and apply its multiplicity procedure.
+
+    Parameters
+    ----------
+    protocol : validation.protocol.Protocol
+    results : the ``results.json`` content built so far (``endpoints``, ``reader_study``).
+    context : :class:`HypothesisContext` or any object with ``cases``, ``ratings``,
+        ``ci_alpha``, ``seed`` and ``extra``.
+
+    Returns
+    -------
+    (hypotheses, multiplicity)
+        ``hypotheses``: one dict per hypothesis in protocol order with ``id, endpoint, type,
+        test, estimate, ci, margin, goal, statistic, df, p_value, p_adjusted, alpha, decision,
+        reason`` (and ``null_value``, ``method``, ``references``); ``multiplicity``:
+        ``procedure, alpha, family, p_adjusted, rejected, rules, rejection_order`` (+ the
+        graph for ``graphical``).
+
+    Raises
+    ------
+    ProtocolError
+        A hypothesis naming an undefined endpoint, a multiplicity family naming an undefined
+        hypothesis, an invalid graph.
+    DataError
+        An endpoint without the estimate the test needs.
+    """
+    alpha = one_sided_level(protocol)
+    ids = [h.id for h in protocol.hypotheses]
+    tested = {h.id: evaluate_hypothesis(protocol, h, results, context, alpha)
+              for h in protocol.hypotheses}
+    mult = protocol.multiplicity
+    procedure = str(mult.procedure)
+    family = list(mult.family()) if procedure != "none" else list(ids)
+    unknown = [f for f in family if f not in tested]
+    if unknown:
+        raise ProtocolError(
+            f"the multiplicity procedure names hypotheses that are not defined: "
+            f"{', '.join(unknown)}; defined: {', '.join(ids)}."
+        )
+    kwargs: dict[str, Any] = {}
+    if procedure == "graphical":
+        kwargs["weights"], kwargs["transitions"] = _graph(protocol, family)
+    try:
+        res: MultiplicityResult = adjust(procedure, [tested[f]["p_value"] for f in family],
+                                         alpha=alpha, names=family, **kwargs)
+    except InputError as exc:
+        raise ProtocolError(f"multiplicity ({procedure}): {exc}") from None
+    out = []
+    for hid in ids:
+        d = dict(tested[hid])
+        raw_reason = d.get("reason", "")
+        if hid in res.hypotheses:
+            i = res.hypotheses.index(hid)
+            d["p_adjusted"] = res.p_adjusted[i]
+            decision = "pass" if res.rejected[i] else "fail"
+            if procedure == "none":
+                d["reason"] = raw_reason
+            else:
+                d["reason"] = f"{res.rules[i]}. Unadjusted: {raw_reason}"
+        else:
+            d["p_adjusted"] = d["p_value"]
+            decision = d["decision"]
+            d["reason"] = (f"not in the multiplicity family ({procedure}); unadjusted: "
+                           f"{raw_reason}")
+        d["decision"] = decision
+        for key in ("margin", "goal", "statistic", "df"):
+            d.setdefault(key, None)
+        out.append(to_plain(d))
+    multiplicity = {
+        "procedure": procedure,
+        "alpha": alpha,
+        "protocol_alpha": float(protocol.alpha),
+        "sidedness": protocol.sidedness,
+        "family": family,
+        "p_values": dict(zip(res.hypotheses, res.p_values, strict=True)),
+        "p_adjusted": dict(zip(res.hypotheses, res.p_adjusted, strict=True)),
+        "rejected": dict(zip(res.hypotheses, res.rejected, strict=True)),
+        "rules": dict(zip(res.hypotheses, res.rules, strict=True)),
+        "rejection_order": list(res.rejection_order),
+        "all_rejected": bool(all(res.rejected)),
+        "weights": None if res.weights is None else dict(zip(family, res.weights, strict=True)),
+        "transitions": None if res.transitions is None else {
+            a: dict(zip(family, row, strict=True))
+            for a, row in zip(family, res.transitions, strict=True)
+        },
+        "method": res.method,
+        "references": list(res.references),
+    }
+    return out, to_plain(multiplicity)
+
