@@ -10,6 +10,8 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prov_dossier import lock_record
 from sqlalchemy import create_engine, text
 
@@ -245,3 +247,26 @@ def test_a_real_database_error_is_reported_not_retried(registry):
         registry.record_run(run_id="r", study_id="S", manifest_sha256=H, n_files=1,
                             operator="o")
     assert time.perf_counter() - t0 < 5  # no retry loop on an error that cannot go away
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    payloads=st.lists(st.dictionaries(st.text(max_size=4), st.integers() | st.text(max_size=4),
+                                      max_size=3), min_size=1, max_size=6),
+    victim=st.integers(min_value=0),
+    field=st.sampled_from(["recorded_utc", "actor", "action", "subject", "payload"]),
+)
+def test_any_single_field_edit_anywhere_breaks_the_chain(payloads, victim, field):
+    reg = Registry("sqlite:///:memory:")
+    try:
+        for i, payload in enumerate(payloads):
+            reg.log(actor=f"a{i}", action="note", subject=f"s{i}", payload=payload)
+        assert check_chain(reg).ok
+        seq = victim % len(payloads) + 1
+        with reg.engine.begin() as conn:
+            conn.execute(text(f"UPDATE audit_log SET {field} = {field} || 'x' WHERE seq = {seq}"))
+        report = check_chain(reg)
+        assert any(p.startswith(f"audit entry {seq} ") and "altered" in p
+                   for p in report.problems), report.problems
+    finally:
+        reg.close()
