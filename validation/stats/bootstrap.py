@@ -4,8 +4,10 @@ Three entry points share one resampling scheme, so that the same seed draws the 
 resamples whichever path computes the statistic:
 
 * :func:`bootstrap_auc` -- empirical AUC, vectorised: the scores are sorted once; each
-  replicate only turns its draws into resampling counts (weights), accumulates the negatives'
-  counts along the sorted order and reads them off at the positives. No replicate re-sorts.
+  replicate turns the draws of the smaller class into resampling counts (weights),
+  accumulates them along the sorted scores and, for each drawn case of the other class, reads
+  off how many drawn cases lie below it (ties one half) at a precomputed position. No
+  replicate sorts or searches; the cost is O(n) per replicate.
 * :func:`bootstrap_proportion` -- a proportion (sensitivity, specificity, ...), vectorised.
 * :func:`bootstrap_statistic` -- any statistic of one or more aligned arrays; this generic
   path calls the statistic once per replicate in a Python loop (and once per left-out case or
@@ -345,10 +347,12 @@ def bootstrap_auc(
 
     Notes
     -----
-    Each replicate costs O(n): the resampling counts of the negatives are accumulated along
-    the order of the scores (sorted once), and each positive's count of negatives below (ties
-    one half) is read at its precomputed position. BCa uses the closed-form jackknife of the
-    AUC (leave one case, or one cluster, out).
+    Each replicate costs O(n): the resampling counts of the smaller class are accumulated
+    along its sorted scores, and each drawn case of the other class reads its count of cases
+    below (ties one half) at a position found once before the replicates. Within each class a
+    draw picks a rank of the stably sorted scores uniformly, which is the ordinary bootstrap
+    (the labelling of cases does not change the distribution). BCa uses the closed-form
+    jackknife of the AUC (leave one case, or one cluster, out).
 
     References
     ----------
@@ -385,16 +389,16 @@ def bootstrap_auc(
         pos_sorted = np.sort(s[pos_idx], kind="stable")
         count_pos = n1 <= n0
         counted, other = (pos_sorted, neg_sorted) if count_pos else (neg_sorted, pos_sorted)
-        n_c, n_o = counted.size, other.size
+        n_count = counted.size
         lt = np.searchsorted(counted, other, side="left")
         le = np.searchsorted(counted, other, side="right")
         tied = bool(np.any(lt != le))
-        cum = np.zeros(n_c + 1, dtype=np.int64)
+        cum = np.zeros(n_count + 1, dtype=np.int64)
         scale = (0.5 if tied else 1.0) / (n1 * n0)
         for neg_draw, pos_draw in _draws(rng, (n0, n1), nb):
             c_draw, o_draw = (pos_draw, neg_draw) if count_pos else (neg_draw, pos_draw)
             for r in range(c_draw.shape[0]):
-                np.cumsum(np.bincount(c_draw[r], minlength=n_c), out=cum[1:])
+                np.cumsum(np.bincount(c_draw[r], minlength=n_count), out=cum[1:])
                 d = o_draw[r]
                 below = cum[lt[d]] + cum[le[d]] if tied else cum[lt[d]]
                 reps[done] = float(below.sum()) * scale
