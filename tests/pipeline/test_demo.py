@@ -76,3 +76,6 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert set(res["endpoints"]["sensitivity"]["by_site"]) == {s.site for s in SITES}
     assert res["flow"]["excluded"]["consent_withdrawn"] > 0
     assert res["endpoints"]["sensitivity"]["indeterminate"]["n"] == res["flow"]["indeterminate"]
+    assert [h["id"] for h in res["hypotheses"]] == ["H1", "H2", "H3"]
+    assert {h["decision"] for h in res["hypotheses"]} <= {"pass", "fail"}
+    assert res["multiplicity"]["procedure"] == "fixed_sequence"
