@@ -17,6 +17,7 @@ from validation.commands import protocol
 from validation.commands import provenance
 from validation.commands import report
 from validation.commands import run
+from validation.commands import sample_size
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
@@ -27,4 +28,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     provenance,
     report,
     run,
+    sample_size,
 )
