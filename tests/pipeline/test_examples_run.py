@@ -1,0 +1,77 @@
+"""The example protocols in protocols/ lock and run end to end through the engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from validation.demo_data import DEMO_APPROVER, DEMO_MEANING
+from validation.pipeline import run_protocol
+
+PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
+
+
+def _locked_copy(tmp_path: Path, name: str) -> Path:
+    """Copy protocols/ into tmp_path (never touch the repository's locks) and lock ``name``."""
+    from validation.protocol import lock_path_for, lock_protocol
+
+    root = tmp_path / "protocols"
+    shutil.copytree(PROTOCOLS, root)
+    path = root / f"{name}.yaml"
+    lock = lock_path_for(path)
+    if lock.exists():
+        lock.unlink()
+    lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    return path
+
+
+def test_reader_study_example_reproduces_van_dyke(tmp_path: Path) -> None:
+    """The reader-study example is the Van Dyke (1993) data reshaped.
+
+    Published (OR-DBM MRMC 2.5 output, tests/reference/mrmc/README.md): modality means
+    0.89703704 and 0.94083736, difference 0.04380032 in absolute value, RRRC F = 4.4563,
+    95% CI of modality 1 minus 2 (-0.08796, 0.00036). Tolerances follow the published digits.
+    """
+    path = _locked_copy(tmp_path, "reader_study")
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    res = json.loads((run / "results.json").read_text())
+    ep = res["endpoints"]["mrmc_auc"]
+    assert abs(ep["pooled"]["estimate"]) == pytest.approx(0.04380032, abs=5e-9)
+    lo, hi = sorted(abs(x) for x in ep["pooled"]["ci"])
+    assert (lo, hi) == (pytest.approx(0.00036, abs=5e-6), pytest.approx(0.08796, abs=5e-6))
+    means = sorted(m["estimate"] for m in ep["modalities"].values())
+    assert means == [pytest.approx(0.89703704, abs=5e-9), pytest.approx(0.94083736, abs=5e-9)]
+    block = res["reader_study"]["by_endpoint"]["mrmc_auc"]
+    assert block["rrrc"]["statistic"] == pytest.approx(4.4563, abs=5e-5)
+    assert res["reader_study"]["n_ratings"] == 1140
+    assert [h["id"] for h in res["hypotheses"]] == ["H1", "H2"]
+
+
+def test_cade_example_flow_matches_the_manifest(tmp_path: Path) -> None:
+    path = _locked_copy(tmp_path, "cade_pneumothorax")
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    res = json.loads((run / "results.json").read_text())
+    m = pd.read_csv(path.parent / "examples" / "cade_pneumothorax" / "manifest.csv")
+
+    def flag(col: str) -> pd.Series:
+        return m[col].astype(str).str.lower().isin(["true", "1", "yes"])
+
+    cw = flag("consent_withdrawn")
+    opt = flag("ai_opt_out") & ~cw
+    analysed = m[~cw & ~flag("ai_opt_out")]
+    flow = res["flow"]
+    assert flow["eligible"] == len(m)
+    assert flow["excluded"] == {"consent_withdrawn": int(cw.sum()), "ai_opt_out": int(opt.sum())}
+    assert flow["analysed"] == len(analysed)
+    assert flow["indeterminate"] == int(
+        analysed["non_diagnostic"].astype(str).str.lower().isin(["true", "1", "yes"]).sum()
+    )
+    assert flow["by_reference"]["positive"] == int((analysed["truth"] == 1).sum())
+    assert set(res["endpoints"]) == {"sensitivity", "specificity", "auc", "ppv", "npv"}
+    assert set(res["endpoints"]["sensitivity"]["by_subgroup"]) == {
+        "site", "sex", "age_band", "manufacturer"}
+    assert len(res["hypotheses"]) == 2
