@@ -137,10 +137,8 @@ def _draws(
     done = 0
     while done < n_boot:
         c = min(chunk, n_boot - done)
-        yield [
-            rng.integers(0, size, size=(c, size), dtype=np.uint32 if size < 2**32 else np.int64)
-            for size in sizes
-        ]
+        # int64 (= intp) draws: they index arrays without a conversion copy
+        yield [rng.integers(0, size, size=(c, size), dtype=np.int64) for size in sizes]
         done += c
 
 
@@ -395,13 +393,19 @@ def bootstrap_auc(
         tied = bool(np.any(lt != le))
         cum = np.zeros(n_count + 1, dtype=np.int64)
         scale = (0.5 if tied else 1.0) / (n1 * n0)
+        # preallocated buffers: np.take into them avoids two large allocations per replicate
+        at = np.empty(other.size, dtype=np.int64)
+        below = np.empty(other.size, dtype=np.int64)
         for neg_draw, pos_draw in _draws(rng, (n0, n1), nb):
             c_draw, o_draw = (pos_draw, neg_draw) if count_pos else (neg_draw, pos_draw)
             for r in range(c_draw.shape[0]):
                 np.cumsum(np.bincount(c_draw[r], minlength=n_count), out=cum[1:])
-                d = o_draw[r]
-                below = cum[lt[d]] + cum[le[d]] if tied else cum[lt[d]]
-                reps[done] = float(below.sum()) * scale
+                np.take(lt, o_draw[r], out=at)
+                total = int(np.take(cum, at, out=below).sum())
+                if tied:
+                    np.take(le, o_draw[r], out=at)
+                    total += int(np.take(cum, at, out=below).sum())
+                reps[done] = total * scale
                 done += 1
         if count_pos:  # 'below' counted positives under negatives: 1 - AUC
             reps = 1.0 - reps
