@@ -447,7 +447,8 @@ def unpaired_difference(
             x1, n1, x2, n2, method="newcomb", compare="diff", alpha=alpha
         )
         bounds = (float(low), float(high))
-        name, refs = "Newcombe hybrid score interval (method 10)", (REF_NEWCOMBE_1998A,)
+        name = "Newcombe hybrid score interval (method 10)"
+        refs: tuple[str, ...] = (REF_NEWCOMBE_1998A,)
     else:
         bounds = miettinen_nurminen_interval(x1, n1, x2, n2, alpha=alpha)
         name, refs = "Miettinen-Nurminen score interval", (REF_MN_1985, REF_FM_1990)
@@ -714,7 +715,8 @@ def paired_difference(
     n = a + b + c + d
     if method == "tango":
         bounds = tango_interval(a, b, c, d, alpha=alpha)
-        name, refs = "Tango score interval", (REF_TANGO_1998,)
+        name = "Tango score interval"
+        refs: tuple[str, ...] = (REF_TANGO_1998,)
     else:
         bounds = newcombe_paired_interval(a, b, c, d, alpha=alpha)
         name, refs = (

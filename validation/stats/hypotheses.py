@@ -308,7 +308,7 @@ def normal_test(
     elif kind == "superiority":
         null = 0.0
     else:
-        m = dif.check_margin(margin)
+        m = dif.check_margin(margin)  # type: ignore[arg-type]  # None is refused there
         null = -m
     q = float(dist.ppf(1.0 - alpha))
     ci_ = (est - q * s, est + q * s)
@@ -425,11 +425,11 @@ def proportion_difference_test(
         raise InputError(
             f"'counts' must hold exactly {', '.join(need)} for {des} data; got {got!r}."
         )
-    m = dif.check_margin(margin) if kind != "superiority" else 0.0
+    m = dif.check_margin(margin) if kind != "superiority" else 0.0  # type: ignore[arg-type]
     if des == "paired":
         method = ci or "tango"
         res = dif.paired_difference(*(counts[k] for k in need), ci=method, alpha=2 * alpha)
-        tfun = dif.tango_test
+        tfun: Any = dif.tango_test
         args = tuple(counts[k] for k in need)
     else:
         method = ci or "mn"
