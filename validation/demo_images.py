@@ -257,3 +257,38 @@ def generate_demo_images(
         manifest, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n").encode()
     )
     return manifest
+
+
+DEMO_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "demo_model"
+
+
+def prepare_image_study(
+    inputs_dir: str | os.PathLike[str], *, seed: int = DEFAULT_SEED, n_per_site: int = 60
+) -> dict[str, dict[str, object]]:
+    """Images, manifest and the locked demo model in ``inputs_dir``, ready for a protocol.
+
+    Writes ``manifest.csv`` and ``images/`` (see :func:`generate_demo_images`) and copies the
+    shipped locked model (``demo_model.pt``) and its card beside them. Returns the protocol
+    sections to fill in, with paths relative to ``inputs_dir``::
+
+        {"model": {kind, artifact, sha256, card, training_sites, operating_point},
+         "test_set": {manifest, images_root}}
+    """
+    import yaml
+
+    inputs = Path(inputs_dir)
+    manifest = generate_demo_images(inputs, seed=seed, n_per_site=n_per_site)
+    for name in ("demo_model.pt", "demo_model.card.yaml"):
+        write_bytes_atomic(inputs / name, (DEMO_MODEL_DIR / name).read_bytes())
+    card = yaml.safe_load((DEMO_MODEL_DIR / "demo_model.card.yaml").read_text(encoding="utf-8"))
+    return {
+        "model": {
+            "kind": "torchscript",
+            "artifact": "demo_model.pt",
+            "sha256": card["sha256"],
+            "card": "demo_model.card.yaml",
+            "training_sites": list(card["training_sites"]),
+            "operating_point": card["operating_point"],
+        },
+        "test_set": {"manifest": manifest.name, "images_root": "images"},
+    }
