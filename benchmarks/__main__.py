@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS: list[str] = [
+    "bench_hypotheses",
     "bench_inference",
     "bench_mrmc",
     "bench_provenance",
