@@ -285,6 +285,13 @@ def run_protocol(
         inputs["predictions"] = artifact
     else:
         inputs["model"] = artifact
+        if model.card:
+            inputs["model_card"] = pdir / model.card
+        # the locked artifact and its card are checked before any run folder exists
+        show.step(f"model {model.artifact}: locked hash, model card and test sites")
+        from validation.models import load_protocol_model
+
+        load_protocol_model(protocol, pdir, test_set.sites)
     ratings = None
     dropped = 0
     if protocol.reader_study is not None:
