@@ -265,9 +265,13 @@ def run_protocol(
     if seed is not None and int(seed) != run_seed:
         deviations.append(
             {
+                "id": "D1",
                 "kind": "seed",
-                "detail": f"seed {int(seed)} given at run time instead of the protocol's "
+                "description": f"seed {int(seed)} given at run time instead of the protocol's "
                 f"analysis.seed {run_seed}",
+                "impact": "Resampling-based intervals and p-values (bootstrap) use this seed; "
+                "estimates and closed-form intervals are unchanged.",
+                "approved_by": None,
             }
         )
         run_seed = int(seed)

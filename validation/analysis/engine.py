@@ -265,13 +265,47 @@ def _reader_study(
             "by_subgroup": {},
             "indeterminate": None,
         }
-    block = {
-        "modalities": list(modalities),
-        "n_ratings": int(len(ratings)),
-        "dropped_excluded": int(dropped_excluded),
-        "by_endpoint": by_endpoint,
-    }
+    # the block is the MRMC object of the first reader endpoint (the `validation mrmc --json`
+    # layout the report reads), plus every reader endpoint's object under by_endpoint
+    first = mrmc_eps[0].id
+    block = dict(by_endpoint[first])
+    block.update(
+        {
+            "endpoint_id": first,
+            "modality_order": list(modalities),
+            "n_ratings": int(len(ratings)),
+            "dropped_excluded": int(dropped_excluded),
+            "by_endpoint": by_endpoint,
+            "conduct": _conduct(protocol, ratings),
+        }
+    )
     return block, endpoint_blocks
+
+
+def _conduct(protocol: Any, ratings: pd.DataFrame) -> dict[str, Any]:
+    """Study-conduct checks (fully crossed; washout when reading dates are given)."""
+    from validation.stats.mrmc.conduct import study_conduct
+
+    rs = protocol.reader_study
+    df = pd.DataFrame(
+        {
+            "reader": ratings["reader_id"].astype(str).to_numpy(),
+            "modality": ratings["modality"].astype(str).to_numpy(),
+            "case": ratings["case_id"].astype(str).to_numpy(),
+        }
+    )
+    date = None
+    if (
+        rs.washout_days_min is not None
+        and "reading_date" in ratings.columns
+        and ratings["reading_date"].notna().all()
+    ):
+        df["date"] = ratings["reading_date"].to_numpy()
+        date = "date"
+    res = study_conduct(
+        df, date=date, washout_days_min=float(rs.washout_days_min or 0), truthers=None
+    )
+    return res.to_dict()
 
 
 def analyse(
@@ -319,6 +353,23 @@ def analyse(
         protocol, ratings, alpha=a, seed=seed, dropped_excluded=ratings_dropped_excluded
     )
     endpoints.update(reader_endpoints)
+    deviations = list(deviations)
+    if reader is not None and not reader["conduct"].get("passed", True):
+        failed = [
+            f"{name}: {c.get('detail')}"
+            for name, c in reader["conduct"]["checks"].items()
+            if c.get("status") == "fail"
+        ]
+        deviations.append(
+            {
+                "id": f"D{len(deviations) + 1}",
+                "kind": "reader_study_conduct",
+                "description": "Reader-study conduct check failed: " + "; ".join(failed),
+                "impact": "The MRMC analysis assumes the protocol's conduct; review before "
+                "relying on the reader-study results.",
+                "approved_by": None,
+            }
+        )
 
     op = float(protocol.model.operating_point)
     site = cases["site"].astype(str).to_numpy()
