@@ -75,3 +75,18 @@ def test_cade_example_flow_matches_the_manifest(tmp_path: Path) -> None:
     assert set(res["endpoints"]["sensitivity"]["by_subgroup"]) == {
         "site", "sex", "age_band", "manufacturer"}
     assert len(res["hypotheses"]) == 2
+
+
+def test_short_washout_is_recorded_as_a_deviation(tmp_path: Path) -> None:
+    path = _locked_copy(tmp_path, "reader_study")
+    ratings = path.parent / "examples" / "reader_study" / "ratings.csv"
+    df = pd.read_csv(ratings, dtype=str)
+    df["reading_date"] = "2026-01-05"  # both modalities read the same day: no washout
+    df.to_csv(ratings, index=False)
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    res = json.loads((run / "results.json").read_text())
+    conduct = res["reader_study"]["conduct"]
+    assert conduct["passed"] is False
+    assert conduct["checks"]["washout"]["status"] == "fail"
+    (dev,) = res["deviations"]
+    assert dev["kind"] == "reader_study_conduct" and "washout" in dev["description"]
