@@ -419,14 +419,23 @@ def bootstrap_auc(
         m_c = np.bincount(pos_codes, minlength=n_clusters).astype(np.float64)
         n_c = np.bincount(codes[neg_idx], minlength=n_clusters).astype(np.float64)
         half = 0.5 if ties else 1.0
+        # Case weights are the resampling counts of their clusters (integers held exactly in
+        # float64); buffers are reused across replicates.
         fz = np.zeros(n0 + 1)
+        wneg = np.empty(n0)
+        wpos = np.empty(n1)
+        g = np.empty(n1)
+        g2 = np.empty(n1)
         for (draw,) in _draws(rng, (n_clusters,), nb):
             for r in range(draw.shape[0]):
                 cc = np.bincount(draw[r], minlength=n_clusters).astype(np.float64)
-                np.cumsum(cc[neg_codes_sorted], out=fz[1:])
-                g = fz[lo] + fz[hi] if ties else fz[lo]
+                np.cumsum(np.take(cc, neg_codes_sorted, out=wneg), out=fz[1:])
+                np.take(fz, lo, out=g)
+                if ties:
+                    g += np.take(fz, hi, out=g2)
                 den = float(cc @ m_c) * float(cc @ n_c)
-                reps[done] = half * float(g @ cc[pos_codes]) / den if den > 0 else np.nan
+                num = float(g @ np.take(cc, pos_codes, out=wpos))
+                reps[done] = half * num / den if den > 0 else np.nan
                 done += 1
         jack = lambda: _auc_jackknife_clusters(pos, s, pl, codes, n_clusters, auc)  # noqa: E731
         resampling = "cluster"
