@@ -446,7 +446,8 @@ def unpaired_difference(
         low, high = confint_proportions_2indep(
             x1, n1, x2, n2, method="newcomb", compare="diff", alpha=alpha
         )
-        bounds = (float(low), float(high))
+        # clip rounding spill-over (e.g. 1.0000000000000002 for 197/197 vs 0/1)
+        bounds = (max(float(low), -1.0), min(float(high), 1.0))
         name = "Newcombe hybrid score interval (method 10)"
         refs: tuple[str, ...] = (REF_NEWCOMBE_1998A,)
     else:
