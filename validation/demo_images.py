@@ -146,10 +146,10 @@ def to_dicom_bytes(
 ) -> bytes:
     """A de-identified 16-bit MONOCHROME2 DX image of ``img`` (deterministic UIDs, no dates)."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
     stored = np.rint(np.clip(img, 0, 1) * 2000.0 - 1000.0 - DICOM_INTERCEPT).astype(np.uint16)
-    sop_class = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
+    sop_class = UID("1.2.840.10008.5.1.4.1.1.1.1")  # Digital X-Ray Image Storage, Presentation
     sop_uid = generate_uid(entropy_srcs=[str(seed), case_id, "sop"])
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class

@@ -108,6 +108,7 @@ def register(app: typer.Typer) -> None:
         give --model, --sha256, --card, --manifest and --images-root.
         """
         from types import SimpleNamespace
+        from typing import Any
 
         import pandas as pd
 
@@ -118,7 +119,7 @@ def register(app: typer.Typer) -> None:
             from validation.pipeline import load_test_set
             from validation.protocol import load_protocol
 
-            proto = load_protocol(protocol)
+            proto: Any = load_protocol(protocol)
             base = protocol.parent
             cases = load_test_set(proto, base).analysed
         else:

@@ -63,7 +63,7 @@ class InputSpec(_Strict):
     height: int = Field(gt=0)
     width: int = Field(gt=0)
     channels: Literal[1, 3] = 1
-    normalization: Normalization = Normalization()
+    normalization: Normalization = Field(default_factory=lambda: Normalization(mean=0.0, std=1.0))
     dicom_window: DicomWindow | None = None
     formats: tuple[Literal["dicom", "png", "npy"], ...] = ("dicom", "png", "npy")
 

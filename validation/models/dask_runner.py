@@ -62,7 +62,9 @@ def score_batch(
 ) -> tuple[int, list[float] | None, list[str | None], list[str]]:
     """One batch on a worker: ``(batch number, scores or None, input hashes, errors)``."""
     spec = InputSpec.model_validate(spec_json)
-    arrays, shas, errors = [], [], []
+    arrays: list[Any] = []
+    shas: list[str | None] = []
+    errors: list[str] = []
     for case_id, path in cases:
         arr, sha, err = read_case(CaseImage(case_id, Path(path)), spec)
         arrays.append(arr)

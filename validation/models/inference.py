@@ -422,8 +422,8 @@ def run_inference(
 
     generator = torch.Generator()
     generator.manual_seed(seed)
-    loader = DataLoader(
-        _CaseDataset(cases, spec),
+    loader: Any = DataLoader(
+        _CaseDataset(cases, spec),  # type: ignore[arg-type]
         batch_sampler=pending,
         num_workers=workers,
         collate_fn=_collate,

@@ -112,8 +112,10 @@ def _has_value(ds: Any, keyword: str) -> bool:
     value = ds[keyword].value
     if value is None:
         return False
-    if isinstance(value, bytes | str):
-        return bool(value.strip(b" \x00" if isinstance(value, bytes) else " \x00"))
+    if isinstance(value, bytes):
+        return bool(value.strip(b" \x00"))
+    if isinstance(value, str):
+        return bool(value.strip(" \x00"))
     if hasattr(value, "__len__"):
         return len(value) > 0
     return bool(str(value).strip())
