@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -442,5 +441,3 @@ def load_table(
     df = read_table(path, what=what or ts.name.replace("_", " "))
     return validate_table(df, ts, source=Path(path).name)
 
-
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
