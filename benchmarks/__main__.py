@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 
 BENCHMARKS: list[str] = [
+    "bench_bootstrap",
     "bench_hypotheses",
     "bench_inference",
     "bench_mrmc",
     "bench_provenance",
     "bench_report",
+    "bench_roc",
 ]
 
 
