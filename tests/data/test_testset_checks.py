@@ -27,14 +27,14 @@ RULES = [
 ]
 
 
-def manifest(rows: list[tuple[int, bool, bool, bool, str]]) -> pd.DataFrame:
-    """rows: (truth, consent_withdrawn, ai_opt_out, non_diagnostic, site)."""
+def manifest(rows: list[tuple[int | None, bool, bool, bool, str]]) -> pd.DataFrame:
+    """rows: (truth or None, consent_withdrawn, ai_opt_out, non_diagnostic, site)."""
     raw = pd.DataFrame(
         {
             "case_id": [f"C{i}" for i in range(len(rows))],
             "patient_id": [f"P{i // 2}" for i in range(len(rows))],
             "site": [r[4] for r in rows],
-            "truth": [str(r[0]) for r in rows],
+            "truth": ["" if r[0] is None else str(r[0]) for r in rows],
             "consent_withdrawn": [str(r[1]) for r in rows],
             "ai_opt_out": [str(r[2]) for r in rows],
             "non_diagnostic": [str(r[3]) for r in rows],
@@ -44,23 +44,27 @@ def manifest(rows: list[tuple[int, bool, bool, bool, str]]) -> pd.DataFrame:
 
 
 row_strategy = st.tuples(
-    st.integers(0, 1), st.booleans(), st.booleans(), st.booleans(),
+    st.sampled_from([0, 1, 1, 0, None]), st.booleans(), st.booleans(), st.booleans(),
     st.sampled_from(["A", "B", "C"]),
 )
 
 
 @settings(max_examples=25, deadline=None)
 @given(rows=st.lists(row_strategy, min_size=1, max_size=30))
-def test_flow_counts_match_brute_force(rows: list[tuple[int, bool, bool, bool, str]]) -> None:
+def test_flow_counts_match_brute_force(
+    rows: list[tuple[int | None, bool, bool, bool, str]],
+) -> None:
     m = manifest(rows)
-    # brute force, one case at a time, first matching rule wins
-    excluded = {"consent_withdrawn": 0, "ai_opt_out": 0}
+    # brute force, one case at a time, first matching reason wins
+    excluded = {"consent_withdrawn": 0, "ai_opt_out": 0, "reference_standard_missing": 0}
     analysed = []
     for r in rows:
         if r[1]:
             excluded["consent_withdrawn"] += 1
         elif r[2]:
             excluded["ai_opt_out"] += 1
+        elif r[0] is None:
+            excluded["reference_standard_missing"] += 1
         else:
             analysed.append(r)
     if not analysed:

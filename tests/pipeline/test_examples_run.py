@@ -65,7 +65,8 @@ def test_cade_example_flow_matches_the_manifest(tmp_path: Path) -> None:
     analysed = m[~cw & ~flag("ai_opt_out")]
     flow = res["flow"]
     assert flow["eligible"] == len(m)
-    assert flow["excluded"] == {"consent_withdrawn": int(cw.sum()), "ai_opt_out": int(opt.sum())}
+    assert flow["excluded"] == {"consent_withdrawn": int(cw.sum()), "ai_opt_out": int(opt.sum()),
+                                "reference_standard_missing": 0}
     assert flow["analysed"] == len(analysed)
     assert flow["indeterminate"] == int(
         analysed["non_diagnostic"].astype(str).str.lower().isin(["true", "1", "yes"]).sum()

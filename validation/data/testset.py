@@ -5,7 +5,9 @@ Run after the manifest has passed its data specification and before any statisti
 * every subgroup and exclusion column the protocol names must exist in the manifest;
 * no test site may be one of the model's training sites (the test set must be external);
 * cases matching an exclusion rule (consent withdrawn, AI opt-out, ...) are removed and
-  counted under the first rule they match, in protocol order; they are never analysed;
+  counted under the first rule they match, in protocol order; they are never analysed; a case
+  with no reference standard (empty ``truth``) that no rule excluded is counted under
+  ``reference_standard_missing``;
 * cases whose index-test result is indeterminate (non-diagnostic image) stay in the analysed
   set, flagged, and are counted; the engine analyses them both as positive and as negative
   (FDA 2007, *Statistical Guidance on Reporting Results from Studies Evaluating Diagnostic
@@ -29,6 +31,8 @@ from validation.errors import DataError
 
 INDETERMINATE = "indeterminate"
 """Name of the boolean column :func:`build_test_set` adds to the analysed cases."""
+NO_REFERENCE = "reference_standard_missing"
+"""Exclusion reason of a case whose reference standard (``truth``) is empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +135,15 @@ def flow_counts(
 ) -> dict[str, Any]:
     """STARD flow counts.
 
-    Keys: ``unit`` ("case"), ``eligible``, ``excluded`` ({reason: n}, every rule listed, a case
-    counted once under the first rule it matched), ``excluded_total``, ``analysed``,
+    Keys: ``unit`` ("case"), ``eligible``, ``excluded`` ({reason: n}, every rule listed, then
+    ``reference_standard_missing``; a case counted once under the first reason it matched),
+    ``excluded_total``, ``analysed``,
     ``indeterminate``, ``determinate``, ``by_reference`` ({positive, negative} among the
     analysed), ``indeterminate_by_reference``, ``patients`` ({eligible, analysed}) and
     ``sites`` ({site: analysed n}).
     """
     ind = analysed[INDETERMINATE].astype(bool)
-    truth = analysed["truth"].astype(int)
+    truth = analysed["truth"].astype(int)  # every analysed case has a reference standard
     by_reason = excluded["exclusion_reason"].value_counts() if len(excluded) else pd.Series()
     return {
         "unit": "case",
@@ -210,6 +215,8 @@ def build_test_set(
     for rule in exclusions:
         hit = _matches(manifest[rule.column], rule.values) & reason.isna()
         reason[hit] = rule.reason
+    no_truth = manifest["truth"].isna().to_numpy() & reason.isna().to_numpy()
+    reason[no_truth] = NO_REFERENCE
     is_excluded = reason.notna()
     excluded = manifest[is_excluded].copy()
     excluded["exclusion_reason"] = reason[is_excluded]
@@ -226,7 +233,8 @@ def build_test_set(
             f"{source}: every case is excluded ({len(excluded)} of {len(manifest)}); "
             "nothing is left to analyse. Check the exclusion rules."
         )
-    flow = flow_counts(manifest, analysed, excluded, [r.reason for r in exclusions])
+    reasons = [r.reason for r in exclusions] + [NO_REFERENCE]
+    flow = flow_counts(manifest, analysed, excluded, reasons)
     return TestSet(
         manifest=manifest,
         analysed=analysed.reset_index(drop=True),
