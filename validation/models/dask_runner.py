@@ -185,3 +185,55 @@ def run_inference_dask(
     # Errors are reported in case order whatever order the batches finished in.
     problems = [e for b in sorted(failed) for e in failed[b]]
     return finish(out, checkpoint, tables, n_batches, problems)
+
+
+def site_confusion(
+    table: Any,
+    operating_point: float,
+    *,
+    scheduler: str | None = None,
+    npartitions: int = 4,
+    n_workers: int = 2,
+    processes: bool = True,
+) -> dict[str, dict[str, int]]:
+    """Per-site confusion counts at the operating point, aggregated on Dask.
+
+    ``table`` is a pandas DataFrame with ``site``, ``truth`` (0/1) and ``score``; a score at or
+    above ``operating_point`` is a positive call; rows with a missing score are left out (the
+    engine counts them as indeterminate). The counts are partial sums per partition, combined
+    by Dask, so a table larger than one machine's memory can be split across workers. Returns
+    ``{site: {tp, fp, fn, tn, n}}`` with sites as strings, in sorted order.
+    """
+    import dask.dataframe as dd
+    import pandas as pd
+
+    missing = [c for c in ("site", "truth", "score") if c not in table.columns]
+    if missing:
+        raise InputError(f"'table' must have columns site, truth and score; missing {missing}.")
+    df = pd.DataFrame(
+        {
+            "site": table["site"].astype(str).to_numpy(),
+            "truth": table["truth"].astype(int).to_numpy(),
+            "score": table["score"].astype(float).to_numpy(),
+        }
+    ).dropna(subset=["score"])
+    pos_call = df["score"] >= operating_point
+    df = df.assign(
+        tp=(pos_call & (df.truth == 1)).astype(int),
+        fp=(pos_call & (df.truth == 0)).astype(int),
+        fn=(~pos_call & (df.truth == 1)).astype(int),
+        tn=(~pos_call & (df.truth == 0)).astype(int),
+        n=1,
+    )[["site", "tp", "fp", "fn", "tn", "n"]]
+    client, cluster = _client(scheduler, n_workers, processes)
+    try:
+        ddf = dd.from_pandas(df, npartitions=max(1, min(npartitions, len(df) or 1)))
+        sums = ddf.groupby("site").sum().compute()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return {
+        str(site): {k: int(sums.loc[site, k]) for k in ("tp", "fp", "fn", "tn", "n")}
+        for site in sorted(sums.index, key=str)
+    }
