@@ -176,13 +176,19 @@ def find_demo_template() -> Path:
     )
 
 
-def prepare_demo(out_dir: str | os.PathLike[str], *, seed: int | None = None) -> Path:
+def prepare_demo(
+    out_dir: str | os.PathLike[str], *, seed: int | None = None, images: bool = False
+) -> Path:
     """Simulate the demo data, write the demo protocol beside it and lock it.
 
     Layout under ``out_dir``: ``inputs/manifest.csv``, ``inputs/predictions.csv``,
     ``inputs/demo.yaml`` (the template ``protocols/demo.yaml`` with the predictions' sha256,
     paths and seed filled in) and its lock ``inputs/demo.yaml.lock.json``, signed by a demo
     approver. Returns the protocol path.
+
+    With ``images=True`` the demo is the real chain instead: seeded multi-site images
+    (:func:`validation.demo_images.prepare_image_study`) scored by the locked TorchScript demo
+    model shipped with the package, its card and sha256 in the protocol.
     """
     import yaml
 
@@ -199,6 +205,12 @@ def prepare_demo(out_dir: str | os.PathLike[str], *, seed: int | None = None) ->
     model["training_sites"] = list(files.training_sites)
     model.pop("card", None)
     template.setdefault("test_set", {})["manifest"] = files.manifest.name
+    if images:
+        from validation.demo_images import prepare_image_study
+
+        sections = prepare_image_study(inputs, seed=s)
+        template["model"] = sections["model"]
+        template["test_set"].update(sections["test_set"])
     template.setdefault("analysis", {})["seed"] = s
     header = (
         "# Demo protocol, written by `validation demo` from protocols/demo.yaml with the\n"

@@ -66,6 +66,7 @@ class RunContext:
     cases: pd.DataFrame | None = None
     results: dict[str, Any] | None = None
     artifacts: dict[str, Path] = field(default_factory=dict)
+    renderer: str | None = None
 
     @property
     def protocol_dir(self) -> Path:
@@ -80,13 +81,26 @@ PostStep = Callable[[RunContext], None]
 Finaliser = Callable[[RunContext], Path]
 
 
-def default_post_steps() -> list[PostStep]:
-    """Steps run after ``results.json`` is written, in order (report, provenance records).
+def render_report_step(ctx: RunContext) -> None:
+    """Render the SAP and the performance report from ``results.json`` (when formats given)."""
+    if not ctx.formats:
+        return
+    from validation.report import render_report, renderer_name
 
-    The report and provenance layers plug in here; each step receives the :class:`RunContext`
-    and writes into ``ctx.run_dir``.
+    ctx.artifacts["report"] = ctx.run_dir / "report"
+    ctx.renderer = renderer_name()
+    render_report(ctx.run_dir, ctx.formats)
+
+
+def default_post_steps() -> list[PostStep]:
+    """Steps run after ``results.json`` is written, in order.
+
+    The report (it shows ``inputs.json`` and ``test_set_usage.json``, written when the run
+    started), then ``environment.json`` (after the report, so the renderer is known).
     """
-    return []
+    from validation.provenance.steps import record_environment
+
+    return [render_report_step, record_environment]
 
 
 def rename_complete(ctx: RunContext) -> Path:
@@ -97,8 +111,10 @@ def rename_complete(ctx: RunContext) -> Path:
 
 
 def default_finaliser() -> Finaliser:
-    """The finaliser of a run (provenance's manifest + audit entry + rename, when wired)."""
-    return rename_complete
+    """Provenance's seal: ``manifest.json``, the audit entry holding its hash, the rename."""
+    from validation.provenance.steps import seal
+
+    return seal
 
 
 class _Progress:
@@ -212,6 +228,7 @@ def run_protocol(
     progress: bool = True,
     post_steps: Sequence[PostStep] | None = None,
     finaliser: Finaliser | None = None,
+    record_start: bool = True,
 ) -> Path:
     """Run a locked protocol end to end; return the complete run directory.
 
@@ -225,6 +242,7 @@ def run_protocol(
     progress : print one line per step on stderr.
     post_steps : steps after ``results.json`` (default :func:`default_post_steps`).
     finaliser : renames the run complete (default :func:`default_finaliser`).
+    record_start : write ``inputs.json`` and record the test-set access when the run starts.
 
     Raises
     ------
@@ -337,6 +355,12 @@ def run_protocol(
     )
     try:
         write_bytes_atomic(run_dir / LOCK_FILE, ctx.lock_path.read_bytes())
+        if record_start:
+            # Before any prediction or label is used: a run killed later is still in the
+            # sequestered test set's access log.
+            from validation.provenance.steps import record_start as _record_start
+
+            _record_start(ctx)
         pred_path = run_dir / PREDICTIONS_FILE
         if cases is None:
             show.step(f"model {model.artifact}: inference")
@@ -362,6 +386,9 @@ def run_protocol(
             ratings_dropped_excluded=dropped,
             deviations=deviations,
         )
+        explanations = _explain_errors(ctx, cases, pred_path)
+        if explanations is not None:
+            results["explanations"] = explanations
         ctx.results = results
         ctx.artifacts["results"] = write_results(run_dir / RESULTS_FILE, results)
 
@@ -374,6 +401,18 @@ def run_protocol(
         raise
     show.step(f"complete: {final}")
     return final
+
+
+def _explain_errors(ctx: RunContext, cases: pd.DataFrame, pred_path: Path) -> Any:
+    """Grad-CAM maps of a seeded sample of errors, for image models that support them."""
+    if str(ctx.protocol.model.kind) == "precomputed":
+        return None
+    from validation.models import explain_errors, read_predictions
+
+    return explain_errors(
+        ctx.protocol, ctx.protocol_dir, cases, read_predictions(pred_path),
+        ctx.run_dir / "explanations", seed=ctx.seed,
+    )
 
 
 def _mark_failed(run_dir: Path, exc: BaseException) -> None:

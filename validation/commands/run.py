@@ -9,7 +9,7 @@ import typer
 
 
 def _formats(value: str | None) -> tuple[str, ...]:
-    if not value:
+    if not value or value.strip().lower() == "none":
         return ()
     return tuple(f.strip().lower() for f in value.split(",") if f.strip())
 
@@ -100,8 +100,8 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(
             None, "--seed", help="Override the protocol's analysis.seed (a recorded deviation)."
         ),
-        formats: str | None = typer.Option(
-            None, "--format", help="Report formats, e.g. html,pdf,docx (with the report step)."
+        formats: str = typer.Option(
+            "html,pdf,docx", "--format", help="Report formats (html,pdf,docx), or 'none'."
         ),
         operator: str | None = typer.Option(None, "--operator", help="Who runs it (audit log)."),
         registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
@@ -122,19 +122,28 @@ def register(app: typer.Typer) -> None:
             Path("runs/demo"), "--out", help="Demo folder (data, protocol, runs)."
         ),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the simulated test set."),
-        formats: str | None = typer.Option(
-            None, "--format", help="Report formats, e.g. html,pdf,docx (with the report step)."
+        formats: str = typer.Option(
+            "html,pdf", "--format", help="Report formats (html,pdf,docx), or 'none'."
+        ),
+        tabular: bool = typer.Option(
+            False, "--tabular",
+            help="Simulated scores instead of images through the locked demo model (faster).",
         ),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
     ) -> None:
-        """Simulate a multi-site test set, lock the demo protocol, run it, print the table."""
+        """Simulate a multi-site image study, lock the demo protocol, run the locked model, analyse,
+        render the SAP and report, and print the table and the documents' paths."""
         from validation.analysis.results import load_results
         from validation.demo_data import prepare_demo
         from validation.pipeline import run_protocol
 
-        protocol_path = prepare_demo(out, seed=seed)
+        protocol_path = prepare_demo(out, seed=seed, images=not tabular)
         run_dir = run_protocol(
             protocol_path, out_dir=out / "runs", formats=_formats(formats), progress=not quiet,
             operator="demo",
         )
         print_standalone_table(load_results(run_dir / "results.json"), run_dir)
+        report_dir = run_dir / "report"
+        for doc in sorted(report_dir.glob("*.*")) if report_dir.is_dir() else []:
+            if doc.suffix in (".html", ".pdf", ".docx"):
+                typer.echo(f"{doc.stem.upper()} {doc.suffix[1:]}: {doc}")
