@@ -132,10 +132,14 @@ class _Progress:
 
 
 def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
-    """``YYYYMMDDTHHMMSSZ-<8 hex>``: UTC time and a short hash of the run's inputs."""
+    """``YYYYMMDDTHHMMSSZ-<8 hex>-<4 hex>``: UTC time, a short hash of the run's inputs, and a
+    random tag, so two runs of the same inputs in the same second (a reproduction, say) get
+    distinct ids in the registry. The id is not part of ``results.json``."""
+    import secrets
+
     t = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     h = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:8]
-    return f"{t}-{h}"
+    return f"{t}-{h}-{secrets.token_hex(2)}"
 
 
 def _free_run_dir(study_dir: Path, run_id: str) -> tuple[str, Path]:

@@ -69,11 +69,15 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         main()
     stdout, err = capsys.readouterr()
     assert exc.value.code in (0, None), err
-    assert "pooled" in stdout and "SITE-A" in stdout and "STARD flow" in stdout
+    # The default demo: images through the locked model, sites S1-S4, SAP and report rendered.
+    assert "pooled" in stdout and "S1" in stdout and "STARD flow" in stdout
+    assert "SAR pdf:" in stdout and "SAP html:" in stdout
     runs = [p for p in (out / "runs" / "DEMO-001").iterdir() if not p.name.endswith(".incomplete")]
     assert len(runs) == 1 and str(runs[0]) in stdout.replace("\n", "")
     res = json.loads((runs[0] / "results.json").read_text())
-    assert set(res["endpoints"]["sensitivity"]["by_site"]) == {s.site for s in SITES}
+    assert set(res["endpoints"]["sensitivity"]["by_site"]) == {"S1", "S2", "S3", "S4"}
+    assert res["model"]["kind"] == "torchscript"
+    assert (runs[0] / "report" / "sar.pdf").is_file() and (runs[0] / "manifest.json").is_file()
     assert res["flow"]["excluded"]["consent_withdrawn"] > 0
     assert res["endpoints"]["sensitivity"]["indeterminate"]["n"] == res["flow"]["indeterminate"]
     assert [h["id"] for h in res["hypotheses"]] == ["H1", "H2", "H3"]

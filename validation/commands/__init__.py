@@ -9,15 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from validation.commands import _common as _common  # noqa: F401
-from validation.commands import calculators
-from validation.commands import diff
-from validation.commands import models
-from validation.commands import mrmc
-from validation.commands import protocol
-from validation.commands import provenance
-from validation.commands import report
-from validation.commands import run
-from validation.commands import sample_size
+from validation.commands import calculators, diff, models, mrmc, protocol, provenance, report, run, sample_size
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,

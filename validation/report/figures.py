@@ -124,7 +124,7 @@ def forest_plot(eid: str, ep: Mapping[str, Any], out_dir: Path, *, goal: float |
     height = 0.9 + 0.24 * len(rows)
     fig, ax = plt.subplots(figsize=(6.6, height))
     ys = list(range(len(rows)))[::-1]
-    for y, (label, st, header) in zip(ys, rows, strict=True):
+    for y, (label, st, _header) in zip(ys, rows, strict=True):
         if st is None:
             continue
         est, ci = st.get("estimate"), st.get("ci") or [None, None]

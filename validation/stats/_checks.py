@@ -61,7 +61,7 @@ def check_binary_truth(truth: Any, name: str = "truth") -> NDArray[np.int8]:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"'{name}' must hold only 0 and 1; got {arr[i]!r} at position {i}."
+                f"'{name}' must hold only 0 and 1; got {arr[i].item()!r} at position {i}."
             )
         out = f.astype(np.int8)
     return out
@@ -93,7 +93,7 @@ def check_scores(score: Any, n: int | None = None, name: str = "score") -> NDArr
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
         raise InputError(
-            f"'{name}' must be finite; got {arr[i]!r} at position {i}. "
+            f"'{name}' must be finite; got {arr[i].item()!r} at position {i}. "
             "Remove or impute missing scores before the analysis."
         )
     return arr
