@@ -58,9 +58,10 @@ def test_run_command_writes_results(study: Callable[..., Path], tmp_path: Path,
     from validation.protocol import load_protocol, protocol_sha256
 
     assert res["protocol"]["sha256"] == protocol_sha256(load_protocol(proto))
-    # the run folder name is <UTC timestamp>-<8 hex>
-    stamp, short = run_dir.name.split("-")
-    assert len(stamp) == 16 and stamp.endswith("Z") and len(short) == 8
+    # the run folder name is <UTC timestamp>-<8 hex of the inputs>-<4 hex random tag>
+    stamp, short, tag = run_dir.name.split("-")
+    assert len(stamp) == 16 and stamp.endswith("Z") and len(short) == 8 and len(tag) == 4
+    int(short + tag, 16)
 
 
 def test_seed_override_is_a_deviation(study: Callable[..., Path], tmp_path: Path) -> None:
