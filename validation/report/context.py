@@ -216,7 +216,7 @@ def _confusion_view(label: str, c: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _hypothesis_view(h: Mapping[str, Any], endpoints: Mapping[str, Any]) -> dict[str, str]:
-    ep = endpoints.get(h.get("endpoint"), {})
+    ep = endpoints.get(str(h.get("endpoint")), {})
     kind = ep.get("kind", h.get("endpoint", ""))
     if h.get("goal") is not None:
         target = f"goal {fmt_estimate(h['goal'])}"

@@ -128,7 +128,7 @@ def write_sar_qmd(context: dict[str, Any], figures: dict[str, Any], out_dir: Pat
     """Render ``sar.qmd`` into ``out_dir`` from the report view model and figure names."""
     folder = templates_dir()
     checklists = _load_yaml(folder / "checklists.yaml")
-    goals = {}
+    goals: dict[str, Any] = {}
     for h in context["hypotheses"]:
         if h["target"].startswith("goal"):
             goals.setdefault(h["endpoint"], True)

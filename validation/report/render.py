@@ -101,7 +101,7 @@ def _header_text(folder: Path, stem: str) -> tuple[str, str, str]:
     import yaml
 
     text = (folder / f"{stem}.qmd").read_text(encoding="utf-8")
-    meta = {}
+    meta: dict[str, object] = {}
     if text.startswith("---"):
         meta = yaml.safe_load(text.split("---", 2)[1]) or {}
 
