@@ -31,6 +31,7 @@ from validation.analysis.results import SCHEMA_VERSION, unavailable
 from validation.analysis.subgroups import subgroup_levels
 from validation.data.testset import INDETERMINATE
 from validation.errors import DataError, InputError
+from validation.stats.roc_band import roc_sensitivity_band
 
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 
@@ -81,7 +82,9 @@ def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
     }
 
 
-def _roc(cases: pd.DataFrame, operating_point: float) -> dict[str, Any] | None:
+def _roc(
+    cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0
+) -> dict[str, Any] | None:
     from validation.stats.roc import operating_point as op_stats
     from validation.stats.roc import roc_curve_points
 
@@ -103,6 +106,9 @@ def _roc(cases: pd.DataFrame, operating_point: float) -> dict[str, Any] | None:
             "n_positive": c["n_positive"],
             "n_negative": c["n_negative"],
             "method": c["method"],
+            "band": roc_sensitivity_band(
+                truth, score, alpha=alpha, n_boot=n_boot, seed=seed
+            ).to_dict(),
         },
         "operating_point": {
             "threshold": float(operating_point),
@@ -407,7 +413,7 @@ def analyse(
             "by_site": {s: _confusion(cases[site == s], op) for s in sorted(set(site))},
         },
         "endpoints": endpoints,
-        "roc": _roc(cases, op),
+        "roc": _roc(cases, op, alpha=a, n_boot=int(protocol.analysis.bootstrap_replicates), seed=seed),
         "reader_study": reader,
         "explanations": None,
         "deviations": list(deviations),

@@ -36,6 +36,7 @@ from validation.stats.proportions import (
     diagnostic_accuracy,
     proportion_ci,
 )
+from validation.stats.roc_band import ROCBand, roc_sensitivity_band
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -85,4 +86,6 @@ __all__ = [
     "operating_point",
     "placement_values",
     "roc_curve_points",
+    "roc_sensitivity_band",
+    "ROCBand",
 ]
