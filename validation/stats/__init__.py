@@ -36,7 +36,6 @@ from validation.stats.proportions import (
     diagnostic_accuracy,
     proportion_ci,
 )
-from validation.stats.roc_band import ROCBand, roc_sensitivity_band
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -49,6 +48,7 @@ from validation.stats.roc import (
     placement_values,
     roc_curve_points,
 )
+from validation.stats.roc_band import ROCBand, roc_sensitivity_band
 
 __all__ = [
     "BootstrapResult",

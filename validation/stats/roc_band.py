@@ -21,8 +21,14 @@ from validation.stats._checks import check_alpha, check_binary_truth, check_coun
 from validation.stats._result import Result
 
 ROBIN_2011 = "Robin X et al. pROC. BMC Bioinformatics 2011;12:77. doi:10.1186/1471-2105-12-77"
-FAWCETT_2006 = "Fawcett T. An introduction to ROC analysis. Pattern Recognit Lett 2006;27:861-874. doi:10.1016/j.patrec.2005.10.010"
-MACSKASSY_2005 = "Macskassy SA, Provost F, Rosset S. ROC confidence bands: an empirical evaluation. ICML 2005. doi:10.1145/1102351.1102419"
+FAWCETT_2006 = (
+    "Fawcett T. An introduction to ROC analysis. Pattern Recognit Lett 2006;27:861-874. "
+    "doi:10.1016/j.patrec.2005.10.010"
+)
+MACSKASSY_2005 = (
+    "Macskassy SA, Provost F, Rosset S. ROC confidence bands: an empirical evaluation. ICML 2005. "
+    "doi:10.1145/1102351.1102419"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
