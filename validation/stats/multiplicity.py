@@ -288,20 +288,33 @@ def holm(
     alpha = check_alpha(alpha)
     p = _check_p(p_values)
     nm = _check_names(names, p.size)
+    return _stepwise("holm", alpha, nm, p, step_down=True)
+
+
+
+def _stepwise(
+    kind: str, alpha: float, nm: tuple[str, ...], p: np.ndarray, *, step_down: bool
+) -> MultiplicityResult:
+    """Holm (step-down) and Hochberg (step-up) share the ordered Bonferroni steps
+    ``min(1, (m - j + 1) p_(j))``; step-down takes the running maximum from the smallest p,
+    step-up the running minimum from the largest."""
     order = list(np.argsort(p, kind="stable"))
     m = p.size
     steps = np.minimum(1.0, (m - np.arange(m)) * p[order])
     p_adj = np.empty(m)
-    p_adj[order] = np.maximum.accumulate(steps)
+    if step_down:
+        p_adj[order] = np.maximum.accumulate(steps)
+    else:
+        p_adj[order] = np.minimum.accumulate(steps[::-1])[::-1]
     rank = {j: r for r, j in enumerate(order)}
+    label = "Holm step-down" if step_down else "Hochberg step-up"
     rules = [
-        f"Holm step-down, rank {rank[i] + 1} of {p.size} (p = {p[i]:.4g} compared with "
-        f"alpha/{p.size - rank[i]}); {_verdict(p_adj[i], alpha)}"
-        for i in range(p.size)
+        f"{label}, rank {rank[i] + 1} of {m} (p = {p[i]:.4g} compared with "
+        f"alpha/{m - rank[i]}); {_verdict(p_adj[i], alpha)}"
+        for i in range(m)
     ]
-    return _result("holm", alpha, nm, p, p_adj, rules, order, "Holm step-down procedure",
-                   (REF_HOLM_1979,))
-
+    refs = (REF_HOLM_1979,) if step_down else (REF_HOCHBERG_1988,)
+    return _result(kind, alpha, nm, p, p_adj, rules, order, f"{label} procedure", refs)
 
 def hochberg(
     p_values: Sequence[float], *, alpha: float = 0.05, names: Sequence[str] | None = None
@@ -318,19 +331,7 @@ def hochberg(
     alpha = check_alpha(alpha)
     p = _check_p(p_values)
     nm = _check_names(names, p.size)
-    order = list(np.argsort(p, kind="stable"))
-    m = p.size
-    steps = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    p_adj = np.empty(m)
-    p_adj[order] = np.minimum.accumulate(steps[::-1])[::-1]
-    rank = {j: r for r, j in enumerate(order)}
-    rules = [
-        f"Hochberg step-up, rank {rank[i] + 1} of {p.size} (p = {p[i]:.4g} compared with "
-        f"alpha/{p.size - rank[i]}); {_verdict(p_adj[i], alpha)}"
-        for i in range(p.size)
-    ]
-    return _result("hochberg", alpha, nm, p, p_adj, rules, order, "Hochberg step-up procedure",
-                   (REF_HOCHBERG_1988,))
+    return _stepwise("hochberg", alpha, nm, p, step_down=False)
 
 
 def coprimary(
