@@ -210,6 +210,19 @@ def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
             problems.append(str(exc))
     if problems:
         raise DataError(f"{manifest_path.name}: subgroups cannot be formed:", problems=problems)
+    # a paired hypothesis needs the comparator's reading of every analysed case
+    from validation.data.comparator import comparator_problems
+
+    for h in protocol.hypotheses:
+        if h.comparator_column is not None:
+            problems += comparator_problems(
+                test_set.analysed, h.comparator_column,
+                endpoint_kind=protocol.endpoint(h.endpoint).kind,
+                source=manifest_path.name, hypothesis=h.id,
+            )
+    if problems:
+        raise DataError(f"{manifest_path.name}: the comparator of a paired hypothesis cannot be "
+                        "used:", problems=problems)
     return test_set
 
 

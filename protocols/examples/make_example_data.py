@@ -83,6 +83,14 @@ def cade_tables(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
             scores.append(np.nan if non_diag else 1.0 / (1.0 + np.exp(-latent)))
     manifest = pd.DataFrame(rows)
     manifest["age"] = manifest["age"].map(lambda a: f"{a:.1f}")
+    # the reporting radiologist's call on the same radiograph (comparator of hypothesis H3),
+    # from its own stream so that the columns above do not change: sensitivity about 0.84,
+    # specificity about 0.95, errors more likely on cases the model also finds hard
+    rad = np.random.default_rng(seed + 2)
+    truth = manifest["truth"].to_numpy()
+    hard = np.array([0.0 if np.isnan(x) else abs(x - 0.5) for x in scores]) < 0.2
+    p_call = np.where(truth == 1, np.where(hard, 0.70, 0.88), np.where(hard, 0.12, 0.04))
+    manifest["radiologist_call"] = (rad.random(len(manifest)) < p_call).astype(int)
     predictions = pd.DataFrame({"case_id": manifest["case_id"], "score": scores})
     return manifest, predictions
 

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats as sps
 
 from validation.analysis.hypotheses import HypothesisContext, evaluate_hypotheses
-from validation.errors import DataError, InputError, ProtocolError
+from validation.errors import DataError, ProtocolError
 from validation.protocol import Protocol
 from validation.stats.differences import paired_difference
 from validation.stats.proportions import proportion_ci
@@ -196,38 +196,133 @@ def test_mrmc_noninferiority_matches_the_mrmc_module(reference_dir) -> None:
     assert h["H3"]["decision"] == "fail"
 
 
-def test_paired_comparator_uses_tango() -> None:
-    rng = np.random.default_rng(4)
-    n = 300
+def _paired_cases(seed: int = 4, n: int = 300, findings_per_patient: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
     truth = (rng.random(n) < 0.4).astype(int)
     score = np.where(truth == 1, rng.random(n) * 0.6 + 0.35, rng.random(n) * 0.6)
-    comp_called = np.where(truth == 1, rng.random(n) < 0.8, rng.random(n) < 0.1)
-    cases = pd.DataFrame({"case_id": [f"c{i}" for i in range(n)], "patient_id": np.arange(n),
-                          "site": "S1", "truth": truth, "score": score,
-                          "indeterminate": False})
-    # a validated protocol needs 'goal' for a standalone comparison; the paired comparator path
-    # (AI vs a reader's calls on the same cases) is exercised with the cross-checks skipped
-    proto = make_protocol(
-        skip_checks=True,
-        hypotheses=[{"id": "H1", "endpoint": "sens", "type": "noninferiority", "margin": 0.05}],
-        multiplicity={"procedure": "none"},
-    )
-    ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05,
-                            extra={"comparator_called": comp_called})
+    reader = np.where(truth == 1, rng.random(n) < 0.8, rng.random(n) < 0.1)
+    reader_score = np.clip(np.where(truth == 1, 0.62, 0.4) + rng.normal(0, 0.2, n), 0, 1)
+    ind = rng.random(n) < 0.05
+    return pd.DataFrame({"case_id": [f"c{i}" for i in range(n)],
+                         "patient_id": [f"p{i // findings_per_patient}" for i in range(n)],
+                         "site": "S1", "truth": truth, "score": np.where(ind, np.nan, score),
+                         "indeterminate": ind,
+                         "reader_call": np.where(reader, "1", "0"),
+                         "reader_score": reader_score})
+
+
+def _paired_protocol(**hyp: Any) -> Protocol:
+    h = {"id": "H1", "endpoint": "sens", "type": "noninferiority", "margin": 0.05,
+         "comparator_column": "reader_call", **hyp}
+    return make_protocol(hypotheses=[h], multiplicity={"procedure": "none"})
+
+
+def test_paired_comparator_uses_tango_with_worst_case_indeterminates() -> None:
+    cases = _paired_cases()
+    proto = _paired_protocol()
+    ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05)
     h = evaluate_hypotheses(proto, RESULTS, ctx)[0][0]
+    truth = cases["truth"].to_numpy()
+    ind = cases["indeterminate"].to_numpy()
     pos = truth == 1
-    new, old = score[pos] >= 0.5, comp_called[pos]
-    direct = paired_difference(int((new & old).sum()), int((new & ~old).sum()),
-                               int((~new & old).sum()), int((~new & ~old).sum()),
-                               margin=0.05, alpha=0.05)
+    # worst case: an indeterminate model result on a positive case is a miss; the reader's
+    # own call is used on every case
+    new = np.where(ind, False, cases["score"].to_numpy() >= 0.5)[pos]
+    old = (cases["reader_call"] == "1").to_numpy()[pos]
+    cells = (int((new & old).sum()), int((new & ~old).sum()), int((~new & old).sum()),
+             int((~new & ~old).sum()))
+    direct = paired_difference(*cells, margin=0.05, alpha=0.05)
+    assert h["paired_counts"] == dict(zip("abcd", cells, strict=True))
     assert h["statistic"] == pytest.approx(direct.noninferiority.statistic, abs=1e-12)
+    assert h["p_value"] == pytest.approx(direct.noninferiority.p_value, abs=1e-12)
     assert h["ci"] == pytest.approx(list(direct.ci), abs=1e-12)
-    with pytest.raises(InputError, match="same cases"):
-        bad = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05,
-                                extra={"comparator_called": comp_called[:-1]})
-        evaluate_hypotheses(proto, RESULTS, bad)
-    with pytest.raises(ProtocolError, match="comparator_called"):
-        evaluate_hypotheses(proto, RESULTS, CTX)
+    assert h["comparator_column"] == "reader_call"
+    # specificity: correct = called negative; the per-protocol population drops the model's
+    # indeterminate cases from both readings
+    spec = make_protocol(
+        hypotheses=[{"id": "H1", "endpoint": "spec", "type": "superiority",
+                     "comparator_column": "reader_call"}],
+        multiplicity={"procedure": "none"},
+        populations=["all_eligible", "per_protocol"],
+        endpoints=[*BASE["endpoints"][:1],
+                   {"id": "spec", "kind": "specificity", "unit": "patient", "ci": "exact",
+                    "population": "per_protocol"}, BASE["endpoints"][2]],
+    )
+    hs = evaluate_hypotheses(spec, RESULTS, ctx)[0][0]
+    neg = (truth == 0) & ~ind
+    new_s = ~(cases["score"].to_numpy()[neg] >= 0.5)
+    old_s = ~(cases["reader_call"] == "1").to_numpy()[neg]
+    cells = (int((new_s & old_s).sum()), int((new_s & ~old_s).sum()),
+             int((~new_s & old_s).sum()), int((~new_s & ~old_s).sum()))
+    assert hs["paired_counts"] == dict(zip("abcd", cells, strict=True))
+
+
+def test_paired_comparator_auc_uses_paired_delong() -> None:
+    from validation.stats.roc import compare_auc
+
+    cases = _paired_cases(seed=5)
+    proto = _paired_protocol(endpoint="auc", margin=0.10, comparator_column="reader_score")
+    h = evaluate_hypotheses(proto, RESULTS, HypothesisContext(cases, None, 0.05))[0][0]
+    ind = cases["indeterminate"].to_numpy()
+    truth = cases["truth"].to_numpy()
+    s = cases["score"].to_numpy()
+    lo, hi = np.nanmin(s) - 1, np.nanmax(s) + 1
+    mine = np.where(ind, np.where(truth == 0, hi, lo), s)  # worst-ranked indeterminates
+    cmp_ = compare_auc(truth, mine, cases["reader_score"].to_numpy(), alpha=0.05)
+    assert h["estimate"] == pytest.approx(cmp_.difference, abs=1e-12)
+    assert h["statistic"] == pytest.approx((cmp_.difference + 0.10) / cmp_.se, abs=1e-12)
+    assert h["p_value"] == pytest.approx(sps.norm.sf((cmp_.difference + 0.10) / cmp_.se),
+                                         abs=1e-12)
+
+
+def test_paired_comparator_clustered_findings() -> None:
+    import statsmodels.api as sm
+
+    from validation.stats.roc import compare_auc
+
+    cases = _paired_cases(seed=6, n=400, findings_per_patient=3)
+    proto = make_protocol(
+        endpoints=[{"id": "sens", "kind": "sensitivity", "unit": "finding", "ci": "wilson"},
+                   {"id": "auc", "kind": "auc", "unit": "finding", "ci": "obuchowski"}],
+        hypotheses=[{"id": "H1", "endpoint": "sens", "type": "noninferiority", "margin": 0.05,
+                     "comparator_column": "reader_call"},
+                    {"id": "H2", "endpoint": "auc", "type": "superiority",
+                     "comparator_column": "reader_score"}],
+        multiplicity={"procedure": "holm", "hypotheses": ["H1", "H2"]},
+    )
+    hyps = by_id(evaluate_hypotheses(proto, RESULTS, HypothesisContext(cases, None, 0.05))[0])
+    truth = cases["truth"].to_numpy()
+    ind = cases["indeterminate"].to_numpy()
+    pos = truth == 1
+    new = np.where(ind, False, cases["score"].to_numpy() >= 0.5)[pos].astype(float)
+    old = (cases["reader_call"] == "1").to_numpy()[pos].astype(float)
+    # independent: OLS of the per-finding difference on a constant with a cluster-robust
+    # (CR1, G/(G-1) for one parameter) covariance = the ratio-estimator variance
+    fit = sm.OLS(new - old, np.ones(int(pos.sum()))).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(cases["patient_id"][pos])[0]})
+    est, se = float(fit.params[0]), float(fit.bse[0])
+    assert hyps["H1"]["estimate"] == pytest.approx(est, abs=1e-12)
+    assert hyps["H1"]["statistic"] == pytest.approx((est + 0.05) / se, abs=1e-10)
+    assert hyps["H1"]["p_value"] == pytest.approx(sps.norm.sf((est + 0.05) / se), abs=1e-10)
+    assert hyps["H1"]["paired_counts"]["b"] + hyps["H1"]["paired_counts"]["c"] > 0
+    s = cases["score"].to_numpy()
+    lo, hi = np.nanmin(s) - 1, np.nanmax(s) + 1
+    mine = np.where(ind, np.where(truth == 0, hi, lo), s)
+    cmp_ = compare_auc(truth, mine, cases["reader_score"].to_numpy(),
+                       cluster=cases["patient_id"].to_numpy())
+    assert hyps["H2"]["statistic"] == pytest.approx(cmp_.difference / cmp_.se, abs=1e-12)
+    assert "Obuchowski" in hyps["H2"]["test"]
+
+
+def test_paired_comparator_bad_column_values() -> None:
+    cases = _paired_cases()
+    cases.loc[[3, 7], "reader_call"] = ["maybe", None]
+    with pytest.raises(DataError) as err:
+        evaluate_hypotheses(_paired_protocol(), RESULTS, HypothesisContext(cases, None, 0.05))
+    text = str(err.value) + " ".join(getattr(err.value, "problems", []) or [])
+    assert "reader_call" in text and "c3" in text and "c7" in text and "'maybe'" in text
+    with pytest.raises(ProtocolError, match="no per-case data"):
+        evaluate_hypotheses(_paired_protocol(), RESULTS, CTX)
 
 
 def test_bad_protocols() -> None:

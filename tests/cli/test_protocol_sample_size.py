@@ -33,16 +33,22 @@ def test_cade_protocol_json():
     assert out.exit_code == 0, out.output
     plan = json.loads(out.output)
     assert plan["alpha_one_sided"] == 0.025 and plan["power"] == 0.9
-    h1, h2 = plan["items"]
+    h1, h2, h3 = plan["items"]
     direct = ss.proportion_vs_goal(0.90, 0.80, alpha=0.025, power=0.9, prevalence=0.3)
     assert h1["n"] == direct.n and h1["n_total"] == direct.n_total
     assert h1["n_enrol"] == math.ceil(direct.n_total / 0.95)
     spec = ss.proportion_vs_goal(0.92, 0.85, alpha=0.025, power=0.9, endpoint="specificity",
                                  prevalence=0.3)
     assert h2["n"] == spec.n and h2["n_total"] == spec.n_total
-    assert plan["required_cases"] == max(h1["n_enrol"], h2["n_enrol"])
+    # H3: sensitivity non-inferior to the radiologist's on the same cases (paired, Tango)
+    p10, p01 = ss.discordant_probabilities(0.90, 0.85, 0.3)
+    paired = ss.paired_difference(p10, p01, margin=0.05, alpha=0.025, power=0.9, prevalence=0.3)
+    assert h3["design"] == "paired_difference" and h3["n"] == paired.n
+    assert h3["n_total"] == paired.n_total
+    assert plan["required_cases"] == max(h1["n_enrol"], h2["n_enrol"], h3["n_enrol"])
     assert plan["adequate"] is True
-    assert plan["joint_power"]["if_independent"] == pytest.approx(h1["power"] * h2["power"])
+    assert plan["joint_power"]["if_independent"] == pytest.approx(
+        h1["power"] * h2["power"] * h3["power"])
 
 
 def test_readable_justification():

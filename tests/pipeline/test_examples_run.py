@@ -75,7 +75,26 @@ def test_cade_example_flow_matches_the_manifest(tmp_path: Path) -> None:
     assert set(res["endpoints"]) == {"sensitivity", "specificity", "auc", "ppv", "npv"}
     assert set(res["endpoints"]["sensitivity"]["by_subgroup"]) == {
         "site", "sex", "age_band", "manufacturer"}
-    assert len(res["hypotheses"]) == 2
+    assert [h["id"] for h in res["hypotheses"]] == ["H1", "H2", "H3"]
+    # H3: sensitivity vs the reporting radiologist on the same radiographs, worst-case
+    # handling of the model's indeterminate results, recomputed from the files directly
+    from validation.stats.differences import paired_difference
+
+    preds = pd.read_csv(path.parent / "examples" / "cade_pneumothorax" / "predictions.csv")
+    a = analysed.merge(preds, on="case_id")
+    pos = a["truth"] == 1
+    ind = a["non_diagnostic"].astype(str).str.lower().isin(["true", "1", "yes"])
+    new = (~ind & (a["score"] >= 0.5))[pos].to_numpy()
+    old = (a["radiologist_call"] == 1)[pos].to_numpy()
+    cells = [int((new & old).sum()), int((new & ~old).sum()), int((~new & old).sum()),
+             int((~new & ~old).sum())]
+    direct = paired_difference(*cells, margin=0.05, alpha=0.05)
+    h3 = res["hypotheses"][2]
+    assert list(h3["paired_counts"].values()) == cells
+    assert h3["statistic"] == pytest.approx(direct.noninferiority.statistic, abs=1e-12)
+    assert h3["p_value"] == pytest.approx(direct.noninferiority.p_value, abs=1e-12)
+    assert h3["ci"] == pytest.approx(list(direct.ci), abs=1e-12)
+    assert res["multiplicity"]["procedure"] == "fixed_sequence"
 
 
 def test_short_washout_is_recorded_as_a_deviation(tmp_path: Path) -> None:

@@ -113,6 +113,22 @@ def _subgroup(p: dict[str, Any]) -> None:
     p["subgroups"].append({"id": "scanner", "column": "manufacturerr"})
 
 
+def _comparator(column: str) -> Callable[[dict[str, Any]], None]:
+    def edit(p: dict[str, Any]) -> None:
+        p["hypotheses"] = [{"id": "H1", "endpoint": "spec", "type": "superiority",
+                            "comparator_column": column}]
+    return edit
+
+
+def _bad_reader(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["reader_call"] = df["truth"].astype(object)
+    analysed = df.index[~df["consent_withdrawn"].astype(bool) & ~df["ai_opt_out"].astype(bool)]
+    df.loc[analysed[0], "reader_call"] = "maybe"
+    df.loc[analysed[1], "reader_call"] = None
+    return df
+
+
 BAD_INPUTS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("misspelt manifest column", {"manifest": _drop_rename},
      ["column 'truth'", "required but missing", "Did you mean 'truht'?"]),
@@ -130,6 +146,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], list[str]]] = [
      ["'NOT-IN-MANIFEST'", "not in the test-set manifest", "have no prediction"]),
     ("missing score of a diagnostic case", {"predictions": _nan_score},
      ["no finite score", "not marked non-diagnostic"]),
+    ("comparator column that does not exist", {"protocol": _comparator("reader_cal")},
+     ["hypothesis 'H1'", "comparator column 'reader_cal'", "manifest.csv does not have"]),
+    ("comparator reading that is not a call",
+     {"protocol": _comparator("reader_call"), "manifest": _bad_reader},
+     ["comparator column 'reader_call'", "2 analysed case(s) without a call", "('maybe')",
+      "(empty)"]),
 ]
 
 

@@ -196,6 +196,52 @@ def test_noninferiority_needs_margin_and_goal_rules(write_protocol):
     assert "does not apply to a performance_goal" in only(problems_of(write_protocol, text))
 
 
+H2_GOAL = "{id: H2, endpoint: spec, type: performance_goal, goal: 0.8}"
+
+
+@pytest.mark.parametrize(
+    ("h2", "field", "expect"),
+    [
+        ("{id: H2, endpoint: spec, type: noninferiority, margin: 0.05}", "hypotheses[1].goal",
+         "or the manifest column of a comparator read on the same cases"),
+        ("{id: H2, endpoint: spec, type: noninferiority, margin: 0.05, goal: 0.8, "
+         "comparator_column: reader}", "hypotheses[1]", "not both"),
+        ("{id: H2, endpoint: spec, type: performance_goal, goal: 0.8, comparator_column: reader}",
+         "hypotheses[1]", "does not apply to a performance_goal"),
+        ("{id: H2, endpoint: spec, type: superiority, margin: 0.02, comparator_column: reader}",
+         "hypotheses[1]", "superiority margin against a comparator"),
+        ("{id: H2, endpoint: spec, type: superiority, comparator: reader}",
+         "hypotheses[1].comparator", "or the manifest column of a comparator"),
+        ("{id: H2, endpoint: spec, type: superiority, comparator_column: truth}",
+         "hypotheses[1].comparator_column", "a column the analysis already uses"),
+        ("{id: H2, endpoint: spec, type: superiority, comparator_column: patient_name}",
+         "hypotheses[1].comparator_column", "is an identifier column"),
+    ],
+)
+def test_standalone_comparator_rules(write_protocol, h2, field, expect):
+    text = minimal_text().replace(H2_GOAL, h2)
+    problems = problems_of(write_protocol, text)
+    assert any(field in p and expect in p for p in problems), problems
+
+
+def test_comparator_column_needs_a_comparable_kind(write_protocol):
+    text = minimal_text().replace(
+        "  - {id: auc, kind: auc, role: secondary}",
+        "  - {id: auc, kind: auc, role: secondary}\n  - {id: ppv, kind: ppv}",
+    ).replace(H2_GOAL, "{id: H2, endpoint: ppv, type: superiority, comparator_column: reader}")
+    msg = only(problems_of(write_protocol, text))
+    assert "hypotheses[1].comparator_column" in msg and "sensitivity, specificity, auc" in msg
+
+
+def test_comparator_column_is_valid(write_protocol):
+    text = minimal_text().replace(
+        H2_GOAL, "{id: H2, endpoint: spec, type: noninferiority, margin: 0.05, "
+                 "comparator_column: reader_call}")
+    p = load_protocol(write_protocol(text))
+    assert p.hypothesis("H2").comparator_column == "reader_call"
+    assert p.hypothesis("H2").goal is None
+
+
 def test_multiplicity_names_unknown_hypothesis(write_protocol):
     text = minimal_text().replace("  hypotheses: [H1, H2]", "  hypotheses: [H1, H3]")
     problems = problems_of(write_protocol, text)
@@ -321,6 +367,9 @@ def test_reader_study_rules(write_protocol, tmp_path):
     assert "is the test modality itself" in only(problems_of(write_protocol, bad))
     bad = base.replace("comparator: unaided}", "goal: 0.8}")
     assert "'goal' does not apply" in only(problems_of(write_protocol, bad))
+    bad = base.replace("comparator: unaided}", "comparator_column: reader}")
+    msg = only(problems_of(write_protocol, bad))
+    assert "hypotheses[0].comparator_column" in msg and "use 'comparator'" in msg
     bad = base.replace("modalities: [unaided, aided]", "modalities: [aided, aided]")
     assert any("must not repeat" in p for p in problems_of(write_protocol, bad))
     bad = base.replace("{id: m, kind: mrmc_auc,", "{id: m, kind: mrmc_auc, unit: finding,")

@@ -46,7 +46,12 @@ def test_example_content():
     primary = [e for e in cade.endpoints if e.role == "primary"]
     assert [e.kind for e in primary] == ["sensitivity", "specificity"]
     assert cade.endpoint("auc").role == "secondary"
-    assert cade.multiplicity.procedure == "coprimary"
+    # co-primary H1 and H2 at full alpha, then H3 (paired, against the radiologist's calls)
+    assert cade.multiplicity.procedure == "fixed_sequence"
+    assert cade.multiplicity.order == ["H1", "H2", "H3"]
+    h3 = cade.hypothesis("H3")
+    assert (h3.type, h3.margin, h3.comparator_column, h3.goal) == (
+        "noninferiority", 0.05, "radiologist_call", None)
     assert {s.id for s in cade.subgroups} >= {"site", "sex", "age_band", "manufacturer"}
     reader = load_protocol(PROTOCOLS / "reader_study.yaml")
     assert reader.reader_study is not None and reader.reader_study.modalities == ["unaided",

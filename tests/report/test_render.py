@@ -202,3 +202,14 @@ def test_cli_protocol_sap(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "sap" / "sap.html").is_file()
     assert proc.stdout.strip().endswith("sap.html")
+
+
+def test_relative_output_folder(tmp_path):
+    # pandoc runs inside the document folder: a relative --out once broke the DOCX reference
+    proc = subprocess.run(["python3", "-m", "validation", "protocol", "sap",
+                           str(FIXTURES / "standalone" / "protocol.lock.json"), "--out", "sap",
+                           "--format", "docx"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path,
+                          env={**os.environ, "VALIDATION_RENDERER": "pandoc"})
+    assert proc.returncode == 0, proc.stderr
+    assert zipfile.is_zipfile(tmp_path / "sap" / "sap.docx")

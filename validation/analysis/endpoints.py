@@ -52,6 +52,26 @@ class UnitData:
         return int(self.truth.size)
 
 
+def analysis_scenario(protocol: Any, endpoint: Any) -> str:
+    """How an endpoint's primary analysis treats indeterminate results (a ``SCENARIOS`` entry).
+
+    ``determinate`` for the ``per_protocol`` population, else the protocol's
+    ``test_set.indeterminate.primary`` (``worst_case`` by default).
+    """
+    if protocol.endpoint_population(endpoint) == "per_protocol":
+        return "determinate"
+    return str(protocol.test_set.indeterminate.primary)
+
+
+def score_bounds(cases: pd.DataFrame) -> tuple[float, float]:
+    """Scores given to indeterminate results: one below / above every finite score of ``cases``."""
+    s = cases["score"].to_numpy(dtype=np.float64)
+    finite = s[np.isfinite(s)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    return float(finite.min()) - 1.0, float(finite.max()) + 1.0
+
+
 def unit_data(
     cases: pd.DataFrame,
     *,

@@ -15,7 +15,7 @@ Interval level: with ``sidedness: two-sided`` the intervals have level ``1 - alp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,9 @@ import pandas as pd
 from validation.analysis.endpoints import (
     AUC_KINDS,
     PROPORTION_KINDS,
+    analysis_scenario,
     endpoint_statistic,
+    score_bounds,
     unit_data,
 )
 from validation.analysis.results import SCHEMA_VERSION, unavailable
@@ -44,28 +46,12 @@ class AnalysisContext:
     ratings: pd.DataFrame | None
     ci_alpha: float
     seed: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def ci_alpha(protocol: Any) -> float:
     """Two-sided alpha of the reported intervals (``2 alpha`` for a one-sided protocol)."""
     a = float(protocol.alpha)
     return 2.0 * a if protocol.sidedness == "one-sided" else a
-
-
-def _scenario(protocol: Any, endpoint: Any) -> str:
-    population = protocol.endpoint_population(endpoint)
-    if population == "per_protocol":
-        return "determinate"
-    return str(protocol.test_set.indeterminate.primary)
-
-
-def _score_bounds(cases: pd.DataFrame) -> tuple[float, float]:
-    s = cases["score"].to_numpy(dtype=np.float64)
-    finite = s[np.isfinite(s)]
-    if finite.size == 0:
-        return -1.0, 1.0
-    return float(finite.min()) - 1.0, float(finite.max()) + 1.0
 
 
 def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
@@ -139,8 +125,8 @@ def _standalone_endpoint(
 ) -> dict[str, Any]:
     op = float(protocol.model.operating_point)
     n_boot = int(protocol.analysis.bootstrap_replicates)
-    bounds = _score_bounds(cases)
-    scenario = _scenario(protocol, ep)
+    bounds = score_bounds(cases)
+    scenario = analysis_scenario(protocol, ep)
 
     def stat(sub: pd.DataFrame, scen: str = scenario, refs: bool = False) -> dict[str, Any]:
         d = unit_data(sub, unit=ep.unit, operating_point=op, scenario=scen, score_bounds=bounds)

@@ -18,10 +18,11 @@ How each hypothesis is tested (``theta`` the endpoint, ``ref`` its reference):
 * MRMC endpoints: the modality difference (second listed minus ``comparator``) from the reader
   study with the Obuchowski-Rockette random-reader random-case standard error and Hillis
   degrees of freedom (t test);
-* a standalone endpoint with no fixed reference (``goal`` omitted) against a comparator read on
-  the same cases (``context.extra["comparator_called"]`` for proportions,
-  ``context.extra["comparator_score"]`` for the AUC): Tango's paired score test, or the paired
-  DeLong test.
+* a standalone endpoint against a comparator read on the same cases (the hypothesis's
+  ``comparator_column``: a call for sensitivity and specificity, a score for the AUC): Tango's
+  paired score test or the paired DeLong test at the patient level; with clustered findings
+  (``unit: finding``) Obuchowski's (1998) ratio-estimator Wald test or the paired DeLong test
+  with Obuchowski's (1997) clustered covariance.
 
 The null value: ``goal`` for a performance goal; ``ref - margin`` for non-inferiority;
 ``ref + margin`` (margin 0 unless given) for superiority; ``|theta - ref| >= margin`` for
@@ -30,7 +31,7 @@ equivalence (two one-sided tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,17 +68,15 @@ class HypothesisContext:
     ci_alpha : float
         Two-sided alpha of the endpoints' intervals (``2 x`` the one-sided test level).
     seed : int
-    extra : dict
-        Optional ``comparator_called`` (bool array, one per row of ``cases``) and
-        ``comparator_score`` (float array, one per row) for paired comparisons of a standalone
-        endpoint with a comparator read on the same cases.
+
+    A paired hypothesis reads its comparator from the column of ``cases`` that its
+    ``comparator_column`` names.
     """
 
     cases: pd.DataFrame | None
     ratings: pd.DataFrame | None
     ci_alpha: float
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -279,65 +278,82 @@ def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any)
     return d
 
 
-def _comparator_arrays(ctx: Any, protocol: Any, ep: Any, key: str) -> tuple[np.ndarray, ...]:
-    from validation.analysis.endpoints import unit_data
+def _paired_arrays(
+    h: Any, ep: Any, protocol: Any, ctx: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Per-unit truth, model reading, comparator reading and cluster (None at patient level).
+
+    The model's indeterminate results are handled as in the endpoint's primary analysis (e.g.
+    worst case); the comparator read every analysed case, so its readings are used as they are
+    (the ``per_protocol`` population drops the model's indeterminate cases from both).
+    """
+    from validation.analysis.endpoints import analysis_scenario, score_bounds, unit_data
+    from validation.data.comparator import comparator_values
+    from validation.data.testset import INDETERMINATE
 
     cases = getattr(ctx, "cases", None)
-    extra = getattr(ctx, "extra", None) or {}
-    comp = extra.get(key)
-    if cases is None or comp is None:
+    if cases is None:
         raise ProtocolError(
-            f"endpoint {ep.id!r}: a comparative hypothesis without 'goal' compares with a "
-            f"comparator read on the same cases, but no {key!r} was given; add 'goal' (a fixed "
-            "reference) or supply the comparator."
+            f"hypothesis {h.id!r} compares with the comparator in column "
+            f"{h.comparator_column!r}, but no per-case data was given."
         )
-    comp = np.asarray(comp)
-    if comp.shape != (len(cases),):
-        raise InputError(
-            f"'{key}' must have one value per analysed case ({len(cases)}) for a paired test; "
-            f"got shape {comp.shape}. A paired test needs both readings on the same cases."
-        )
+    comp = comparator_values(cases, str(h.comparator_column), endpoint_kind=ep.kind)
     op = float(protocol.model.operating_point)
-    mine = unit_data(cases, unit=ep.unit, operating_point=op)
-    if key == "comparator_called":
-        other_cases = cases.assign(score=np.where(comp.astype(bool), 1.0, 0.0))
-        other = unit_data(other_cases, unit=ep.unit, operating_point=0.5)
-        return mine.truth, mine.called, other.called
-    other = unit_data(cases.assign(score=comp.astype(float)), unit=ep.unit, operating_point=op)
-    return mine.truth, mine.score, other.score
+    scen = analysis_scenario(protocol, ep)
+    mine = unit_data(cases, unit=ep.unit, operating_point=op, scenario=scen,
+                     score_bounds=score_bounds(cases))
+    other_cases = cases
+    if scen != "determinate":
+        other_cases = cases.assign(**{INDETERMINATE: False})
+    if ep.kind == "auc":
+        other = unit_data(other_cases.assign(score=comp.astype(float)), unit=ep.unit,
+                          operating_point=op)
+        return mine.truth, mine.score, other.score, mine.cluster
+    other = unit_data(other_cases.assign(score=np.where(comp, 1.0, 0.0)), unit=ep.unit,
+                      operating_point=0.5)
+    return mine.truth, mine.called, other.called, mine.cluster
 
 
 def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -> dict[str, Any]:
-    if h.type == "performance_goal":
-        raise ProtocolError(f"hypothesis {h.id!r}: a performance goal needs 'goal'.")
-    margin = float(h.margin) if h.margin is not None else None
-    if ep.kind == "auc":
-        from validation.stats.hypotheses import auc_comparison_test
+    """A standalone endpoint against a comparator read on the same cases (``comparator_column``)."""
+    from validation.stats.hypotheses import (
+        auc_comparison_test,
+        clustered_paired_proportion_test,
+    )
 
-        truth, s_new, s_old = _comparator_arrays(ctx, protocol, ep, "comparator_score")
-        if h.type == "superiority" and margin:
-            raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a "
-                                "comparator is not supported; omit 'margin'.")
-        t = auc_comparison_test(truth, s_new, s_old, type=h.type, margin=margin, alpha=alpha)
+    if h.type == "performance_goal" or h.comparator_column is None:
+        raise ProtocolError(f"hypothesis {h.id!r}: a standalone {h.type} hypothesis needs 'goal' "
+                            "or 'comparator_column'.")
+    if h.type == "superiority" and h.margin:
+        raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a comparator "
+                            "is not supported; omit 'margin'.")
+    margin = float(h.margin) if h.margin is not None else None
+    truth, new, old, cluster = _paired_arrays(h, ep, protocol, ctx)
+    if ep.kind == "auc":
+        t = auc_comparison_test(truth, new, old, type=h.type, margin=margin, alpha=alpha,
+                                cluster=cluster)
+        counts = None
     elif ep.kind in ("sensitivity", "specificity"):
-        truth, c_new, c_old = _comparator_arrays(ctx, protocol, ep, "comparator_called")
         keep = truth == 1 if ep.kind == "sensitivity" else truth == 0
-        ok_new = c_new[keep] if ep.kind == "sensitivity" else ~c_new[keep]
-        ok_old = c_old[keep] if ep.kind == "sensitivity" else ~c_old[keep]
+        ok_new = new[keep] if ep.kind == "sensitivity" else ~new[keep]
+        ok_old = old[keep] if ep.kind == "sensitivity" else ~old[keep]
         counts = {"a": int((ok_new & ok_old).sum()), "b": int((ok_new & ~ok_old).sum()),
                   "c": int((~ok_new & ok_old).sum()), "d": int((~ok_new & ~ok_old).sum())}
-        if h.type == "superiority" and margin:
-            raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a "
-                                "comparator is not supported; omit 'margin'.")
-        t = proportion_difference_test(counts, design="paired", type=h.type, margin=margin,
-                                       alpha=alpha)
+        if cluster is None:
+            t = proportion_difference_test(counts, design="paired", type=h.type, margin=margin,
+                                           alpha=alpha)
+        else:
+            t = clustered_paired_proportion_test(ok_new, ok_old, cluster[keep], type=h.type,
+                                                 margin=margin, alpha=alpha)
     else:
         raise ProtocolError(
             f"hypothesis {h.id!r}: endpoint kind {ep.kind!r} has no paired comparator test; "
             "give 'goal' as a fixed reference."
         )
     d = t.to_dict()
-    d.update({"goal": None, "comparator": "comparator (same cases)"})
+    d.update({"goal": None, "comparator": f"column {h.comparator_column}",
+              "comparator_column": str(h.comparator_column), "paired_counts": counts,
+              "unit": ep.unit})
     return d
 
 
@@ -357,7 +373,7 @@ def evaluate_hypothesis(
         ) from None
     if ep.kind in MRMC_KINDS:
         d = _mrmc(h, ep, results, alpha, protocol)
-    elif h.goal is None:
+    elif h.comparator_column is not None or h.goal is None:
         d = _paired_comparison(h, ep, protocol, context, alpha)
     else:
         block = (results.get("endpoints") or {}).get(ep.id)
@@ -395,7 +411,7 @@ def evaluate_hypotheses(
     protocol : validation.protocol.Protocol
     results : the ``results.json`` content built so far (``endpoints``, ``reader_study``).
     context : :class:`HypothesisContext` or any object with ``cases``, ``ratings``,
-        ``ci_alpha``, ``seed`` and ``extra``.
+        ``ci_alpha`` and ``seed``.
 
     Returns
     -------

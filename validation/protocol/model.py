@@ -65,6 +65,9 @@ EndpointKind = Literal[
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 READER_KINDS = MRMC_KINDS
+PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
+RESERVED_CASE_COLUMNS = ("case_id", "patient_id", "site", "truth", "image", "score")
+"""Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
 """Endpoint kinds that need a reader study."""
 
 CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -348,8 +351,12 @@ class Hypothesis(_Model):
 
     For MRMC endpoints ``theta - theta_ref`` is the difference between reader-study modalities:
     the second listed minus ``comparator`` (default: the first). For standalone endpoints the
-    reference ``theta_ref`` is the fixed value ``goal`` (e.g. the predicate device's published
-    performance).
+    reference ``theta_ref`` is either the fixed value ``goal`` (e.g. the predicate device's
+    published performance) or a comparator read on the same cases, named by
+    ``comparator_column``: a manifest column holding the comparator's call (0/1, for sensitivity
+    and specificity) or score (for the AUC) on every analysed case. Then the test is paired:
+    Tango's score test for proportions, the paired DeLong test for the AUC (Obuchowski's
+    clustered versions when the unit is ``finding``).
     """
 
     id: Identifier
@@ -361,6 +368,14 @@ class Hypothesis(_Model):
     margin: float | None = Field(default=None, description="Positive margin on the endpoint scale.")
     comparator: Identifier | None = Field(
         default=None, description="MRMC endpoints: the reference modality (default: the first)."
+    )
+    comparator_column: Text | None = Field(
+        default=None,
+        description=(
+            "Standalone endpoints: manifest column with the comparator's reading of the same "
+            "cases (0/1 call for sensitivity/specificity, score for the AUC); a paired test "
+            "replaces the fixed reference 'goal'."
+        ),
     )
     description: str | None = None
 
@@ -397,8 +412,30 @@ class Hypothesis(_Model):
                 )
             if self.comparator is not None:
                 raise ValueError("'comparator' does not apply to a performance_goal hypothesis")
+            if self.comparator_column is not None:
+                raise ValueError(
+                    "'comparator_column' does not apply to a performance_goal hypothesis (it is "
+                    "tested against the fixed 'goal'); use type noninferiority or superiority to "
+                    "compare with a comparator read on the same cases"
+                )
         elif self.type in ("noninferiority", "equivalence") and self.margin is None:
             raise ValueError(f"a {self.type} hypothesis needs a positive 'margin'; it is missing")
+        if self.comparator_column is not None:
+            if self.goal is not None:
+                raise ValueError(
+                    "give either 'goal' (a fixed reference value) or 'comparator_column' (a "
+                    "comparator read on the same cases), not both"
+                )
+            if self.comparator is not None:
+                raise ValueError(
+                    "'comparator' names a reader-study modality (MRMC endpoints) and "
+                    "'comparator_column' a manifest column (standalone endpoints); give one"
+                )
+            if self.type == "superiority" and self.margin is not None:
+                raise ValueError(
+                    "a superiority margin against a comparator read on the same cases is not "
+                    "supported (the paired score test is for H0: difference <= 0); omit 'margin'"
+                )
         return self
 
 
@@ -547,9 +584,14 @@ class SampleSizeAssumption(_Model):
     hypothesis: Identifier
     expected: float = Field(description="Anticipated value of the endpoint (test modality).")
     comparator_expected: float | None = Field(
-        default=None, description="Anticipated value in the comparator modality (MRMC)."
+        default=None,
+        description="Anticipated value of the comparator (MRMC modality or comparator_column).",
     )
-    correlation: float | None = Field(default=None, ge=-1.0, le=1.0)
+    correlation: float | None = Field(
+        default=None, ge=-1.0, le=1.0,
+        description=("Paired comparisons: correlation of the two readings (binary calls), or of "
+                     "the two AUC estimates."),
+    )
     cluster_size: float | None = Field(default=None, ge=1.0, description="Findings per patient.")
     icc: float | None = Field(default=None, ge=0.0, le=1.0)
     n_readers: int | None = Field(default=None, ge=2)
@@ -762,21 +804,44 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                         f"must be {modalities[0]!r}",
                     )
                 )
+            if h.get("comparator_column") is not None:
+                out.append(
+                    (
+                        ("hypotheses", i, "comparator_column"),
+                        f"'comparator_column' applies only to standalone endpoints; endpoint "
+                        f"{ep_id!r} is {kind!r}, whose comparison is between reader-study "
+                        f"modalities (use 'comparator')",
+                    )
+                )
         else:
             if h.get("comparator") is not None:
                 out.append(
                     (
                         ("hypotheses", i, "comparator"),
                         f"'comparator' applies only to MRMC endpoints; endpoint {ep_id!r} is "
-                        f"{kind!r}. For a standalone comparison give the reference value in 'goal'",
+                        f"{kind!r}. For a standalone comparison give the reference value in "
+                        f"'goal', or the manifest column of a comparator read on the same cases "
+                        f"in 'comparator_column'",
                     )
                 )
-            if comparative and h.get("goal") is None:
+            col = h.get("comparator_column")
+            if col is not None and kind not in PAIRED_COMPARATOR_KINDS:
+                out.append(
+                    (
+                        ("hypotheses", i, "comparator_column"),
+                        f"a comparator read on the same cases can be compared for "
+                        f"{', '.join(PAIRED_COMPARATOR_KINDS)}; endpoint {ep_id!r} is {kind!r}. "
+                        f"Give a fixed reference value in 'goal' instead",
+                    )
+                )
+            if comparative and h.get("goal") is None and col is None:
                 out.append(
                     (
                         ("hypotheses", i, "goal"),
-                        f"a {htype} hypothesis on standalone endpoint {ep_id!r} needs the "
-                        f"reference value in 'goal' (e.g. the predicate's performance)",
+                        f"a {htype} hypothesis on standalone endpoint {ep_id!r} needs a "
+                        f"reference: a fixed value in 'goal' (e.g. the predicate's performance) "
+                        f"or the manifest column of a comparator read on the same cases in "
+                        f"'comparator_column'",
                     )
                 )
 
@@ -874,6 +939,31 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                         f"identifiers never appear in outputs",
                     )
                 )
+    # a comparator's reading is data of its own, not a column the engine already uses
+    ids = set()
+    if isinstance(ts, Mapping) and isinstance(ts.get("identifier_columns"), list):
+        ids = set(c for c in ts["identifier_columns"] if isinstance(c, str))
+    for i, h in items("hypotheses"):
+        col = h.get("comparator_column")
+        if not isinstance(col, str):
+            continue
+        if col in RESERVED_CASE_COLUMNS:
+            out.append(
+                (
+                    ("hypotheses", i, "comparator_column"),
+                    f"{col!r} is a column the analysis already uses "
+                    f"({', '.join(RESERVED_CASE_COLUMNS)}); name the manifest column that holds "
+                    f"the comparator's reading",
+                )
+            )
+        elif col in ids:
+            out.append(
+                (
+                    ("hypotheses", i, "comparator_column"),
+                    f"comparator column {col!r} is an identifier column; identifiers are never "
+                    f"analysed",
+                )
+            )
     return out
 
 

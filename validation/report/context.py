@@ -224,6 +224,8 @@ def _hypothesis_view(h: Mapping[str, Any], endpoints: Mapping[str, Any]) -> dict
         target = f"margin {fmt_estimate(h['margin'])}"
     else:
         target = ""
+    if h.get("comparator_column"):
+        target = " ".join(filter(None, [target, f"vs comparator {h['comparator_column']}"]))
     return {
         "id": str(h.get("id", "")),
         "endpoint": str(h.get("endpoint", "")),
@@ -513,6 +515,67 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------- SAP
 
 
+def _planned_difference(h: Mapping[str, Any], ep: Mapping[str, Any], reader: Any) -> str:
+    """What Delta is for a comparative hypothesis, and the planned test (SAP wording)."""
+    kind = str(ep.get("kind", ""))
+    label = KIND_LABELS.get(kind, humanize(kind)).lower()
+    clustered = str(ep.get("unit") or "patient") == "finding"
+    if kind.startswith("mrmc_"):
+        mods = [str(m) for m in (reader or {}).get("modalities") or []]
+        comp = str(h.get("comparator") or (mods[0] if mods else "the first modality"))
+        test = next((m for m in reversed(mods) if m != comp), "the test modality")
+        return (f"the reader-averaged {label} with {test} minus that with {comp} "
+                "(Obuchowski-Rockette, random readers and cases, Hillis degrees of freedom)")
+    col = h.get("comparator_column")
+    if col:
+        if kind == "auc":
+            how = ("paired z test with Obuchowski's clustered DeLong covariance" if clustered
+                   else "paired DeLong test")
+        else:
+            how = ("clustered paired Wald test with the ratio-estimator variance (Obuchowski "
+                   "1998)" if clustered else "Tango's paired score test")
+        return (f"the model's {label} minus that of the comparator read on the same cases "
+                f"(manifest column {col}), tested by {how}")
+    if h.get("goal") is not None:
+        return f"the {label} minus the reference value {fmt_estimate(h.get('goal'))}"
+    return f"the difference in {label}"
+
+
+def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The justification recomputed from the locked protocol's planning assumptions."""
+    from pydantic import ValidationError as ModelError
+
+    from validation.errors import ValidationError as SuiteError
+    from validation.protocol import Protocol
+    from validation.protocol.sample_size_plan import sample_size_plan
+
+    sample = protocol.get("sample_size") or {}
+    if not sample.get("assumptions"):
+        return None
+    try:
+        plan = sample_size_plan(Protocol.model_validate(protocol))
+    except (SuiteError, ModelError) as exc:
+        return {"items": [], "error": str(exc)}
+    items = []
+    for it in plan["items"]:
+        items.append({
+            "hypothesis": str(it["hypothesis"]),
+            "text": str(it.get("justification") or it.get("note") or ""),
+            "n_enrol": fmt_count(it.get("n_enrol")) if it.get("n_enrol") is not None else None,
+        })
+    joint = plan.get("joint_power") or {}
+    return {
+        "items": items,
+        "required": (fmt_count(plan["required_cases"])
+                     if plan.get("required_cases") is not None else None),
+        "planned": (fmt_count(plan["planned_cases"])
+                    if plan.get("planned_cases") is not None else None),
+        "adequate": plan.get("adequate"),
+        "joint": str(joint.get("text", "")),
+        "error": None,
+    }
+
+
 def sap_context(lock_path: str | Path) -> dict[str, Any]:
     """View model of the statistical analysis plan, from the locked protocol alone."""
     lock_path = Path(lock_path)
@@ -521,10 +584,12 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
     study = protocol.get("study") or {}
     endpoints = protocol.get("endpoints") or []
     ep_by_id = {e.get("id"): e for e in endpoints}
+    reader = protocol.get("reader_study")
     hyps = []
     for h in protocol.get("hypotheses") or []:
         ep = ep_by_id.get(h.get("endpoint"), {})
         hyps.append({
+            "delta": _planned_difference(h, ep, reader),
             "id": str(h.get("id")),
             "endpoint": str(h.get("endpoint")),
             "endpoint_label": KIND_LABELS.get(str(ep.get("kind")), humanize(ep.get("kind", ""))),
@@ -533,6 +598,7 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
             "goal": fmt_estimate(h.get("goal")) if h.get("goal") is not None else None,
             "margin": fmt_estimate(h.get("margin")) if h.get("margin") is not None else None,
             "comparator": str(h.get("comparator") or ""),
+            "comparator_column": str(h.get("comparator_column") or ""),
         })
     subgroups = []
     for g in protocol.get("subgroups") or []:
@@ -548,14 +614,16 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
     sample = protocol.get("sample_size") or {}
     sample_rows = []
     for k, v in sample.items():
+        if v is None or k == "assumptions":
+            continue
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             sample_rows.append({"item": humanize(k), "value": str(v)})
         elif isinstance(v, int):
             sample_rows.append({"item": humanize(k), "value": fmt_count(v)})
         else:
             sample_rows.append({"item": humanize(k), "value": fmt_estimate(v)})
+    sample_plan = _sample_size_view(protocol)
     model = protocol.get("model") or {}
-    reader = protocol.get("reader_study")
     multiplicity = protocol.get("multiplicity") or {}
     analysis = protocol.get("analysis") or {}
     return {
@@ -590,6 +658,7 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
         "subgroups": subgroups,
         "populations": [humanize(p) for p in protocol.get("populations") or []],
         "sample_size": sample_rows,
+        "sample_plan": sample_plan,
         "seed": fmt_count(analysis.get("seed")) if analysis.get("seed") is not None else None,
         "bootstrap_replicates": (fmt_count(analysis.get("bootstrap_replicates"))
                                  if analysis.get("bootstrap_replicates") is not None else None),

@@ -232,7 +232,7 @@ def render_qmd(qmd: str | Path, formats: Iterable[str] | str = FORMATS) -> list[
     Returns the rendered files in the order html, pdf, docx. The seconds each format took are
     left in :data:`last_timings`.
     """
-    qmd = Path(qmd)
+    qmd = Path(qmd).absolute()  # pandoc and typst run inside the folder: no relative paths
     if not qmd.is_file():
         raise InputError(f"'qmd' must be an existing .qmd file; got {str(qmd)!r}.")
     fmts = check_formats(formats)

@@ -185,3 +185,62 @@ def ratio_estimator_variance(
     binom = p * (1.0 - p) / big_n
     deff = var / binom if binom > 0 else float("nan")
     return var, deff
+
+
+def clustered_paired_difference(
+    success_a: Any, success_b: Any, cluster: Any
+) -> tuple[float, float, int, int]:
+    """Difference of two correlated proportions over clustered findings (Obuchowski 1998).
+
+    Both readings (``a`` and ``b``) are made on the same ``N`` findings, grouped in clusters.
+    With ``d_c`` the cluster's successes by ``a`` minus successes by ``b`` and ``n_c`` its
+    findings, the difference is ``Delta = sum(d_c) / N`` and its ratio-estimator variance
+
+    .. math:: \\widehat{\\operatorname{var}}(\\hat\\Delta) = \\frac{I}{I-1}
+              \\sum_c \\frac{(d_c - \\hat\\Delta\\, n_c)^2}{N^2}
+
+    (the variance of :func:`ratio_estimator_variance` applied to the paired differences). With
+    one finding per cluster it equals ``I/(I-1)`` times the unconditional McNemar-type
+    variance ``[(b + c)/N - Delta^2] / N``.
+
+    Parameters
+    ----------
+    success_a, success_b : bool arrays of shape (N,)
+        Whether reading ``a`` (``b``) is correct on each finding (called positive for a
+        sensitivity, called negative for a specificity).
+    cluster : array of shape (N,)
+        Cluster (patient) of each finding.
+
+    Returns
+    -------
+    (difference, variance, n_clusters, n_findings)
+
+    References
+    ----------
+    Obuchowski (1998) doi:10.1002/(SICI)1097-0258(19980715)17:13<1495::AID-SIM863>3.0.CO;2-I;
+    Rao and Scott (1992) doi:10.2307/2532311.
+    """
+    a = np.asarray(success_a)
+    b = np.asarray(success_b)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise InputError(
+            f"'success_a' and 'success_b' must be 1-D arrays of the same length (one reading per "
+            f"finding of both); got shapes {a.shape} and {b.shape}."
+        )
+    if a.size == 0:
+        raise InputError("'success_a' is empty; a paired difference needs at least one finding.")
+    for name, x in (("success_a", a), ("success_b", b)):
+        if x.dtype != np.bool_ and not np.isin(x, (0, 1)).all():
+            raise InputError(f"'{name}' must hold booleans or 0/1; got other values.")
+    codes, n_cl = cluster_codes(cluster, a.size)
+    if n_cl < 2:
+        raise InputError(
+            f"'cluster' must give at least two clusters for the clustered variance; got {n_cl}."
+        )
+    d = a.astype(np.float64) - b.astype(np.float64)
+    d_c = np.bincount(codes, weights=d, minlength=n_cl)
+    n_c = np.bincount(codes, minlength=n_cl).astype(np.float64)
+    big_n = float(n_c.sum())
+    diff = float(d_c.sum()) / big_n
+    var = n_cl / (n_cl - 1) * float(np.sum((d_c - diff * n_c) ** 2)) / big_n**2
+    return diff, var, n_cl, int(big_n)

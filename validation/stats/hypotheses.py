@@ -340,22 +340,82 @@ def auc_comparison_test(
     type: str,
     alpha: float = 0.025,
     margin: float | None = None,
+    cluster: Any = None,
 ) -> HypothesisTest:
     """Non-inferiority, superiority or equivalence of two AUCs on the same cases (DeLong).
 
     ``theta = AUC(new) - AUC(comparator)`` with the paired DeLong standard error from
-    :func:`validation.stats.roc.compare_auc`; the test is :func:`normal_test`.
+    :func:`validation.stats.roc.compare_auc` (Obuchowski's clustered covariance when ``cluster``
+    gives the patient of each finding); the test is :func:`normal_test`.
 
     References
     ----------
-    DeLong et al. (1988) doi:10.2307/2531595.
+    DeLong et al. (1988) doi:10.2307/2531595; Obuchowski (1997) doi:10.2307/2533958.
     """
     from validation.stats.roc import compare_auc
 
     kind = check_choice(type, "type", COMPARISON_TYPES)
-    cmp_ = compare_auc(truth, score_new, score_comparator, alpha=2 * check_alpha(alpha))
+    cmp_ = compare_auc(truth, score_new, score_comparator, alpha=2 * check_alpha(alpha),
+                       cluster=cluster)
+    if cluster is None:
+        return normal_test(cmp_.difference, cmp_.se, type=kind, alpha=alpha, margin=margin,
+                           test="paired DeLong z test", references=(REF_DELONG_1988,))
     return normal_test(cmp_.difference, cmp_.se, type=kind, alpha=alpha, margin=margin,
-                       test="paired DeLong z test", references=(REF_DELONG_1988,))
+                       test="paired z test with Obuchowski's clustered DeLong covariance",
+                       references=cmp_.references)
+
+
+def clustered_paired_proportion_test(
+    success_new: Any,
+    success_comparator: Any,
+    cluster: Any,
+    *,
+    type: str,
+    alpha: float = 0.025,
+    margin: float | None = None,
+) -> HypothesisTest:
+    """Two readings of the same clustered findings: difference of proportions (new - comparator).
+
+    The difference of the two proportions of correct readings with the ratio-estimator
+    variance of :func:`validation.stats.clustered.clustered_paired_difference` (Obuchowski
+    1998), tested by :func:`normal_test` (Wald z). With one finding per patient use Tango's score
+    test (:func:`proportion_difference_test`), which holds its level better in small samples.
+
+    Parameters
+    ----------
+    success_new, success_comparator : bool arrays of shape (N,)
+        Correct reading per finding (called positive among reference-positive findings for a
+        sensitivity; called negative among reference-negative findings for a specificity).
+    cluster : array of shape (N,)
+        Patient of each finding.
+    type : {"noninferiority", "superiority", "equivalence"}
+    alpha : float
+        One-sided level.
+    margin : float
+        Positive margin (non-inferiority, equivalence).
+
+    References
+    ----------
+    Obuchowski (1998) doi:10.1002/(SICI)1097-0258(19980715)17:13<1495::AID-SIM863>3.0.CO;2-I;
+    Rao and Scott (1992) doi:10.2307/2532311.
+    """
+    from validation.stats.clustered import (
+        OBUCHOWSKI_1998,
+        RAO_SCOTT_1992,
+        clustered_paired_difference,
+    )
+
+    kind = check_choice(type, "type", COMPARISON_TYPES)
+    diff, var, n_cl, _ = clustered_paired_difference(success_new, success_comparator, cluster)
+    if not var > 0.0:
+        raise InputError(
+            "the two readings agree on every finding (or differ by the same amount in every "
+            f"cluster of the {n_cl}); the variance of the difference is zero and no test is "
+            "defined."
+        )
+    return normal_test(diff, math.sqrt(var), type=kind, alpha=alpha, margin=margin,
+                       test="clustered paired Wald z test (ratio-estimator variance)",
+                       references=(OBUCHOWSKI_1998, RAO_SCOTT_1992))
 
 
 def auc_goal_test(

@@ -427,6 +427,36 @@ def paired_difference(
     )
 
 
+def discordant_probabilities(p1: float, p2: float, correlation: float) -> tuple[float, float]:
+    """Discordant cell probabilities ``(p10, p01)`` of two binary readings of the same cases.
+
+    From the marginal proportions ``p1`` (new test) and ``p2`` (comparator) and the correlation
+    ``phi`` between the two readings: ``p11 = p1 p2 + phi sqrt(p1 q1 p2 q2)``,
+    ``p10 = p1 - p11``, ``p01 = p2 - p11`` (the parametrisation used for McNemar-type sample
+    sizes, e.g. Connor 1987). Raises :class:`InputError` when the correlation is impossible for
+    these marginals (a negative cell).
+    """
+    a = _prob(p1, "expected")
+    b = _prob(p2, "comparator_expected")
+    try:
+        phi = float(correlation)
+    except (TypeError, ValueError):
+        raise InputError(f"'correlation' must be a number in [-1, 1]; got {correlation!r}.") from None
+    if not (math.isfinite(phi) and -1.0 <= phi <= 1.0):
+        raise InputError(f"'correlation' must be in [-1, 1]; got {correlation!r}.")
+    p11 = a * b + phi * math.sqrt(a * (1 - a) * b * (1 - b))
+    p10, p01 = a - p11, b - p11
+    p00 = 1.0 - p11 - p10 - p01
+    if min(p11, p10, p01, p00) < -1e-12:
+        lo = max(-math.sqrt(a * b / ((1 - a) * (1 - b))), -math.sqrt((1 - a) * (1 - b) / (a * b)))
+        hi = min(math.sqrt(a * (1 - b) / ((1 - a) * b)), math.sqrt((1 - a) * b / (a * (1 - b))))
+        raise InputError(
+            f"'correlation' {phi:g} is impossible for proportions {a:g} and {b:g}: it must lie "
+            f"in [{lo:.4f}, {hi:.4f}]."
+        )
+    return max(p10, 0.0), max(p01, 0.0)
+
+
 # --------------------------------------------------------------------------- unpaired
 
 
