@@ -30,15 +30,19 @@ def test_conversion_keeps_order_and_records_the_file_hash(tmp_path: Path) -> Non
 
 
 def test_nan_scores_are_refused_with_case_ids_and_nothing_written(tmp_path: Path) -> None:
-    p, sha = _file(tmp_path, "case_id,score\na,0.1\nb,\nc,oops\nd,0.3\n")
+    p, sha = _file(tmp_path, "case_id,score\na,0.1\nb,\nc,\nd,0.3\n")
     out = tmp_path / "o.parquet"
     with pytest.raises(DataError) as err:
-        convert_precomputed(p, sha, ["a", "b", "c", "d"], out)
-    msg = str(err.value)
-    assert (
-        "case 'b': score is missing (NaN)" in msg
-        and "case 'c': score 'oops' is not a number" in msg
-    )
+        convert_precomputed(p, sha, ["a", "b", "c", "d"], out, non_diagnostic=["c"])
+    problems = err.value.problems
+    assert problems == ["case 'b': score is missing (NaN); only non-diagnostic cases may lack one"]
+    assert not out.exists()
+    # a score that is not a number breaks the file's specification: row and column named
+    p, sha = _file(tmp_path, "case_id,score\na,0.1\nc,oops\n")
+    with pytest.raises(DataError) as err:
+        convert_precomputed(p, sha, ["a", "c"], out)
+    assert "row 2 (line 3), column 'score'" in str(err.value) + " ".join(err.value.problems)
+    assert "'oops'" in str(err.value) + " ".join(err.value.problems)
     assert not out.exists()
 
 
@@ -54,5 +58,5 @@ def test_hash_mismatch_missing_cases_and_columns(tmp_path: Path) -> None:
         convert_precomputed(p, "f" * 64, ["a"], tmp_path / "o.parquet")
     with pytest.raises(DataError, match="case 'z': no prediction"):
         convert_precomputed(p, sha, ["a", "z"], tmp_path / "o.parquet")
-    with pytest.raises(DataError, match="column 'prob' is missing"):
+    with pytest.raises(DataError, match="score_column names 'prob', which the file does not"):
         convert_precomputed(p, sha, ["a"], tmp_path / "o.parquet", score_column="prob")

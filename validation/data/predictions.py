@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from validation.data.specs import load_spec, read_table, validate_table
+from validation.data.specs import load_spec, read_table_bytes, validate_table
 from validation.data.testset import INDETERMINATE, TestSet
 from validation.errors import DataError, LockedModelError
-from validation.provenance.hashing import sha256_file
+from validation.provenance.hashing import hash_mismatch_message, sha256_bytes
 
 SPEC = "predictions"
 
@@ -43,16 +43,16 @@ def load_precomputed_predictions(
         If the file violates ``data_specs/predictions.yaml``.
     """
     p = Path(path)
-    if not p.is_file():
-        raise LockedModelError(f"the locked predictions file {str(p)!r} does not exist.")
-    actual = sha256_file(p)
-    if actual != str(sha256).strip().lower():
-        raise LockedModelError(
-            f"{p.name} does not match its locked hash: the protocol locks sha256 {sha256}, "
-            f"the file has sha256 {actual}. The predictions changed after the protocol was "
-            "locked; restore the locked file or lock a new protocol version."
-        )
-    df = read_table(p, what="predictions")
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise LockedModelError(f"the locked predictions file {str(p)!r} does not exist.") from None
+    want = str(sha256).strip().lower()
+    actual = sha256_bytes(data)
+    if actual != want:
+        raise LockedModelError(hash_mismatch_message(p, want, actual, "Predictions file"))
+    # the bytes that were hashed are the bytes that are parsed
+    df = read_table_bytes(data, name=p.name, what="predictions")
     df.columns = [str(c).strip() for c in df.columns]
     if score_column != "score" and score_column in df.columns:
         if "score" in df.columns:

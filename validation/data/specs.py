@@ -19,6 +19,7 @@ is given too.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -420,17 +421,30 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what} file {str(p)!r} does not exist.")
-    suffix = p.suffix.lower()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{p.name}: the {what} file cannot be read ({exc}).") from None
+    return read_table_bytes(data, name=p.name, what=what)
+
+
+def read_table_bytes(data: bytes, *, name: str, what: str = "table") -> pd.DataFrame:
+    """Parse the bytes of a CSV, TSV or Parquet file named ``name`` (the suffix decides).
+
+    Lets a caller hash exactly the bytes it parses (locked files).
+    """
+    suffix = Path(name).suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(p)
+            return pd.read_parquet(io.BytesIO(data))
         sep = "\t" if suffix in (".tsv", ".tab") else ","
-        return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                           na_values=[""])
     except pd.errors.EmptyDataError:
-        raise DataError(f"{p.name}: the {what} file is empty.") from None
+        raise DataError(f"{name}: the {what} file is empty.") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{p.name}: the {what} file cannot be read ({first}).") from None
+        raise DataError(f"{name}: the {what} file cannot be read ({first}).") from None
 
 
 def load_table(

@@ -20,7 +20,6 @@ out (one score per case, higher meaning more likely positive).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import warnings
@@ -32,21 +31,20 @@ from typing import Any
 import numpy as np
 
 from validation.errors import InputError, LockedModelError
+from validation.provenance.hashing import (  # noqa: F401  (re-exported)
+    hash_mismatch_message,
+    sha256_bytes,
+    sha256_file,
+)
 
 MODEL_KINDS: tuple[str, ...] = ("torchscript", "torch_export", "onnx", "precomputed")
 IMAGE_MODEL_KINDS: tuple[str, ...] = ("torchscript", "torch_export", "onnx")
 TORCH_KINDS: tuple[str, ...] = ("torchscript", "torch_export")
 
-_CHUNK = 1 << 20
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Lower-case hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Lower-case hex SHA-256 of a file, read in 1 MiB chunks.
+    """Lower-case hex SHA-256 of a file (:func:`validation.provenance.hashing.sha256_file`).
 
     Raises
     ------
@@ -54,16 +52,12 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         When the file does not exist or cannot be read (the message names it).
     """
     p = Path(path)
-    digest = hashlib.sha256()
+    if not p.is_file():
+        raise LockedModelError(f"Model artifact '{p}' does not exist.")
     try:
-        with p.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                digest.update(chunk)
-    except FileNotFoundError:
-        raise LockedModelError(f"Model artifact '{p}' does not exist.") from None
+        return sha256_file(p)
     except OSError as exc:
         raise LockedModelError(f"Model artifact '{p}' cannot be read: {exc}.") from None
-    return digest.hexdigest()
 
 
 def check_sha256_text(value: Any, name: str = "sha256") -> str:
@@ -75,18 +69,6 @@ def check_sha256_text(value: Any, name: str = "sha256") -> str:
             "Compute it with `validation model hash FILE`."
         )
     return text
-
-
-def hash_mismatch_message(
-    path: Path, expected: str, actual: str, what: str = "Model artifact"
-) -> str:
-    return (
-        f"{what} '{path.name}' does not match its locked hash; refusing to run.\n"
-        f"  locked (protocol): {expected}\n"
-        f"  actual (file):     {actual}\n"
-        "The evaluated model must be bit for bit the locked one: restore the locked file, or "
-        "amend the protocol through change control and lock it again."
-    )
 
 
 def verify_sha256(

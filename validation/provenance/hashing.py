@@ -21,6 +21,19 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def hash_mismatch_message(
+    path: Path, expected: str, actual: str, what: str = "Model artifact"
+) -> str:
+    """The refusal shown when a locked file's sha256 differs (both hashes, and what to do)."""
+    return (
+        f"{what} '{path.name}' does not match its locked hash; refusing to run.\n"
+        f"  locked (protocol): {expected}\n"
+        f"  actual (file):     {actual}\n"
+        "The evaluated model must be bit for bit the locked one: restore the locked file, or "
+        "amend the protocol through change control and lock it again."
+    )
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of the file at ``path``, read in 1 MiB chunks.
 
