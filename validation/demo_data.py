@@ -161,18 +161,16 @@ def generate_demo_data(
 
 def find_demo_template() -> Path:
     """The demo protocol template ``protocols/demo.yaml`` (or the copy in the package assets)."""
-    here = Path(__file__).resolve()
-    for candidate in (
-        here.parents[1] / "protocols" / "demo.yaml",
-        here.parent / "assets" / "protocols" / "demo.yaml",
-    ):
-        if candidate.is_file():
-            return candidate
+    from validation._resources import resource
+
+    path = resource("protocols/demo.yaml")
+    if path.is_file():
+        return path
     from validation.errors import InputError
 
     raise InputError(
-        "the demo protocol template protocols/demo.yaml was not found beside the package; "
-        "run the demo from a checkout of the suite."
+        f"the demo protocol template must exist at {str(path)!r} (protocols/demo.yaml in a "
+        "checkout, or validation/assets/protocols/demo.yaml in an installed wheel)."
     )
 
 

@@ -95,14 +95,9 @@ def spec_dir() -> Path:
 
     ``VALIDATION_DATA_SPECS`` overrides it (a folder holding ``<name>.yaml`` files).
     """
-    env = os.environ.get("VALIDATION_DATA_SPECS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "data_specs", here.parents[1] / "assets" / "data_specs"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "data_specs"
+    from validation._resources import resource
+
+    return resource("data_specs", env="VALIDATION_DATA_SPECS")
 
 
 def available_specs() -> list[str]:

@@ -393,14 +393,9 @@ def _did_you_mean(value: str, choices: list[str]) -> str:
 
 def data_spec_dir() -> Path:
     """The suite's ``data_specs/`` folder (``VALIDATION_DATA_SPECS`` overrides it)."""
-    env = os.environ.get("VALIDATION_DATA_SPECS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "data_specs", here.parents[1] / "assets" / "data_specs"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "data_specs"
+    from validation.data.specs import spec_dir
+
+    return spec_dir()
 
 
 def resolve_data_spec(name: str, base_dir: Path) -> Path:

@@ -9,7 +9,6 @@ change the document's structure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -30,15 +29,14 @@ class Raw(str):
 
 def templates_dir() -> Path:
     """The ``reports/`` folder holding the templates (``$VALIDATION_REPORTS_DIR`` overrides)."""
-    env = os.environ.get("VALIDATION_REPORTS_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "reports")
-    for cand in candidates:
-        if (cand / "sar.qmd.j2").is_file():
-            return cand
-    raise RenderError("the report templates must be in the repository's 'reports/' folder (or "
-                      "in $VALIDATION_REPORTS_DIR); got none at "
-                      f"{[c.name for c in candidates]!r}.")
+    from validation._resources import resource
+
+    folder = resource("reports", env="VALIDATION_REPORTS_DIR")
+    if (folder / "sar.qmd.j2").is_file():
+        return folder
+    raise RenderError("the report templates must be in the repository's 'reports/' folder, in "
+                      "the package's assets/reports/ or in $VALIDATION_REPORTS_DIR; "
+                      f"{str(folder)!r} has no sar.qmd.j2.")
 
 
 def md_escape(value: Any) -> str:
