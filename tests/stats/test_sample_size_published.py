@@ -16,6 +16,11 @@ as they appear in print, so that a reviewer can look the number up:
   Chapman & Hall/CRC, p. 90 (two-sample non-inferiority for proportions): cure rates 0.85 and
   0.65, margin 0.10, one-sided alpha 0.05, power 0.80, unrestricted variance -> 25 per group
   (n = 24.4 before rounding). Quoted as example 1 of ``epiR::epi.ssninfb``.
+* Connor RJ (1987). Sample size for testing differences in proportions for the paired-sample
+  design. Biometrics 43(1):207-211, formula on p. 209, as worked on the powerandsamplesize.com
+  calculator pages ("Compare Paired Proportions: McNemar's Z-test", 1-sided and 2-sided):
+  discordant proportions 0.45 and 0.05; one-sided alpha 0.05 with power 0.90, and two-sided
+  alpha 0.05 (one-sided 0.025) with power 0.80, each give 23 pairs.
 
 Tolerances: the sizes exactly; the powers to the three decimals printed.
 """
@@ -61,3 +66,10 @@ def test_unpaired_noninferiority_matches_chow_shao_wang_2008():
     assert r.groups == {"group1": 25, "group2": 25}
     assert r.n_total == 50
     assert round(r.n_unrounded, 1) == 24.4
+
+
+@pytest.mark.parametrize(("alpha", "power"), [(0.05, 0.90), (0.025, 0.80)])
+def test_paired_superiority_matches_connor_1987_worked_example(alpha, power):
+    r = ss.paired_difference(0.45, 0.05, alpha=alpha, power=power)
+    assert r.n == 23
+    assert r.references[0].startswith("Connor RJ (1987)")
