@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from torch import nn
 
@@ -107,3 +108,75 @@ def test_explain_errors_writes_figures_and_lists_them(study) -> None:
     assert [i["case_id"] for i in select_errors(table, protocol.model.operating_point, 1, 4)] == [
         i["case_id"] for i in ex["items"]
     ]
+
+
+def _linear_model(weights: np.ndarray):
+    """A locked 'model' whose score is sum(w * x) (numpy runner; any model kind works)."""
+    from pathlib import Path
+
+    from validation.models.artifact import LockedModel
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return (batch.astype(np.float64) * weights[None]).sum(axis=(1, 2, 3))
+
+    return LockedModel(kind="onnx", path=Path("linear.onnx"), sha256="0" * 64, runner=run)
+
+
+def test_occlusion_map_equals_the_patch_average_of_score_drops() -> None:
+    """For a linear score the drop of hiding patch P is sum_P(w x); each pixel's value is the
+    mean drop of the patches covering it (Zeiler and Fergus 2014), computed here by loops."""
+    from validation.models.explain import occlusion_map
+
+    rng = np.random.default_rng(8)
+    w = rng.normal(size=(2, 10, 7))
+    x = rng.normal(size=(2, 10, 7)).astype(np.float32)
+    cam, score = occlusion_map(_linear_model(w), x, patch=3, stride=2, batch_size=4)
+    assert score == pytest.approx(float((w * x.astype(np.float64)).sum()), rel=1e-12)
+    total = np.zeros((10, 7))
+    count = np.zeros((10, 7))
+    for r in (0, 2, 4, 6, 7):  # the last start reaches the border (10 - 3 = 7)
+        for c in (0, 2, 4):  # 7 - 3 = 4
+            drop = float((w[:, r:r + 3, c:c + 3] * x[:, r:r + 3, c:c + 3]).sum())
+            total[r:r + 3, c:c + 3] += drop
+            count[r:r + 3, c:c + 3] += 1
+    expected = np.clip(total / count, 0, None)
+    np.testing.assert_allclose(cam, expected / expected.max(), rtol=1e-9, atol=1e-12)
+
+
+def test_occlusion_map_finds_the_only_region_the_score_uses() -> None:
+    from validation.models.explain import occlusion_map
+
+    w = np.zeros((1, 16, 16))
+    w[0, 2:6, 9:13] = 1.0  # the score reads one 4x4 square only
+    x = np.ones((1, 16, 16), dtype=np.float32)
+    cam, _ = occlusion_map(_linear_model(w), x)  # defaults: patch 2, stride 1
+    assert np.unravel_index(np.argmax(cam), cam.shape)[0] in range(2, 6)
+    assert cam[8:, :].max() == 0.0 and cam[:, :7].max() == 0.0
+    assert cam.max() == 1.0
+
+
+def test_occlusion_for_a_card_without_a_gradcam_split(study) -> None:
+    """No 'explain' section (as for ONNX models): occlusion maps, with their own disclaimer."""
+    from validation.models.explain import OCCLUSION_DISCLAIMER
+
+    protocol, root, cases = study
+    card = root / "demo_model.card.yaml"
+    card.write_text("\n".join(line for line in card.read_text().splitlines()
+                              if not line.startswith("explain:")) + "\n")
+    cases = cases[cases.site == "S1"]
+    preds = pd.DataFrame({"case_id": cases.case_id, "score": 1.0 - cases.truth})
+    ex = explain_errors(protocol, root, cases, preds, root / "run" / "explanations",
+                        per_site=1, seed=4)
+    assert ex is not None and ex["method"] == "occlusion"
+    assert ex["disclaimer"] == OCCLUSION_DISCLAIMER and "not a" in ex["disclaimer"]
+    assert len(ex["items"]) == 2
+    for item in ex["items"]:
+        assert (root / "run" / item["image"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_occlusion_refuses_a_patch_that_does_not_fit() -> None:
+    from validation.errors import DataError
+    from validation.models.explain import occlusion_map
+
+    with pytest.raises(DataError, match="do not fit"):
+        occlusion_map(_linear_model(np.ones((1, 4, 4))), np.ones((1, 4, 4), np.float32), patch=5)

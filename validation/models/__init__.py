@@ -270,19 +270,20 @@ def explain_errors(
     per_site: int = 2,
     seed: int | None = None,
 ) -> dict[str, Any] | None:
-    """Grad-CAM maps for a seeded sample of FN and FP per site; the ``explanations`` object.
+    """Saliency maps for a seeded sample of FN and FP per site; the ``explanations`` object.
 
-    See :func:`validation.models.explain.explain_errors` (this wrapper loads the locked model
-    and its card from the protocol). Returns ``None`` for models without Grad-CAM support
-    (precomputed, ONNX, or a card without an ``explain`` section).
+    See :func:`validation.models.explain.explain_cases` (this wrapper loads the locked model
+    and its card from the protocol): Grad-CAM for torch models whose card names the
+    ``explain`` split, occlusion sensitivity for the others (ONNX included). Returns ``None``
+    for precomputed predictions and models without a card ``input`` section (no images).
     """
     from validation.models.explain import explain_cases
 
     info = resolve_model(protocol, protocol_dir)
-    if info["kind"] not in ("torchscript", "torch_export") or info["card"] is None:
+    if info["kind"] not in ("torchscript", "torch_export", "onnx") or info["card"] is None:
         return None
     card = load_card(info["card"])
-    if card.explain is None or card.input is None:
+    if card.input is None:
         return None
     model = load_locked_model(info["artifact"], info["kind"], info["sha256"])
     base = Path(protocol_dir)

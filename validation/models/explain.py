@@ -10,6 +10,10 @@ operating point and the truth.
 Grad-CAM needs the model split into a feature extractor and a head, named in the model card
 (``explain: {feature_module, head_module}``); the split is checked on every case: ``head``
 applied to ``features`` must reproduce the model's score (directly or through a sigmoid).
+Models without that split (ONNX, or a card without ``explain``) get occlusion-sensitivity maps
+instead (Zeiler and Fergus 2014, doi:10.1007/978-3-319-10590-1_53), which need only the
+model's scores: each square patch is replaced by the normalisation mean and the drop of the
+score is spread over the patch's pixels.
 
 A saliency map is not a proof of the model's reasoning: it shows where the gradient of the
 score with respect to the last feature maps is large, which can highlight regions unrelated to
@@ -36,6 +40,65 @@ DISCLAIMER = (
     "may highlight regions unrelated to the finding, and are no evidence of correctness. "
     "They are shown for a seeded sample of errors only, to support error analysis."
 )
+OCCLUSION_DISCLAIMER = (
+    "Occlusion-sensitivity maps (Zeiler and Fergus 2014, doi:10.1007/978-3-319-10590-1_53) show "
+    "how much the model's score drops when a region of the image is hidden; they are not a "
+    "proof of the model's reasoning, depend on the patch size and the fill value, may "
+    "highlight regions unrelated to the finding, and are no evidence of correctness. They are "
+    "shown for a seeded sample of errors only, to support error analysis."
+)
+METHOD_LABELS = {"grad-cam": "Grad-CAM", "occlusion": "occlusion sensitivity"}
+
+
+def occlusion_map(
+    model: LockedModel,
+    x: np.ndarray,
+    *,
+    patch: int | None = None,
+    stride: int | None = None,
+    fill: float = 0.0,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, float]:
+    """Occlusion-sensitivity map (H, W) in [0, 1] and the model's score for one input (C, H, W).
+
+    Every ``patch`` x ``patch`` square on a grid of step ``stride`` (default: an eighth of the
+    shorter side, and half the patch; the last row and column reach the border) is set to
+    ``fill`` (0 = the normalisation mean) in all channels; the score drop ``s(x) - s(x_occ)`` is
+    added to the patch's pixels and divided by how many patches cover each pixel. Negative
+    values (regions whose hiding raises the score) are set to 0 and the map is scaled to a
+    maximum of 1 (all zeros when no patch lowers the score). Works for any model that returns
+    scores (Zeiler and Fergus 2014).
+    """
+    if x.ndim != 3:
+        raise DataError(f"'x' must be one image of shape (C, H, W); got shape {x.shape}.")
+    _, h, w = x.shape
+    p = int(patch) if patch else max(1, min(h, w) // 8)
+    st = int(stride) if stride else max(1, p // 2)
+    if not (1 <= p <= min(h, w)) or st < 1:
+        raise DataError(f"occlusion patch {p} and stride {st} do not fit an image of {h}x{w}.")
+
+    def starts(n: int) -> list[int]:
+        out = list(range(0, n - p + 1, st))
+        if out[-1] != n - p:
+            out.append(n - p)
+        return out
+
+    boxes = [(r, c) for r in starts(h) for c in starts(w)]
+    score = float(model.predict(np.ascontiguousarray(x[None], dtype=np.float32))[0])
+    total = np.zeros((h, w), dtype=np.float64)
+    count = np.zeros((h, w), dtype=np.float64)
+    for i in range(0, len(boxes), batch_size):
+        chunk = boxes[i:i + batch_size]
+        occ = np.repeat(x[None].astype(np.float32), len(chunk), axis=0)
+        for j, (r, c) in enumerate(chunk):
+            occ[j, :, r:r + p, c:c + p] = fill
+        drops = score - np.asarray(model.predict(occ), dtype=np.float64)
+        for (r, c), d in zip(chunk, drops, strict=True):
+            total[r:r + p, c:c + p] += d
+            count[r:r + p, c:c + p] += 1.0
+    arr = np.clip(total / count, 0.0, None)
+    top = arr.max()
+    return (arr / top if top > 0 else arr), score
 
 
 def gradcam(model: LockedModel, card: ModelCard, x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -114,7 +177,8 @@ def select_errors(
     return chosen
 
 
-def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, path: Path) -> None:
+def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, path: Path,
+            method: str = "grad-cam") -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -127,11 +191,11 @@ def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, p
         ax.set_yticks([])
     ax2.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1, interpolation="bilinear")
     ax1.set_title("image", fontsize=8)
-    ax2.set_title("Grad-CAM", fontsize=8)
+    ax2.set_title(METHOD_LABELS[method], fontsize=8)
     word = "false negative" if item["kind"] == "FN" else "false positive"
     fig.suptitle(
         f"case {item['case_id']} (site {item['site']}): {word}\n"
-        f"score {item['score']:.4f}, operating point {op:g}, truth {item['truth']}",
+        f"score {item['score']:.4f}, operating point {op:g}, reference standard {item['truth']}",
         fontsize=8,
     )
     fig.text(
@@ -161,15 +225,18 @@ def explain_cases(
     per_site: int = 2,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Draw Grad-CAM figures for sampled FN/FP cases; return ``{disclaimer, items}``.
+    """Draw saliency figures for sampled FN/FP cases; return ``{disclaimer, method, items}``.
 
-    ``cases`` has case_id, site, truth and image; ``predictions`` has case_id and score.
-    Images are written to ``out_dir`` and listed as ``<out_dir name>/<file>.png``.
+    Grad-CAM when the model is a torch module and the card names the ``explain`` split, else
+    occlusion sensitivity. ``cases`` has case_id, site, truth and image; ``predictions`` has
+    case_id and score. Images are written to ``out_dir`` and listed as
+    ``<out_dir name>/<file>.png``.
     """
     import pandas as pd
 
     if card.input is None:
-        raise LockedModelError("Grad-CAM needs the card's 'input' section.")
+        raise LockedModelError("Saliency maps need the card's 'input' section.")
+    method = "grad-cam" if (model.module is not None and card.explain is not None) else "occlusion"
     missing = [c for c in ("case_id", "site", "truth", "image") if c not in cases.columns]
     if missing:
         raise DataError(f"Cases for error analysis lack column(s) {missing}.")
@@ -190,10 +257,13 @@ def explain_cases(
             x = load_image(
                 images_root / str(item["image_path"]), card.input, case_id=item["case_id"]
             )
-            cam, score = gradcam(model, card, x)
+            if method == "grad-cam":
+                cam, score = gradcam(model, card, x)
+            else:
+                cam, score = occlusion_map(model, x)
             img = np.clip(x[0] * norm.std + norm.mean, 0, 1)
             name = _safe(f"{item['kind']}_{item['site']}_{item['case_id']}") + ".png"
-            _figure(img, cam, item, operating_point, out_dir / name)
+            _figure(img, cam, item, operating_point, out_dir / name, method)
             items.append(
                 {
                     "case_id": item["case_id"],
@@ -204,4 +274,5 @@ def explain_cases(
                     "image": f"{out_dir.name}/{name}",
                 }
             )
-    return {"disclaimer": DISCLAIMER, "items": items}
+    disclaimer = DISCLAIMER if method == "grad-cam" else OCCLUSION_DISCLAIMER
+    return {"disclaimer": disclaimer, "method": method, "items": items}

@@ -48,12 +48,29 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     context = sar_context(run_dir)
     results = read_json(run_dir / "results.json")
     figures = make_figures(results, out / "figures", png="docx" in fmts)
+    _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
     lock = run_dir / "protocol.lock.json"
     if lock.is_file():
         outputs += render_qmd(write_sap_qmd(sap_context(lock), out), fmts)
     return outputs
+
+
+def _copy_explanations(run_dir: Path, results: dict, figures: Path) -> None:
+    """Put the saliency figures of the error analysis beside the report's own figures."""
+    import shutil
+
+    from validation.errors import RenderError
+
+    ex = results.get("explanations") or {}
+    for item in ex.get("items") or []:
+        src = run_dir / str(item.get("image", ""))
+        if not src.is_file():
+            raise RenderError(f"results.json lists the error-analysis figure {item.get('image')!r}, "
+                              f"which the run directory does not hold.")
+        figures.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, figures / src.name)
 
 
 def render_sap(lock_path: str | Path, out_dir: str | Path,

@@ -425,6 +425,32 @@ def _endpoint_order(endpoints: Mapping[str, Any], protocol: Mapping[str, Any]) -
     return order + rest
 
 
+def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The error-analysis section: saliency figures of sampled errors, or why there are none."""
+    ex = results.get("explanations")
+    kind = str((results.get("model") or {}).get("kind", ""))
+    if not isinstance(ex, Mapping):
+        why = ("the locked artifact is a file of precomputed predictions, with no image model to "
+               "explain" if kind == "precomputed" else
+               "the locked model's card defines no image input")
+        return {"present": False, "why": why, "items": []}
+    method = str(ex.get("method") or "grad-cam")
+    items = []
+    for it in ex.get("items") or []:
+        items.append({
+            "case_id": str(it.get("case_id", "")),
+            "site": str(it.get("site", "")),
+            "kind": "false negative" if it.get("kind") == "FN" else "false positive",
+            "score": fmt_estimate(it.get("score")),
+            "truth": fmt_count(it.get("truth")),
+            "file": Path(str(it.get("image", ""))).name,
+        })
+    return {"present": True, "method": {"grad-cam": "Grad-CAM",
+                                        "occlusion": "occlusion sensitivity"}.get(method, method),
+            "disclaimer": str(ex.get("disclaimer", "")), "items": items,
+            "why": "" if items else "the model made no error at the locked operating point"}
+
+
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -506,6 +532,7 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
             "description": str(multiplicity.get("description", "")),
         },
         "deviations": deviations,
+        "errors": _explanations_view(results),
         "references": _references(results),
         "traceability": traceability(run_dir, results),
         "rounding": ROUNDING,
