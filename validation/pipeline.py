@@ -226,6 +226,26 @@ def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
     return test_set
 
 
+def _check_registry_lock(registry: Any, lock_path: Path) -> None:
+    """Refuse, before any run folder exists, a lock the registry would refuse at sealing."""
+    from validation.provenance.approvals import load_lock, lock_fields
+    from validation.provenance.registry import open_registry
+
+    fields = lock_fields(load_lock(lock_path))
+    reg = open_registry(registry)
+    try:
+        conflict = reg.protocol_lock_conflict(
+            study_id=fields["study_id"], protocol_sha256=fields["protocol_sha256"],
+            yaml_sha256=fields.get("yaml_sha256"))
+    finally:
+        if reg is not registry:
+            reg.close()
+    if conflict:
+        from validation.errors import ProvenanceError
+
+        raise ProvenanceError(f"{lock_path.name}: {conflict}")
+
+
 def _check_reader_columns(protocol: Any) -> None:
     mrmc = [e.id for e in protocol.endpoints if e.kind.startswith("mrmc_")]
     if mrmc and protocol.reader_study is None:
@@ -343,6 +363,8 @@ def run_protocol(
         inputs["ratings"] = rpath
     if protocol.test_set.images_root:
         inputs["images"] = pdir / protocol.test_set.images_root
+
+    _check_registry_lock(registry, _lock_path(ppath))
 
     out = Path(out_dir)
     study_dir = out / protocol.study.id

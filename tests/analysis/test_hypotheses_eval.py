@@ -325,6 +325,39 @@ def test_paired_comparator_bad_column_values() -> None:
         evaluate_hypotheses(_paired_protocol(), RESULTS, CTX)
 
 
+def test_paired_comparator_numeric_text_calls() -> None:
+    cases = _paired_cases()
+    ctx = HypothesisContext(cases, None, 0.05)
+    want = evaluate_hypotheses(_paired_protocol(), RESULTS, ctx)[0][0]
+    as_float_text = cases.assign(reader_call=cases["reader_call"].map({"1": "1.0", "0": "0.0"}))
+    got = evaluate_hypotheses(_paired_protocol(), RESULTS,
+                              HypothesisContext(as_float_text, None, 0.05))[0][0]
+    assert got["paired_counts"] == want["paired_counts"]
+    assert got["p_value"] == want["p_value"]
+
+
+@pytest.mark.parametrize("endpoint", ["sens", "auc"])
+def test_paired_comparator_identical_readings_name_the_hypothesis(endpoint: str) -> None:
+    cases = _paired_cases(seed=8, n=300, findings_per_patient=3)
+    cases["score"] = cases["score"].fillna(0.9)
+    cases["indeterminate"] = False
+    cases["reader_call"] = np.where(cases["score"] >= 0.5, "1", "0")
+    cases["reader_score"] = cases["score"]
+    column = "reader_call" if endpoint == "sens" else "reader_score"
+    proto = make_protocol(
+        endpoints=[{"id": "sens", "kind": "sensitivity", "unit": "finding", "ci": "wilson"},
+                   {"id": "auc", "kind": "auc", "unit": "finding", "ci": "obuchowski"}],
+        hypotheses=[{"id": "H7", "endpoint": endpoint, "type": "superiority",
+                     "comparator_column": column}],
+        multiplicity={"procedure": "none"},
+    )
+    with pytest.raises(DataError) as err:
+        evaluate_hypotheses(proto, RESULTS, HypothesisContext(cases, None, 0.05))
+    text = str(err.value)
+    assert "hypothesis 'H7'" in text and repr(column) in text and "unit finding" in text
+    assert "zero" in text
+
+
 def test_bad_protocols() -> None:
     undefined = make_protocol(
         skip_checks=True,

@@ -51,6 +51,17 @@ def test_unpaired_mn_without_margin(refs):
     assert "noninferiority" not in obj and "Miettinen" in obj["method"]
 
 
+@pytest.mark.parametrize("case", ["newcombe1998_a_56of70_vs_48of80",
+                                  "newcombe1998_d_5of56_vs_0of29"])
+def test_unpaired_mee_interval(refs, case):
+    s = refs[0][case]
+    args = [str(s[k]) for k in ("x1", "n1", "x2", "n2")]
+    obj = json.loads(_run(["diff", "unpaired", *args, "--ci", "mee", "--json"]).output)
+    ref = s["mee_fm_score_ci95_no_N_over_N_minus_1"]
+    assert obj["ci"] == pytest.approx([ref["lower"], ref["upper"]], abs=1e-9)
+    assert obj["method"] == "Mee score interval"
+
+
 def test_paired_json(refs):
     s = refs[1]["cavo2012_59_6_16_80"]
     out = _run(["diff", "paired", "59", "6", "16", "80", "--margin", "0.05", "--json"])
@@ -114,3 +125,20 @@ def test_main_exit_code_2(monkeypatch, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: 'margin' must be positive") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("args", "field"), [(["unpaired", "-1", "70", "48", "80"], "'x1'"),
+                                             (["paired", "4", "9", "-3", "16"], "'c'")])
+def test_negative_count_reaches_the_count_check(args, field):
+    from validation.errors import InputError
+
+    out = _run(["diff", *args])
+    assert isinstance(out.exception, InputError), out.output  # exit code 2 through main()
+    assert "No such option" not in out.output
+    assert field in str(out.exception) and "whole number >= 0" in str(out.exception)
+
+
+def test_no_discordant_pairs_leaves_mcnemar_null():
+    obj = json.loads(_run(["diff", "paired", "10", "0", "0", "5", "--json"]).output)
+    assert obj["mcnemar"] is None and obj["difference"] == 0.0
+    assert obj["ci"][0] < 0 < obj["ci"][1]

@@ -279,3 +279,24 @@ def test_binned_subgroup_on_text_column_refused_before_run_folder(
     code, _, err = cli(["run", str(proto), "--out", str(out), "--quiet"], monkeypatch, capsys)
     assert code == 2 and "subgroup 'sexbin' has bins, so its column must be numeric" in err
     assert not out.exists()
+
+
+def test_registry_lock_conflict_is_refused_before_any_run_folder(
+        study: Callable[..., Path], tmp_path: Path) -> None:
+    """The same protocol content locked again from a different file: refused up front."""
+    from validation.demo_data import DEMO_APPROVER, DEMO_MEANING
+    from validation.errors import ProvenanceError
+    from validation.protocol import lock_path_for, lock_protocol
+
+    proto = study()
+    out = tmp_path / "runs"
+    run_protocol(proto, out_dir=out, progress=False)  # records the lock in the registry
+    proto.write_text("# reformatted after locking\n" + proto.read_text())
+    lock_path_for(proto).unlink()
+    lock_protocol(proto, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    before = sorted(p.name for p in (out / "TEST-001").iterdir())
+    with pytest.raises(ProvenanceError) as err:
+        run_protocol(proto, out_dir=out, progress=False)
+    msg = str(err.value)
+    assert "already records study 'TEST-001'" in msg and "different text" in msg
+    assert sorted(p.name for p in (out / "TEST-001").iterdir()) == before

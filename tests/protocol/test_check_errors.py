@@ -216,6 +216,10 @@ H2_GOAL = "{id: H2, endpoint: spec, type: performance_goal, goal: 0.8}"
          "hypotheses[1].comparator_column", "a column the analysis already uses"),
         ("{id: H2, endpoint: spec, type: superiority, comparator_column: patient_name}",
          "hypotheses[1].comparator_column", "is an identifier column"),
+        ("{id: H2, endpoint: spec, type: superiority, comparator_column: indeterminate}",
+         "hypotheses[1].comparator_column", "a column the analysis already uses"),
+        ("{id: H2, endpoint: spec, type: superiority, comparator_column: non_diagnostic}",
+         "hypotheses[1].comparator_column", "the test set's indeterminate flag"),
     ],
 )
 def test_standalone_comparator_rules(write_protocol, h2, field, expect):
@@ -384,3 +388,21 @@ def test_section_of_wrong_shape(write_protocol):
     problems = problems_of(write_protocol, text)
     shape = [p for p in problems if "'multiplicity' must be a mapping" in p]
     assert len(shape) == 1 and f":{line_of(text, 'multiplicity: [H1')}:" in shape[0]
+
+
+def test_comparator_column_is_not_a_flag_column(write_protocol):
+    text = minimal_text().replace(
+        "  identifier_columns: [patient_name]",
+        "  identifier_columns: [patient_name]\n"
+        "  exclusions: [{reason: consent_withdrawn, column: consent, values: [true]}]\n"
+        "  indeterminate: {column: ungradable}",
+    )
+    for col, expect in (("consent", "exclusion column (reason 'consent_withdrawn')"),
+                        ("ungradable", "indeterminate flag")):
+        h2 = f"{{id: H2, endpoint: spec, type: superiority, comparator_column: {col}}}"
+        msg = only(problems_of(write_protocol, text.replace(H2_GOAL, h2)))
+        assert "hypotheses[1].comparator_column" in msg and expect in msg, msg
+    # the default indeterminate column is free once another one is named
+    h2 = "{id: H2, endpoint: spec, type: superiority, comparator_column: non_diagnostic}"
+    protocol, problems = check_protocol(write_protocol(text.replace(H2_GOAL, h2)))
+    assert problems == [] and protocol is not None

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.report._text import allowed_from_json, html_sections, load, numbers
 from validation.demo_data import DEMO_APPROVER, DEMO_MEANING
@@ -13,8 +14,7 @@ from validation.demo_data import DEMO_APPROVER, DEMO_MEANING
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def cade_sap(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def _render(tmp_path_factory: pytest.TempPathFactory, edit=None) -> tuple[Path, dict]:
     from validation.protocol import load_protocol, lock_path_for, lock_protocol
     from validation.protocol.sample_size_plan import sample_size_plan
     from validation.report import render_sap
@@ -22,10 +22,19 @@ def cade_sap(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("cade") / "protocols"
     shutil.copytree(ROOT / "protocols", root)
     path = root / "cade_pneumothorax.yaml"
+    if edit is not None:
+        data = yaml.safe_load(path.read_text())
+        edit(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
     lock_path_for(path).unlink(missing_ok=True)
     lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
     (html,) = render_sap(lock_path_for(path), root.parent / "sap", formats="html")
     return html, sample_size_plan(load_protocol(path)) | {"lock": load(lock_path_for(path))}
+
+
+@pytest.fixture(scope="module")
+def cade_sap(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    return _render(tmp_path_factory)
 
 
 def test_paired_hypothesis_is_stated(cade_sap):
@@ -48,9 +57,33 @@ def test_sample_size_section_is_the_recomputed_plan(cade_sap):
         assert " ".join(item["justification"].split()) in text
         assert f"Cases to enrol: {item['n_enrol']}" in text
     assert f"The largest requirement is {plan['required_cases']} cases" in text
-    assert "800 are planned, which is adequate" in text
+    assert "Planned: 800 cases: adequate." in text
     assert plan["joint_power"]["text"] in text
     # every number of the section comes from the plan (itself from the locked assumptions)
     allowed = (set(numbers(str(plan))) | allowed_from_json(plan["lock"]["protocol"])
                | set(numbers(" ".join(str(i["justification"]) for i in plan["items"]))))
     assert not [n for n in numbers(text) if n not in allowed and n not in {"1996"}]
+
+
+def test_equivalence_against_the_comparator(tmp_path_factory):
+    """Objective names the comparator; no formula: the SAP says adequacy is not established."""
+    def edit(d):
+        h3 = next(h for h in d["hypotheses"] if h["id"] == "H3")
+        h3["type"] = "equivalence"
+    html, plan = _render(tmp_path_factory, edit)
+    sections, _ = html_sections(html)
+    objectives = " ".join(sections["sec-objectives"].split())
+    assert ("H3. To show that the sensitivity is equivalent to that of the comparator read on "
+            "the same cases (radiologist_call) within the margin 0.050.") in objectives
+    text = " ".join(sections["sec-sample-size"].split())
+    assert plan["verdict"] in text and "adequacy not established" in plan["verdict"]
+    assert "no power was computed for H3" in text
+
+
+def test_planned_difference_keeps_acronyms():
+    from validation.report.context import _planned_difference
+
+    text = _planned_difference({"comparator_column": "rad_score"},
+                               {"kind": "auc", "unit": "patient"}, None)
+    assert text.startswith("the model's area under the ROC curve minus that of the comparator")
+    assert "paired DeLong test" in text

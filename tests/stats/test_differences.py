@@ -314,3 +314,9 @@ def test_tango_ci_inverts_the_test(t):
     for bound in (low, high):
         if -1.0 < bound < 1.0:
             assert abs(tango_statistic(*t, null_difference=bound)) == pytest.approx(z, abs=1e-6)
+
+
+@pytest.mark.parametrize("delta", [1.5, float("nan"), "x"])
+def test_restricted_mle_refuses_a_null_outside_the_range(delta):
+    with pytest.raises(InputError, match="'delta'"):
+        restricted_mle(56, 70, 48, 80, delta)

@@ -90,10 +90,56 @@ def test_proportion_differences_use_the_score_tests():
     u = proportion_difference_test({"x1": 56, "n1": 70, "x2": 48, "n2": 80}, design="unpaired",
                                    type="noninferiority", margin=0.05, alpha=0.025)
     assert u.statistic == pytest.approx(3.2920907901513616, abs=TOL)
-    assert u.ci == pytest.approx((0.05282971324584478, 0.33817294001586806), abs=1e-9)
+    # the default interval is Mee's, which inverts the FM test (05a reference, R)
+    assert u.ci == pytest.approx((0.053333849291325265, 0.33772946374114116), abs=1e-9)
+    assert "Mee score interval" in u.test
+    mn = proportion_difference_test({"x1": 56, "n1": 70, "x2": 48, "n2": 80},
+                                    design="unpaired", type="noninferiority", margin=0.05,
+                                    alpha=0.025, ci="mn")
+    assert mn.ci == pytest.approx((0.05282971324584478, 0.33817294001586806), abs=1e-9)
     s = proportion_difference_test({"x1": 56, "n1": 70, "x2": 48, "n2": 80}, design="unpaired",
                                    type="superiority", alpha=0.025)
     assert s.margin is None and s.null_value == 0.0 and s.decision == "pass"
+    with pytest.raises(InputError, match="superiority margin"):
+        proportion_difference_test({"x1": 56, "n1": 70, "x2": 48, "n2": 80},
+                                   design="unpaired", type="superiority", margin=0.02)
+
+
+def test_interval_that_does_not_invert_the_test_is_flagged():
+    """42/47 vs 40/47, margin 0.10: FM p = 0.0247 passes at 0.025 while the MN bound
+    (-0.10037, with its N/(N-1) factor) is below -0.10; the reason says the test decides."""
+    counts = {"x1": 42, "n1": 47, "x2": 40, "n2": 47}
+    mn = proportion_difference_test(counts, design="unpaired", type="noninferiority",
+                                    margin=0.10, alpha=0.025, ci="mn")
+    assert mn.decision == "pass" and mn.ci[0] < -0.10
+    assert "decision follows the test" in mn.reason
+    mee = proportion_difference_test(counts, design="unpaired", type="noninferiority",
+                                     margin=0.10, alpha=0.025)
+    assert mee.p_value == mn.p_value and mee.ci[0] > -0.10
+    assert "decision follows the test" not in mee.reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(5, 120), st.integers(5, 120), st.data(),
+       st.sampled_from([0.05, 0.1, 0.15]), st.sampled_from(["noninferiority", "superiority"]))
+def test_default_intervals_agree_with_the_tests(n1, n2, data, margin, kind):
+    """Mee's interval inverts the FM test and Tango's interval Tango's test: bound and p-value
+    decide alike (away from floating-point ties at the bound)."""
+    x1 = data.draw(st.integers(0, n1))
+    x2 = data.draw(st.integers(0, n2))
+    m = margin if kind == "noninferiority" else None
+    u = proportion_difference_test({"x1": x1, "n1": n1, "x2": x2, "n2": n2}, design="unpaired",
+                                   type=kind, margin=m, alpha=0.025)
+    if abs(u.p_value - 0.025) > 1e-7:
+        assert (u.ci[0] > u.null_value) == (u.decision == "pass"), (x1, n1, x2, n2)
+    b, c = data.draw(st.integers(0, 40)), data.draw(st.integers(0, 40))
+    a, d = data.draw(st.integers(0, 40)), data.draw(st.integers(0, 40))
+    if a + b + c + d == 0:
+        return
+    p = proportion_difference_test({"a": a, "b": b, "c": c, "d": d}, design="paired",
+                                   type=kind, margin=m, alpha=0.025)
+    if abs(p.p_value - 0.025) > 1e-7:
+        assert (p.ci[0] > p.null_value) == (p.decision == "pass"), (a, b, c, d)
 
 
 def test_equivalence_is_two_one_sided_tests():
@@ -168,7 +214,8 @@ def test_goal_interval_and_test_agree(n, frac, goal, alpha, ci):
        st.sampled_from(["noninferiority", "superiority", "equivalence"]),
        st.one_of(st.none(), st.floats(2.0, 200.0)))
 def test_normal_test_interval_and_test_agree(est, se, margin, kind, df):
-    r = normal_test(est, se, type=kind, margin=margin, df=df, alpha=0.025)
+    r = normal_test(est, se, type=kind, margin=None if kind == "superiority" else margin,
+                    df=df, alpha=0.025)
     if kind == "equivalence":
         inside = -margin < r.ci[0] and r.ci[1] < margin
         edge = min(abs(r.ci[0] + margin), abs(r.ci[1] - margin))
@@ -178,3 +225,27 @@ def test_normal_test_interval_and_test_agree(est, se, margin, kind, df):
     if edge > 1e-9:
         assert inside == (r.decision == "pass")
     assert np.isfinite(r.p_value) and 0.0 <= r.p_value <= 1.0
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.7])
+def test_one_sided_level_must_leave_an_interval(alpha):
+    """A one-sided level of 0.5 or more has no 1 - 2 alpha interval: refused everywhere."""
+    with pytest.raises(InputError, match="one-sided level and must be below 0.5"):
+        performance_goal_test(40, 50, goal=0.7, alpha=alpha)
+    with pytest.raises(InputError, match="below 0.5"):
+        normal_test(0.1, 0.05, type="superiority", alpha=alpha)
+    with pytest.raises(InputError, match="below 0.5"):
+        proportion_difference_test({"a": 4, "b": 9, "c": 3, "d": 16}, design="paired",
+                                   type="superiority", alpha=alpha)
+    with pytest.raises(InputError, match="below 0.5"):
+        one_sided_alpha(alpha, "one-sided")
+    assert one_sided_alpha(alpha, "two-sided") == alpha / 2
+
+
+def test_normal_test_refuses_bad_input():
+    with pytest.raises(InputError, match="superiority margin"):
+        normal_test(0.1, 0.05, type="superiority", margin=0.02)
+    with pytest.raises(InputError, match="'estimate' and 'se' must be numbers"):
+        normal_test("high", 0.05, type="superiority")
+    with pytest.raises(InputError, match="'se' must be a positive"):
+        normal_test(0.1, 0.0, type="superiority")

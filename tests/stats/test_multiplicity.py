@@ -116,6 +116,41 @@ def test_graphical_worked_example_two_primary_two_secondary():
     assert g2[2, 3] == pytest.approx(1.0) and g2[3, 2] == pytest.approx(1.0)
 
 
+def test_graphical_rules_state_the_local_level():
+    """Worked example above: H3 and H4 end with weight 1/2 each (local level 0.0125); a
+    hypothesis with no weight and no incoming edge from a rejected one receives no alpha."""
+    w = [0.5, 0.5, 0.0, 0.0]
+    g = [[0, 0, 1, 0], [0, 0, 0, 1], [0, 1, 0, 0], [1, 0, 0, 0]]
+    r = graphical([0.01, 0.005, 0.015, 0.022], w, g, alpha=0.025)
+    assert "p = 0.015 > local level w*alpha = 0.0125" in r.rules[2]
+    assert "p = 0.022 > local level w*alpha = 0.0125" in r.rules[3]
+    # H3 has weight 0 and only H2 (not rejected) passes to it
+    r = graphical([0.01, 0.3, 0.001], [0.5, 0.5, 0.0], [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
+                  alpha=0.025)
+    assert r.rejected == (True, False, False)
+    assert "received no alpha (local level 0" in r.rules[2]
+    assert "local level w*alpha = 0.025" in r.rules[1]
+
+
+def test_rule_text_and_decision_share_one_comparison():
+    """A p-value equal to alpha up to rounding passes in the text and the decision alike."""
+    a = 0.025
+    p = a * (1 + 1e-14)
+    for proc in (fixed_sequence, coprimary, no_adjustment):
+        r = proc([p, 0.001], alpha=a)
+        assert r.rejected[0] is True and f"<= alpha = {a:g}" in r.rules[0], proc
+        assert "> alpha" not in r.rules[0]
+
+
+def test_graph_error_shows_plain_numbers():
+    with pytest.raises(InputError) as err:
+        check_graph(np.array([0.5, 0.5]), np.array([[0.5, 0.5], [1.0, 0.0]]))
+    assert "got 0.5 at row 1" in str(err.value) and "np.float64" not in str(err.value)
+    with pytest.raises(InputError) as err:
+        check_graph(np.array([0.7, 0.6]), [[0, 1], [1, 0]])
+    assert "np.float64" not in str(err.value) and "[0.7, 0.6]" in str(err.value)
+
+
 def test_graph_update_order_does_not_matter():
     w = [0.4, 0.3, 0.2, 0.1]
     g = [[0, 0.5, 0.5, 0], [0.2, 0, 0.3, 0.5], [0.25, 0.25, 0, 0.5], [1 / 3, 1 / 3, 1 / 3, 0]]

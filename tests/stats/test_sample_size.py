@@ -209,3 +209,33 @@ def test_paired_more_power_needs_more_pairs(p10, p01, margin):
 def test_bad_input(call, match):
     with pytest.raises(InputError, match=match):
         call()
+
+
+@given(st.floats(1.0, 20.0), st.floats(0.0, 1.0))
+def test_design_effect_limits(m: float, icc: float) -> None:
+    """1 at icc 0 or one finding per patient, m at icc 1 (a patient counts once), linear between."""
+    deff = ss.design_effect(m, icc)
+    assert 1.0 <= deff <= m + 1e-12
+    assert ss.design_effect(m, 0.0) == 1.0 and ss.design_effect(1.0, icc) == 1.0
+    assert ss.design_effect(m, 1.0) == pytest.approx(m, rel=1e-15)
+
+
+def test_design_effect_matches_the_variance_of_a_clustered_mean() -> None:
+    """Independent check: exact variance of the mean of exchangeable clusters by simulation-free
+    algebra (covariance matrix with icc off the block diagonal) over the independent variance."""
+    m, icc, k = 4, 0.25, 5
+    block = np.full((m, m), icc) + np.eye(m) * (1 - icc)
+    cov = np.kron(np.eye(k), block)
+    weights = np.full(m * k, 1.0 / (m * k))
+    ratio = float(weights @ cov @ weights) / (1.0 / (m * k))
+    assert ss.design_effect(m, icc) == pytest.approx(ratio, rel=1e-12)
+    with pytest.raises(InputError, match="cluster_size"):
+        ss.design_effect(0.5, 0.1)
+    with pytest.raises(InputError, match="icc"):
+        ss.design_effect(2, 1.5)
+
+
+def test_superiority_error_does_not_print_minus_zero() -> None:
+    with pytest.raises(InputError) as err:
+        ss.paired_difference(0.05, 0.10, margin=None, alpha=0.025, power=0.9)
+    assert "must exceed 0 (superiority)" in str(err.value) and "-0 " not in str(err.value)

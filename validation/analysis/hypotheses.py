@@ -316,11 +316,6 @@ def _paired_arrays(
 
 def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -> dict[str, Any]:
     """A standalone endpoint against a comparator read on the same cases (``comparator_column``)."""
-    from validation.stats.hypotheses import (
-        auc_comparison_test,
-        clustered_paired_proportion_test,
-    )
-
     if h.type == "performance_goal" or h.comparator_column is None:
         raise ProtocolError(f"hypothesis {h.id!r}: a standalone {h.type} hypothesis needs 'goal' "
                             "or 'comparator_column'.")
@@ -329,6 +324,29 @@ def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -
                             "is not supported; omit 'margin'.")
     margin = float(h.margin) if h.margin is not None else None
     truth, new, old, cluster = _paired_arrays(h, ep, protocol, ctx)
+    try:
+        t, counts = _paired_test(h, ep, truth, new, old, cluster, margin, alpha)
+    except InputError as exc:
+        raise DataError(
+            f"hypothesis {h.id!r} (endpoint {ep.id!r} against comparator column "
+            f"{h.comparator_column!r}, unit {ep.unit}) cannot be tested: {exc}"
+        ) from None
+    d = t.to_dict()
+    d.update({"goal": None, "comparator": f"column {h.comparator_column}",
+              "comparator_column": str(h.comparator_column), "paired_counts": counts,
+              "unit": ep.unit})
+    return d
+
+
+def _paired_test(
+    h: Any, ep: Any, truth: Any, new: Any, old: Any, cluster: Any, margin: float | None,
+    alpha: float,
+) -> tuple[HypothesisTest, dict[str, int] | None]:
+    from validation.stats.hypotheses import (
+        auc_comparison_test,
+        clustered_paired_proportion_test,
+    )
+
     if ep.kind == "auc":
         t = auc_comparison_test(truth, new, old, type=h.type, margin=margin, alpha=alpha,
                                 cluster=cluster)
@@ -350,11 +368,7 @@ def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -
             f"hypothesis {h.id!r}: endpoint kind {ep.kind!r} has no paired comparator test; "
             "give 'goal' as a fixed reference."
         )
-    d = t.to_dict()
-    d.update({"goal": None, "comparator": f"column {h.comparator_column}",
-              "comparator_column": str(h.comparator_column), "paired_counts": counts,
-              "unit": ep.unit})
-    return d
+    return t, counts
 
 
 # --------------------------------------------------------------------------- main entry

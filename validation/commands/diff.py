@@ -78,13 +78,20 @@ def _ni_rows(res: Any) -> list[tuple[str, str]]:
     ]
 
 
-@diff_app.command("unpaired")
+# a negative count ("-1") reaches the count check instead of reading as an unknown option
+_COUNTS = {"ignore_unknown_options": True}
+
+
+@diff_app.command("unpaired", context_settings=_COUNTS)
 def unpaired(
     x1: int = typer.Argument(..., help="Successes in group 1 (the new test)."),
     n1: int = typer.Argument(..., help="Size of group 1."),
     x2: int = typer.Argument(..., help="Successes in group 2 (the comparator)."),
     n2: int = typer.Argument(..., help="Size of group 2."),
-    ci: str = typer.Option("newcombe", "--ci", help="newcombe | mn (Miettinen-Nurminen)."),
+    ci: str = typer.Option(
+        "newcombe", "--ci",
+        help="newcombe | mn (Miettinen-Nurminen) | mee (Mee: inverts the Farrington-Manning "
+        "test)."),
     margin: float | None = typer.Option(
         None, "--margin", help="Non-inferiority margin D > 0: Farrington-Manning test of "
         "H0: p1 - p2 <= -D."),
@@ -103,7 +110,7 @@ def unpaired(
                  _common_rows(res) + _ni_rows(res))
 
 
-@diff_app.command("paired")
+@diff_app.command("paired", context_settings=_COUNTS)
 def paired(
     a: int = typer.Argument(..., help="Both tests positive."),
     b: int = typer.Argument(..., help="Test 1 positive, test 2 negative."),
@@ -116,7 +123,11 @@ def paired(
     alpha: float = typer.Option(0.05, "--alpha", help="The CI has confidence 1 - alpha."),
     as_json: bool = typer.Option(False, "--json", help="Print canonical JSON."),
 ) -> None:
-    """Two proportions on the same cases (paired 2x2 table a, b, c, d)."""
+    """Two proportions on the same cases (paired 2x2 table a, b, c, d).
+
+    With no discordant pairs (b = c = 0) McNemar's test is not defined: the JSON holds
+    "mcnemar": null and the table says so.
+    """
     from validation.commands._common import echo_json, fmt
     from validation.stats.differences import paired_difference
 

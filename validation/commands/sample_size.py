@@ -40,9 +40,8 @@ def _print(plan: dict[str, Any]) -> None:
     joint = plan.get("joint_power")
     if joint is not None:
         typer.echo(joint["text"])
-    if plan["planned_cases"] is not None and plan["adequate"] is not None:
-        verdict = "adequate" if plan["adequate"] else "NOT adequate"
-        typer.echo(f"Planned: {plan['planned_cases']} cases: {verdict}.")
+    if plan["verdict"] is not None:
+        typer.echo(plan["verdict"])
 
 
 @protocol_app.command("sample-size")

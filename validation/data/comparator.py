@@ -20,6 +20,7 @@ from validation.errors import DataError
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 _SHOW = 5
+_ADDED = ("indeterminate", "exclusion_reason")  # columns the test-set loader adds
 
 
 def reading_kind(endpoint_kind: str) -> str:
@@ -39,7 +40,11 @@ def _parse_call(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    return None
+    try:  # numeric text such as "1.0" or "0.0"
+        number = float(text)
+    except ValueError:
+        return None
+    return bool(number) if number in (0.0, 1.0) else None
 
 
 def _parse(series: pd.Series, kind: str) -> tuple[NDArray[Any], NDArray[np.bool_]]:
@@ -58,7 +63,7 @@ def comparator_problems(
 ) -> list[str]:
     """What is wrong with ``column`` as the comparator of ``hypothesis`` (empty when fine)."""
     if column not in cases.columns:
-        have = ", ".join(str(c) for c in cases.columns)
+        have = ", ".join(str(c) for c in cases.columns if c not in _ADDED)
         return [f"hypothesis {hypothesis!r} names comparator column {column!r}, which {source} "
                 f"does not have; its columns are {have}."]
     kind = reading_kind(endpoint_kind)

@@ -65,10 +65,14 @@ EndpointKind = Literal[
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 READER_KINDS = MRMC_KINDS
-PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
-RESERVED_CASE_COLUMNS = ("case_id", "patient_id", "site", "truth", "image", "score")
-"""Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
 """Endpoint kinds that need a reader study."""
+PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
+"""Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
+RESERVED_CASE_COLUMNS = (
+    "case_id", "patient_id", "site", "truth", "image", "score", "indeterminate",
+    "exclusion_reason",
+)
+"""Columns the analysis reads or adds itself; none of them can be a comparator's reading."""
 
 CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     "proportion": {
@@ -925,6 +929,29 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                             f"{_did_you_mean(hid, list(hyps))}",
                         )
                     )
+                    continue
+                clustered = [k for k in ("cluster_size", "icc") if a.get(k) is not None]
+                if not clustered:
+                    continue
+                ep = endpoints.get(hyps[hid].get("endpoint"), {})
+                if ep.get("unit", "patient") != "finding":
+                    out.append(
+                        (
+                            ("sample_size", "assumptions", j, clustered[0]),
+                            f"'cluster_size' and 'icc' inflate a sample size counted in "
+                            f"findings; hypothesis {hid!r} tests endpoint "
+                            f"{hyps[hid].get('endpoint')!r}, which is counted per patient",
+                        )
+                    )
+                elif len(clustered) == 1:
+                    other = "icc" if clustered[0] == "cluster_size" else "cluster_size"
+                    out.append(
+                        (
+                            ("sample_size", "assumptions", j, other),
+                            f"'{clustered[0]}' is given without '{other}'; the design effect "
+                            f"1 + (cluster_size - 1) x icc needs both",
+                        )
+                    )
 
     # exclusions and indeterminate columns should not be the identifier columns
     ts = data.get("test_set")
@@ -941,8 +968,17 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                 )
     # a comparator's reading is data of its own, not a column the engine already uses
     ids = set()
-    if isinstance(ts, Mapping) and isinstance(ts.get("identifier_columns"), list):
-        ids = set(c for c in ts["identifier_columns"] if isinstance(c, str))
+    flags: dict[str, str] = {}
+    if isinstance(ts, Mapping):
+        if isinstance(ts.get("identifier_columns"), list):
+            ids = set(c for c in ts["identifier_columns"] if isinstance(c, str))
+        ind = ts.get("indeterminate")
+        ind_col = ind.get("column") if isinstance(ind, Mapping) else None
+        flags["non_diagnostic" if ind_col is None else str(ind_col)] = "indeterminate flag"
+        if isinstance(ts.get("exclusions"), list):
+            for e in ts["exclusions"]:
+                if isinstance(e, Mapping) and isinstance(e.get("column"), str):
+                    flags.setdefault(e["column"], f"exclusion column (reason {e.get('reason')!r})")
     for i, h in items("hypotheses"):
         col = h.get("comparator_column")
         if not isinstance(col, str):
@@ -962,6 +998,14 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                     ("hypotheses", i, "comparator_column"),
                     f"comparator column {col!r} is an identifier column; identifiers are never "
                     f"analysed",
+                )
+            )
+        elif col in flags:
+            out.append(
+                (
+                    ("hypotheses", i, "comparator_column"),
+                    f"comparator column {col!r} is the test set's {flags[col]}; name the "
+                    f"manifest column that holds the comparator's reading",
                 )
             )
     return out

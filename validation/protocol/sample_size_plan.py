@@ -59,14 +59,16 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
     from validation.stats import sample_size as ss
 
     plan = protocol.sample_size
+    if h.type == "equivalence":
+        return {"note": f"no sample-size formula for an equivalence hypothesis against the "
+                        f"comparator in column {h.comparator_column!r}; justify it in the "
+                        "protocol's notes."}
     missing = [k for k in ("comparator_expected", "correlation") if getattr(a, k) is None]
-    if missing or h.type == "equivalence":
-        what = (f"missing: {', '.join(missing)}" if missing
-                else "no formula for equivalence against a comparator")
+    if missing:
         return {"note": f"paired comparison with the comparator in column "
-                        f"{h.comparator_column!r}: {what}. Give the comparator's expected value "
-                        "and the correlation of the two readings (for an AUC: of the two AUC "
-                        "estimates)."}
+                        f"{h.comparator_column!r}: missing {', '.join(missing)}. Give the "
+                        "comparator's expected value and the correlation of the two readings "
+                        "(for an AUC: of the two AUC estimates)."}
     margin = float(h.margin) if h.type == "noninferiority" else None
     prevalence = plan.prevalence
     if ep.kind == "auc":
@@ -126,7 +128,7 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
 
 def sample_size_plan(protocol: Any) -> dict[str, Any]:
     """The sample-size justification of ``protocol`` as plain data."""
-    from validation.errors import ProtocolError
+    from validation.errors import InputError, ProtocolError
 
     plan = protocol.sample_size
     if plan is None or not plan.assumptions:
@@ -136,20 +138,28 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
         )
     alpha = _one_sided(protocol)
     items = []
-    for a in plan.assumptions:
+    for i, a in enumerate(plan.assumptions):
         try:
             h = protocol.hypothesis(a.hypothesis)
         except KeyError:
             raise ProtocolError(
-                f"sample_size assumption names hypothesis {a.hypothesis!r}, which is not defined."
+                f"sample_size.assumptions[{i}] names hypothesis {a.hypothesis!r}, which is not "
+                "defined."
             ) from None
         ep = protocol.endpoint(h.endpoint)
-        if ep.kind in MRMC_KINDS:
-            d = _plan_mrmc(protocol, h, a, alpha)
-        elif h.comparator_column is not None:
-            d = _plan_paired(protocol, h, ep, a, alpha)
-        else:
-            d = _plan_standalone(protocol, h, ep, a, alpha)
+        try:
+            if ep.kind in MRMC_KINDS:
+                d = _plan_mrmc(protocol, h, a, alpha)
+            elif h.comparator_column is not None:
+                d = _plan_paired(protocol, h, ep, a, alpha)
+            else:
+                d = _plan_standalone(protocol, h, ep, a, alpha)
+            if ep.unit == "finding" and ep.kind not in MRMC_KINDS and "n" in d:
+                _clustered(d, a)
+        except InputError as exc:
+            raise ProtocolError(
+                f"sample_size.assumptions[{i}] (hypothesis {h.id}, endpoint {ep.id}): {exc}"
+            ) from None
         total = d.get("n_total") or d.get("n")
         if total is not None and plan.dropout:
             d["n_enrol"] = int(math.ceil(total / (1.0 - plan.dropout) - 1e-9))
@@ -159,20 +169,27 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
                       **d})
     needed = [it["n_enrol"] for it in items if it.get("n_enrol") is not None]
     required = max(needed) if needed else None
+    # an item without a computation leaves the study's requirement open
+    not_computed = [str(it["hypothesis"]) for it in items if it.get("n_enrol") is None]
     adequate = None
-    if required is not None and plan.planned_cases is not None:
+    if required is not None and plan.planned_cases is not None and not not_computed:
         adequate = plan.planned_cases >= required
-    powers = [float(it["power"]) for it in items if it.get("power") is not None]
     joint: dict[str, Any] | None = None
     # co-primary: success needs every hypothesis; fixed sequence: the last one is reached and
     # rejected only when every earlier one is, so its unconditional power is the joint power
     procedure = protocol.multiplicity.procedure
-    if procedure in ("coprimary", "fixed_sequence") and len(powers) > 1:
-        joint = {
-            "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
-            "if_independent": float(math.prod(powers)),
-        }
-        joint["text"] = _joint_text(procedure, joint, plan.power)
+    if procedure in ("coprimary", "fixed_sequence") and len(items) > 1:
+        no_power = [str(it["hypothesis"]) for it in items if it.get("power") is None]
+        if no_power:
+            joint = {"lower_bound": None, "if_independent": None,
+                     "text": _joint_missing_text(procedure, no_power)}
+        else:
+            powers = [float(it["power"]) for it in items]
+            joint = {
+                "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
+                "if_independent": float(math.prod(powers)),
+            }
+            joint["text"] = _joint_text(procedure, joint, plan.power)
     return {
         "study_id": protocol.study.id,
         "joint_power": joint,
@@ -185,7 +202,56 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
         "required_cases": required,
         "planned_cases": plan.planned_cases,
         "adequate": adequate,
+        "not_computed": not_computed,
+        "verdict": _verdict(plan.planned_cases, required, adequate, not_computed),
     }
+
+
+def _verdict(planned: int | None, required: int | None, adequate: bool | None,
+             not_computed: list[str]) -> str | None:
+    """One sentence on the planned number of cases, or ``None`` when none is planned."""
+    if planned is None:
+        return None
+    if not_computed:
+        return (f"Planned: {planned} cases; adequacy not established: no sample-size "
+                f"computation for {', '.join(not_computed)}"
+                + (f" (the computed hypotheses need {required})" if required else "") + ".")
+    return f"Planned: {planned} cases: {'adequate' if adequate else 'NOT adequate'}."
+
+
+def _clustered(d: dict[str, Any], a: Any) -> None:
+    """Inflate a requirement counted in findings by the design effect, or say it was not."""
+    from validation.stats.sample_size import design_effect
+
+    if a.cluster_size is None or a.icc is None:
+        note = ("Findings are counted as independent here; with several findings per patient "
+                "give 'cluster_size' and 'icc' in the assumption to inflate the requirement by "
+                "the design effect 1 + (cluster_size - 1) x icc.")
+        d["caveat"] = note
+        d["justification"] = f"{d['justification']} {note}"
+        return
+    m, icc = float(a.cluster_size), float(a.icc)
+    deff = design_effect(m, icc)
+    d["n_independent"] = {"n": d["n"], "n_total": d.get("n_total")}
+    d["design_effect"] = deff
+    d["n"] = int(math.ceil(d["n"] * deff - 1e-9))
+    if d.get("n_total") is not None:
+        d["n_total"] = int(math.ceil(d["n_total"] * deff - 1e-9))
+    findings = d.get("n_total") or d["n"]
+    d["patients"] = int(math.ceil(findings / m - 1e-9))
+    d["justification"] = (
+        f"{d['justification']} Findings are clustered within patients ({m:g} per patient, "
+        f"intra-patient correlation {icc:g}): the design effect 1 + ({m:g} - 1) x {icc:g} = "
+        f"{deff:.4g} (Kish 1965; Donner and Klar 2000) raises this to {findings} findings, "
+        f"about {d['patients']} patients."
+    )
+
+
+def _joint_missing_text(procedure: str, no_power: list[str]) -> str:
+    lead = ("Co-primary hypotheses must all succeed" if procedure == "coprimary" else
+            "In the fixed sequence the last hypothesis is rejected only when all are")
+    return (f"{lead}; their joint power cannot be established because no power was computed "
+            f"for {', '.join(no_power)}.")
 
 
 def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:

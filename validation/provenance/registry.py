@@ -485,6 +485,27 @@ class Registry:
             same=("yaml_sha256",))
         return stored
 
+    def protocol_lock_conflict(self, *, study_id: str, protocol_sha256: str,
+                               yaml_sha256: str | None) -> str | None:
+        """Why :meth:`record_protocol_lock` would refuse this lock, or ``None`` if it would not.
+
+        Lets a run refuse before it analyses anything, instead of when it is sealed.
+        """
+        def work(session: Session) -> Any:
+            stmt = (select(ProtocolLockRecord)
+                    .where(ProtocolLockRecord.study_id == study_id)
+                    .where(ProtocolLockRecord.protocol_sha256 == protocol_sha256))
+            return session.execute(stmt).scalar_one_or_none()
+
+        existing = self.read(work)
+        if existing is None or existing.yaml_sha256 == yaml_sha256:
+            return None
+        return (f"the registry already records study {study_id!r} locked with protocol sha256 "
+                f"{protocol_sha256} from a YAML file with sha256 {existing.yaml_sha256}; this "
+                f"lock was made from a file with sha256 {yaml_sha256} (same protocol content, "
+                "different text). One protocol version has one locked file: use the file that "
+                "was locked first, or record this study in another registry.")
+
     def record_approval_entry(self, *, name: str, email: str, meaning: str, signed_utc: str,
                               sha256: str, study_id: str | None = None,
                               statement: str | None = None) -> dict[str, Any]:

@@ -148,6 +148,14 @@ PROCEDURE_LABELS = {
 }
 
 
+def lcfirst(text: str) -> str:
+    """Lower-case the first word unless it is an acronym ("Area under" -> "area under")."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def humanize(key: str) -> str:
     """``consent_withdrawn`` -> ``Consent withdrawn`` (labels only, never numbers)."""
     words = str(key).replace("_", " ").split()
@@ -545,7 +553,7 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
 def _planned_difference(h: Mapping[str, Any], ep: Mapping[str, Any], reader: Any) -> str:
     """What Delta is for a comparative hypothesis, and the planned test (SAP wording)."""
     kind = str(ep.get("kind", ""))
-    label = KIND_LABELS.get(kind, humanize(kind)).lower()
+    label = lcfirst(KIND_LABELS.get(kind, humanize(kind)))
     clustered = str(ep.get("unit") or "patient") == "finding"
     if kind.startswith("mrmc_"):
         mods = [str(m) for m in (reader or {}).get("modalities") or []]
@@ -598,6 +606,7 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         "planned": (fmt_count(plan["planned_cases"])
                     if plan.get("planned_cases") is not None else None),
         "adequate": plan.get("adequate"),
+        "verdict": str(plan.get("verdict") or ""),
         "joint": str(joint.get("text", "")),
         "error": None,
     }

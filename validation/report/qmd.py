@@ -16,7 +16,7 @@ from typing import Any
 
 from validation._atomic import write_text_atomic
 from validation.errors import RenderError
-from validation.report.context import humanize
+from validation.report.context import humanize, lcfirst
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|@$~^&\"'])")
 
@@ -76,14 +76,6 @@ def _link(title: str, key: str) -> Raw:
     return Raw(f"[{md_escape(title)}](#sec-{md_escape(key)})")
 
 
-def _lcfirst(text: str) -> str:
-    """Lower-case the first word unless it is an acronym ("Area under" -> "area under")."""
-    first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[1:].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
 def _environment(folder: Path) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -100,7 +92,7 @@ def _environment(folder: Path) -> Any:
         comment_end_string="##}",
     )
     env.globals.update(code=_code, yq=_yq, html=_html, decision=_decision, link=_link)
-    env.filters["lcfirst"] = lambda text: _lcfirst(str(text))
+    env.filters["lcfirst"] = lambda text: lcfirst(str(text))
     env.filters["humanize"] = lambda text: humanize(str(text))
     return env
 

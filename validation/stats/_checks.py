@@ -26,6 +26,16 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     return a
 
 
+def check_one_sided_alpha(alpha: float, name: str = "alpha") -> float:
+    """A one-sided test level: in (0, 0.5), so that the ``1 - 2 alpha`` interval exists."""
+    a = check_alpha(alpha, name)
+    if a >= 0.5:
+        raise InputError(
+            f"'{name}' is a one-sided level and must be below 0.5 (e.g. 0.025); got {alpha!r}."
+        )
+    return a
+
+
 def check_alternative(alternative: str) -> str:
     if alternative not in ALTERNATIVES:
         raise InputError(

@@ -69,6 +69,10 @@ REF_FM_1990 = (
     "binomial trials with null hypothesis of non-zero risk difference or non-unity relative "
     "risk. Stat Med 9(12):1447-1454. doi:10.1002/sim.4780091208"
 )
+REF_MEE_1984 = (
+    "Mee RW (1984). Confidence bounds for the difference between two probabilities. "
+    "Biometrics 40(4):1175-1176."
+)
 REF_MCNEMAR_1947 = (
     "McNemar Q (1947). Note on the sampling error of the difference between correlated "
     "proportions or percentages. Psychometrika 12(2):153-157. doi:10.1007/BF02295996"
@@ -88,7 +92,7 @@ REF_FAGERLAND_2014 = (
     "paired binomial proportions. Stat Med 33(16):2850-2875. doi:10.1002/sim.6148"
 )
 
-UNPAIRED_CI_METHODS = ("newcombe", "mn")
+UNPAIRED_CI_METHODS = ("newcombe", "mn", "mee")
 PAIRED_CI_METHODS = ("tango", "newcombe")
 
 
@@ -210,7 +214,14 @@ def restricted_mle(
     (p1_tilde, p2_tilde) : tuple of float with ``p1_tilde - p2_tilde = delta`` (up to rounding).
     """
     x1, n1, x2, n2 = _check_unpaired(x1, n1, x2, n2)
-    return _restricted_mle(x1 / n1, n1, x2 / n2, n2, float(delta))
+    try:
+        d = float(delta)
+    except (TypeError, ValueError):
+        raise InputError(f"'delta' must be a number in [-1, 1]; got {delta!r}.") from None
+    if not (math.isfinite(d) and -1.0 <= d <= 1.0):
+        raise InputError(f"'delta' (the null difference p1 - p2) must be in [-1, 1]; "
+                         f"got {delta!r}.")
+    return _restricted_mle(x1 / n1, n1, x2 / n2, n2, d)
 
 
 def _restricted_mle(
@@ -412,9 +423,11 @@ def unpaired_difference(
         Successes and size of group 1 (the new test).
     x2, n2 : int
         Successes and size of group 2 (the comparator).
-    ci : {"newcombe", "mn"}
-        Newcombe's hybrid score interval (method 10; statsmodels) or the Miettinen-Nurminen
-        score interval.
+    ci : {"newcombe", "mn", "mee"}
+        Newcombe's hybrid score interval (method 10; statsmodels), the Miettinen-Nurminen
+        score interval, or Mee's score interval (Miettinen-Nurminen without the ``N / (N - 1)``
+        factor: the interval that inverts the Farrington-Manning test, so its bound and the
+        test's p-value never disagree).
     alpha : float
         The interval has confidence ``1 - alpha`` (two-sided).
     margin : float, optional
@@ -450,9 +463,12 @@ def unpaired_difference(
         bounds = (max(float(low), -1.0), min(float(high), 1.0))
         name = "Newcombe hybrid score interval (method 10)"
         refs: tuple[str, ...] = (REF_NEWCOMBE_1998A,)
-    else:
+    elif method == "mn":
         bounds = miettinen_nurminen_interval(x1, n1, x2, n2, alpha=alpha)
         name, refs = "Miettinen-Nurminen score interval", (REF_MN_1985, REF_FM_1990)
+    else:
+        bounds = miettinen_nurminen_interval(x1, n1, x2, n2, alpha=alpha, mn_correction=False)
+        name, refs = "Mee score interval", (REF_MEE_1984, REF_FM_1990)
     test = None
     if margin is not None:
         test = farrington_manning_test(x1, n1, x2, n2, margin=margin)

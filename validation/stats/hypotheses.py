@@ -42,7 +42,12 @@ from scipy import stats as sps
 
 from validation.errors import InputError
 from validation.stats import differences as dif
-from validation.stats._checks import check_alpha, check_choice, check_count
+from validation.stats._checks import (
+    check_alpha,
+    check_choice,
+    check_count,
+    check_one_sided_alpha,
+)
 from validation.stats._result import Result
 
 REF_WILSON_1927 = (
@@ -118,7 +123,7 @@ def one_sided_alpha(alpha: float, sidedness: str) -> float:
     """
     a = check_alpha(alpha)
     side = check_choice(sidedness, "sidedness", ("one-sided", "two-sided"))
-    return a / 2.0 if side == "two-sided" else a
+    return a / 2.0 if side == "two-sided" else check_one_sided_alpha(a)
 
 
 def _check_goal(goal: Any, name: str = "goal") -> float:
@@ -161,6 +166,17 @@ def _decide(
     txt = (f"lower bound of the {_pct(conf)} CI {_fmt(ci[0])} "
            f"{'>' if above else '<='} {what}; {ptxt}")
     return ("pass" if ok else "fail"), txt
+
+
+def _bound_disagrees(
+    kind: str, ci: tuple[float, float], null: float, margin: float, decision: str
+) -> bool:
+    """Whether the interval alone would decide otherwise than the test did."""
+    if kind == "equivalence":
+        by_ci = -margin < ci[0] and ci[1] < margin
+    else:
+        by_ci = ci[0] > null
+    return by_ci != (decision == "pass")
 
 
 # --------------------------------------------------------------------------- performance goal
@@ -215,7 +231,7 @@ def performance_goal_test(
     if x > n:
         raise InputError(f"'successes' must be at most n = {n}; got {successes!r}.")
     g = _check_goal(goal)
-    alpha = check_alpha(alpha)
+    alpha = check_one_sided_alpha(alpha)
     method = check_choice(ci, "ci", GOAL_CI_METHODS)
     est = x / n
     if method == "wilson":
@@ -282,9 +298,18 @@ def normal_test(
     HypothesisTest
     """
     kind = check_choice(type, "type", HYPOTHESIS_TYPES)
-    alpha = check_alpha(alpha)
-    est = float(estimate)
-    s = float(se)
+    alpha = check_one_sided_alpha(alpha)
+    if kind == "superiority" and margin:
+        raise InputError(
+            f"a superiority margin ({margin!r}) is not supported; test superiority against 0 "
+            "(shift the estimate by the margin to test against another value)."
+        )
+    try:
+        est = float(estimate)
+        s = float(se)
+    except (TypeError, ValueError):
+        raise InputError(f"'estimate' and 'se' must be numbers; got {estimate!r} and "
+                         f"{se!r}.") from None
     if not math.isfinite(est):
         raise InputError(f"'estimate' must be finite; got {estimate!r}.")
     if not (math.isfinite(s) and s > 0.0):
@@ -355,7 +380,8 @@ def auc_comparison_test(
     from validation.stats.roc import compare_auc
 
     kind = check_choice(type, "type", COMPARISON_TYPES)
-    cmp_ = compare_auc(truth, score_new, score_comparator, alpha=2 * check_alpha(alpha),
+    one_sided = check_one_sided_alpha(alpha)
+    cmp_ = compare_auc(truth, score_new, score_comparator, alpha=2 * one_sided,
                        cluster=cluster)
     if cluster is None:
         return normal_test(cmp_.difference, cmp_.se, type=kind, alpha=alpha, margin=margin,
@@ -429,7 +455,7 @@ def auc_goal_test(
     """
     from validation.stats.roc import auc_ci
 
-    res = auc_ci(truth, score, alpha=2 * check_alpha(alpha))
+    res = auc_ci(truth, score, alpha=2 * check_one_sided_alpha(alpha))
     return normal_test(res.estimate, res.se, type="performance_goal", goal=goal, alpha=alpha,
                        test="DeLong z test against the goal", references=(REF_DELONG_1988,))
 
@@ -450,9 +476,11 @@ def proportion_difference_test(
 
     Paired data (``counts`` with ``a, b, c, d``) use Tango's score test and, by default, Tango's
     interval; unpaired data (``x1, n1, x2, n2``) the Farrington-Manning score test and, by
-    default, the Miettinen-Nurminen interval. The decision follows the test's p-value; the
-    two-sided ``1 - 2 alpha`` interval is reported beside it (for the score methods the two
-    agree up to the ``N / (N - 1)`` factor of the Miettinen-Nurminen interval).
+    default, Mee's score interval. The decision follows the test's p-value; the two-sided
+    ``1 - 2 alpha`` interval is reported beside it. The default intervals invert the tests, so
+    the bound and the p-value agree; with another interval (``newcombe``, or ``mn`` with its
+    ``N / (N - 1)`` factor) they can disagree near the margin, and the reason says that the
+    decision follows the test.
 
     Parameters
     ----------
@@ -465,7 +493,7 @@ def proportion_difference_test(
     margin : float
         Positive margin (non-inferiority, equivalence).
     ci : str, optional
-        ``tango``/``newcombe`` (paired) or ``mn``/``newcombe`` (unpaired).
+        ``tango``/``newcombe`` (paired) or ``mee``/``mn``/``newcombe`` (unpaired).
 
     Returns
     -------
@@ -478,12 +506,17 @@ def proportion_difference_test(
     """
     kind = check_choice(type, "type", COMPARISON_TYPES)
     des = check_choice(design, "design", ("paired", "unpaired"))
-    alpha = check_alpha(alpha)
+    alpha = check_one_sided_alpha(alpha)
     need = ("a", "b", "c", "d") if des == "paired" else ("x1", "n1", "x2", "n2")
     if not isinstance(counts, dict) or set(counts) != set(need):
         got = sorted(counts) if isinstance(counts, dict) else counts
         raise InputError(
             f"'counts' must hold exactly {', '.join(need)} for {des} data; got {got!r}."
+        )
+    if kind == "superiority" and margin:
+        raise InputError(
+            f"a superiority margin ({margin!r}) is not supported for a difference of two "
+            "proportions; test superiority against 0 (omit 'margin'), or non-inferiority."
         )
     m = dif.check_margin(margin) if kind != "superiority" else 0.0  # type: ignore[arg-type]
     if des == "paired":
@@ -492,7 +525,7 @@ def proportion_difference_test(
         tfun: Any = dif.tango_test
         args = tuple(counts[k] for k in need)
     else:
-        method = ci or "mn"
+        method = ci or "mee"
         res = dif.unpaired_difference(*(counts[k] for k in need), ci=method, alpha=2 * alpha)
         tfun = dif.farrington_manning_test
         args = tuple(counts[k] for k in need)
@@ -522,6 +555,9 @@ def proportion_difference_test(
     decision, reason = _decide(kind=kind, estimate=res.estimate, ci=res.ci, p=p, alpha=alpha,
                                null_value=null, margin=m if kind != "superiority" else None,
                                goal=None)
+    if _bound_disagrees(kind, res.ci, null, m, decision):
+        reason += (f"; the {res.method} does not invert the {t.method}, and the decision "
+                   "follows the test")
     test = f"{t.method} with {res.method}"
     refs = tuple(dict.fromkeys(res.references + t.references
                                + ((REF_SCHUIRMANN_1987,) if kind == "equivalence" else ())))

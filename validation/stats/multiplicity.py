@@ -156,11 +156,11 @@ def check_graph(
     if m is not None and w.size != m:
         raise InputError(f"'weights' must have one weight per hypothesis ({m}); got {w.size}.")
     if not np.isfinite(w).all() or (w < 0).any():
-        raise InputError(f"'weights' must be non-negative numbers; got {list(weights)!r}.")
+        raise InputError(f"'weights' must be non-negative numbers; got {w.tolist()!r}.")
     if w.sum() > 1.0 + 1e-9:
         raise InputError(
             f"'weights' must sum to at most 1 (they split alpha); got sum {w.sum():.6g} "
-            f"from {list(weights)!r}."
+            f"from {w.tolist()!r}."
         )
     if g.shape != (w.size, w.size):
         raise InputError(
@@ -174,7 +174,7 @@ def check_graph(
         i = int(np.flatnonzero(diag != 0)[0])
         raise InputError(
             f"'transitions' must have a zero diagonal (a hypothesis cannot pass alpha to "
-            f"itself); got {g[i, i]!r} at row {i + 1}."
+            f"itself); got {float(g[i, i]):g} at row {i + 1}."
         )
     rows = g.sum(axis=1)
     if (rows > 1.0 + 1e-9).any():
@@ -203,7 +203,7 @@ def _result(
     transitions: np.ndarray | None = None,
 ) -> MultiplicityResult:
     p_adj = np.minimum(p_adj, 1.0)
-    rejected = tuple(bool(q <= alpha + _TOL * alpha) for q in p_adj)
+    rejected = tuple(_passes(q, alpha) for q in p_adj)
     return MultiplicityResult(
         procedure=procedure,
         alpha=alpha,
@@ -222,8 +222,18 @@ def _result(
     )
 
 
+def _passes(p: float, level: float) -> bool:
+    """``p <= level``, with a relative tolerance for the rounding of adjusted p-values (one
+    rule for every procedure, its rule text and its decision)."""
+    return bool(p <= level + _TOL * level)
+
+
+def _cmp(p: float, level: float) -> str:
+    return "<=" if _passes(p, level) else ">"
+
+
 def _verdict(q: float, alpha: float) -> str:
-    return f"adjusted p = {q:.4g} {'<=' if q <= alpha + _TOL * alpha else '>'} alpha = {alpha:g}"
+    return f"adjusted p = {q:.4g} {_cmp(q, alpha)} alpha = {alpha:g}"
 
 
 def no_adjustment(
@@ -234,7 +244,7 @@ def no_adjustment(
     p = _check_p(p_values)
     nm = _check_names(names, p.size)
     rules = [
-        f"no multiplicity adjustment: p = {v:.4g} {'<=' if v <= alpha else '>'} alpha = {alpha:g}"
+        f"no multiplicity adjustment: p = {v:.4g} {_cmp(v, alpha)} alpha = {alpha:g}"
         for v in p
     ]
     return _result("none", alpha, nm, p, p.copy(), rules, list(np.argsort(p, kind="stable")),
@@ -265,7 +275,7 @@ def fixed_sequence(
         if stopped is not None:
             rules.append(f"{step}: not rejected because {stopped} earlier in the sequence was not "
                          f"rejected ({_verdict(q, alpha)})")
-        elif p[i] <= alpha:
+        elif _passes(p[i], alpha):
             rules.append(f"{step}: p = {p[i]:.4g} <= alpha = {alpha:g}; {_verdict(q, alpha)}")
         else:
             rules.append(f"{step}: p = {p[i]:.4g} > alpha = {alpha:g}; testing stops here")
@@ -350,10 +360,10 @@ def coprimary(
     p = _check_p(p_values)
     nm = _check_names(names, p.size)
     worst = float(p.max())
-    failing = [nm[i] for i in range(p.size) if p[i] > alpha]
+    failing = [nm[i] for i in range(p.size) if not _passes(p[i], alpha)]
     rules = []
     for i in range(p.size):
-        own = f"p = {p[i]:.4g} {'<=' if p[i] <= alpha else '>'} alpha = {alpha:g}"
+        own = f"p = {p[i]:.4g} {_cmp(p[i], alpha)} alpha = {alpha:g}"
         if failing:
             rules.append(f"co-primary (all must pass): {own}; not all passed "
                          f"({', '.join(failing)} failed)")
@@ -468,19 +478,32 @@ def graphical(
         level_at_removal[pick] = w[pick] * alpha
         order.append(pick)
         _remove_node(w, g, active, pick)
+    # the local levels the hypotheses not rejected end with: the graph after removing exactly
+    # the rejected ones (in their order), as the sequentially rejective procedure leaves it
+    w_end, g_end = w0.copy(), g0.copy()
+    left = np.ones(p.size, dtype=bool)
+    for j in order:
+        if _passes(p_adj[j], alpha):
+            _remove_node(w_end, g_end, left, j)
     rules = []
     step_of = {j: s for s, j in enumerate(order)}
     for i in range(p.size):
-        if p_adj[i] <= alpha + _TOL * alpha:
+        if _passes(p_adj[i], alpha):
             s = step_of[i]
             rules.append(
                 f"graphical (Bretz 2009): rejected at step {s + 1} with local level "
                 f"w*alpha = {level_at_removal[i]:.4g} (p = {p[i]:.4g}); {_verdict(p_adj[i], alpha)}"
             )
+        elif w_end[i] <= 0.0:
+            rules.append(
+                f"graphical (Bretz 2009): not rejected; it received no alpha (local level 0: "
+                f"no initial weight and no weight passed on from rejected hypotheses); "
+                f"p = {p[i]:.4g}; {_verdict(p_adj[i], alpha)}"
+            )
         else:
             rules.append(
-                f"graphical (Bretz 2009): not rejected; p = {p[i]:.4g} exceeds the local level "
-                f"it received; {_verdict(p_adj[i], alpha)}"
+                f"graphical (Bretz 2009): not rejected; p = {p[i]:.4g} > local level "
+                f"w*alpha = {w_end[i] * alpha:.4g}; {_verdict(p_adj[i], alpha)}"
             )
     return _result("graphical", alpha, nm, p, p_adj, rules, order,
                    "graphical approach with weighted Bonferroni tests", (REF_BRETZ_2009,),

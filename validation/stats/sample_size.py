@@ -16,6 +16,9 @@ interval exceeds the goal"), with power ``power`` at the assumed true values.
   the same cases, with the binormal variance function of Obuchowski (1994; Obuchowski and McClish
   1997) or the exponential approximation of Hanley and McNeil (1982).
 
+* :func:`design_effect`: the inflation ``1 + (m - 1) icc`` for several findings per patient
+  (Kish 1965; Donner and Klar 2000).
+
 Multi-reader multi-case sample size is :mod:`validation.stats.mrmc.sample_size`.
 
 References
@@ -42,6 +45,9 @@ References
    doi:10.1002/(SICI)1097-0258(19970715)16:13<1529::AID-SIM565>3.0.CO;2-H
 10. Obuchowski NA (1998). Sample size calculations in studies of test accuracy. Stat Methods
     Med Res 7(4):371-392. doi:10.1177/096228029800700405
+11. Kish L (1965). Survey Sampling. New York: Wiley (the design effect).
+12. Donner A, Klar N (2000). Design and Analysis of Cluster Randomization Trials in Health
+    Research. London: Arnold (variance inflation 1 + (m - 1) rho for clusters of size m).
 """
 
 from __future__ import annotations
@@ -382,8 +388,9 @@ def paired_difference(
     delta = a10 - a01
     d0 = -m
     if delta <= d0:
+        bound = (f"-margin = {d0:.4g}" if m > 0 else "0 (superiority)")
         raise InputError(
-            f"the expected difference p10 - p01 = {delta:.4g} must exceed -margin = {d0:.4g}; "
+            f"the expected difference p10 - p01 = {delta + 0.0:.4g} must exceed {bound}; "
             "otherwise no sample size gives the power."
         )
     if m > 0:
@@ -410,7 +417,8 @@ def paired_difference(
     justification = (
         f"The {ep} of the new test is compared with the comparator's on the same cases "
         f"({kind}, H0: {h0}) by {test} at one-sided alpha = {alpha:g}. Assuming discordant "
-        f"proportions of {a10:.4g} (new test only positive) and {a01:.4g} (comparator only), "
+        f"proportions of {a10:.4g} (new test only correct: "
+        f"{'positive' if ep == 'sensitivity' else 'negative'}) and {a01:.4g} (comparator only), "
         f"i.e. a true difference of {delta:.4g}, {n} paired cases give a power of "
         f"{achieved:.3f} (target {target:g}).{prev_txt}"
     )
@@ -548,6 +556,30 @@ def unpaired_difference(
 
 
 # --------------------------------------------------------------------------- AUC
+
+
+def design_effect(cluster_size: float, icc: float) -> float:
+    """Variance inflation of a mean over clusters of equal size: ``1 + (m - 1) icc``.
+
+    With ``m`` findings per patient and intra-cluster correlation ``icc`` of the per-finding
+    outcome, a clustered sample of ``N`` findings carries the information of ``N / deff``
+    independent ones (Kish 1965; Donner and Klar 2000, section 5.2); the sample size computed
+    for independent findings is multiplied by it.
+
+    Raises
+    ------
+    InputError
+        When ``cluster_size < 1`` or ``icc`` is outside [0, 1].
+    """
+    try:
+        m, rho = float(cluster_size), float(icc)
+    except (TypeError, ValueError):
+        raise InputError(f"'cluster_size' and 'icc' must be numbers; got {cluster_size!r}, "
+                         f"{icc!r}.") from None
+    if not (math.isfinite(m) and m >= 1.0):
+        raise InputError(f"'cluster_size' (findings per patient) must be at least 1; got {m!r}.")
+    _prob(rho, "icc", open_low=False, open_high=False)
+    return 1.0 + (m - 1.0) * rho
 
 
 def auc_variance_obuchowski(auc: float, ratio: float = 1.0) -> float:
