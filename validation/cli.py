@@ -13,7 +13,7 @@ import sys
 import typer
 
 from validation.commands import COMMAND_MODULES
-from validation.errors import ValidationError
+from validation.errors import Terminated, ValidationError
 
 app = typer.Typer(
     name="validation",
@@ -34,8 +34,21 @@ for _module in COMMAND_MODULES:
     _module.register(app)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(f"the process received signal {signum} (SIGTERM) and stopped")
+
+
+def install_sigterm_handler() -> None:
+    """Turn SIGTERM into :class:`~validation.errors.Terminated`, so that a run being written
+    marks its ``.incomplete`` folder with ``FAILED.txt`` (as for Ctrl-C) before exiting."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def main() -> None:
     """Console-script entry point."""
+    install_sigterm_handler()
     try:
         app()
     except ValidationError as exc:
@@ -44,6 +57,9 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Terminated as exc:
+        typer.echo(f"terminated: {exc}", err=True)
+        sys.exit(143)
 
 
 if __name__ == "__main__":

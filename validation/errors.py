@@ -65,6 +65,13 @@ class RenderError(ValidationError):
     """A report could not be rendered."""
 
 
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM): raised so that a run marks itself failed.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: no ``except Exception`` swallows it.
+    """
+
+
 class SmallSampleWarning(UserWarning):
     """A method's large-sample approximation is doubtful for these counts."""
 

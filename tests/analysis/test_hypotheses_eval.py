@@ -149,18 +149,81 @@ def test_coprimary_all_or_nothing() -> None:
     assert not mult["all_rejected"]
 
 
-def test_clustered_endpoint_decided_on_the_bound() -> None:
-    p = make_protocol(endpoints=[
-        {"id": "sens", "kind": "sensitivity", "unit": "finding", "ci": "wilson"},
-        {"id": "spec", "kind": "specificity", "unit": "patient", "ci": "exact"},
-        {"id": "auc", "kind": "auc", "unit": "patient", "ci": "delong"},
-    ])
-    res = copy.deepcopy(RESULTS)
-    res["endpoints"]["sens"]["pooled"] = {"estimate": 0.86, "ci": [0.81, 0.90], "se": 0.025,
-                                          "successes": 172, "n": 200, "method": "clustered"}
-    h = by_id(evaluate_hypotheses(p, res, CTX)[0])["H1"]
-    assert h["statistic"] == pytest.approx((0.86 - 0.80) / 0.025)
-    assert "interval bound" in h["test"] and h["decision"] == "pass"
+def _sens_protocol(ci: str, unit: str, goal: float, **extra: Any) -> Protocol:
+    return make_protocol(
+        endpoints=[{"id": "sens", "kind": "sensitivity", "unit": unit, "ci": ci}],
+        hypotheses=[{"id": "H1", "endpoint": "sens", "type": "performance_goal", "goal": goal,
+                     **extra}],
+        multiplicity={"procedure": "none"}, sidedness="one-sided", alpha=0.025)
+
+
+def test_clustered_endpoint_p_value_inverts_its_interval() -> None:
+    """A finding-level Wilson interval (Rao-Scott effective n): the p-value is the score test on
+    the effective sample size, so it agrees with the bound. Goals just below and just above
+    the lower bound flip both together; the old Wald z (from the ratio-estimator SE) passed
+    a goal that the bound fails."""
+    from validation.stats.interval_inversion import proportion_interval_pvalue
+    from validation.stats.proportions import clustered_proportion_ci
+
+    rng = np.random.default_rng(11)
+    patients = np.repeat(np.arange(60), 4)
+    frailty = rng.random(60)[patients] < 0.3
+    outcome = np.where(frailty, rng.random(240) < 0.55, rng.random(240) < 0.97).astype(int)
+    pooled = clustered_proportion_ci(outcome, patients, method="wilson", alpha=0.05).to_dict()
+    lower = pooled["ci"][0]
+    se = pooled["se"]
+    wald_pass_goal = round(lower + 1e-3, 4)  # above the bound, yet the Wald z passes it
+    assert float(sps.norm.sf((pooled["estimate"] - wald_pass_goal) / se)) <= 0.025
+    for goal, expect in ((lower - 1e-6, "pass"), (lower + 1e-6, "fail"),
+                         (wald_pass_goal, "fail")):
+        p = _sens_protocol("wilson", "finding", goal)
+        res = {"endpoints": {"sens": {"pooled": pooled}}}
+        h = evaluate_hypotheses(p, res, HypothesisContext(None, None, 0.05))[0][0]
+        n_eff = pooled["effective_n"]
+        assert h["p_value"] == pytest.approx(proportion_interval_pvalue(
+            pooled["estimate"] * n_eff, n_eff, goal, method="wilson"), abs=1e-15)
+        assert h["decision"] == expect, (goal, h["reason"])
+        assert (h["p_value"] <= 0.025) == (h["ci"][0] > goal)
+        assert "inversion of the wilson interval" in h["test"]
+        assert "effective sample size" in h["reason"]
+
+
+@pytest.mark.parametrize("ci", ["jeffreys", "agresti-coull"])
+def test_patient_level_interval_methods_agree_with_their_bound(ci: str) -> None:
+    pooled = proportion_ci(170, 200, method=ci, alpha=0.05).to_dict()
+    pooled.update(successes=170, n=200)
+    for goal in (pooled["ci"][0] - 1e-7, pooled["ci"][0] + 1e-7):
+        h = evaluate_hypotheses(_sens_protocol(ci, "patient", goal),
+                                {"endpoints": {"sens": {"pooled": pooled}}}, CTX)[0][0]
+        assert (h["decision"] == "pass") == (pooled["ci"][0] > goal)
+        assert (h["p_value"] <= 0.025) == (pooled["ci"][0] > goal)
+
+
+@pytest.mark.parametrize(("ci", "unit"), [("bootstrap", "patient"),
+                                          ("cluster_bootstrap", "finding")])
+def test_bootstrap_endpoint_p_value_is_the_replicates_position(ci: str, unit: str) -> None:
+    """The bootstrap replicates are redrawn with the analysis seed: the p-value's level puts
+    the percentile bound exactly at the goal."""
+    from validation.analysis.endpoints import proportion_endpoint, score_bounds, unit_data
+
+    cases = _paired_cases(seed=9, n=400, findings_per_patient=2)
+    proto = _sens_protocol(ci, unit, 0.7)
+    d = unit_data(cases, unit=unit, operating_point=0.5, scenario="worst_case",
+                  score_bounds=score_bounds(cases))
+    pooled = proportion_endpoint("sensitivity", d, ci=ci, alpha=0.05, seed=1,
+                                 n_boot=int(proto.analysis.bootstrap_replicates))
+    ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05, seed=1)
+    lower = pooled["ci"][0]
+    ps = []
+    for goal, expect in ((lower - 1e-6, "pass"), (lower + 1e-6, "fail")):
+        h = evaluate_hypotheses(_sens_protocol(ci, unit, goal),
+                                {"endpoints": {"sens": {"pooled": pooled}}}, ctx)[0][0]
+        assert h["decision"] == expect, h["reason"]
+        ps.append(h["p_value"])
+    # replicates of a proportion are discrete: the level jumps across alpha at the bound
+    assert ps[0] <= 0.025 < ps[1]
+    with pytest.raises(DataError, match="per-case data"):
+        evaluate_hypotheses(proto, {"endpoints": {"sens": {"pooled": pooled}}}, CTX)
 
 
 def test_mrmc_noninferiority_matches_the_mrmc_module(reference_dir) -> None:

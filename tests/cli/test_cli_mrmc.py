@@ -80,3 +80,15 @@ def test_conduct_and_reading_time_in_json(reference_dir):
     assert obj["conduct"]["passed"] is False
     assert obj["reading_time"]["comparison"] == "aided / unaided"
     assert 0.75 < obj["reading_time"]["estimate"] < 0.9
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (["--margin", "5"], "'margin' must be a positive number below 1 (a difference of AUCs or "
+                        "proportions), e.g. 0.05; got 5.0."),
+    (["--alpha", "0.6"], "'--alpha' is the two-sided level of the interval"),
+])
+def test_margin_and_alpha_on_their_scale(vandyke_csv, args, match):
+    from validation.errors import InputError
+
+    out = CliRunner().invoke(app, ["mrmc", str(vandyke_csv), *args])
+    assert isinstance(out.exception, InputError) and match in str(out.exception)

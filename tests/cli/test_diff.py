@@ -105,6 +105,10 @@ def test_readable_tables():
         (["diff", "paired", "4", "9", "3", "16", "--ci", "wald"], "'ci'"),
         (["diff", "paired", "0", "0", "0", "0"], "empty paired table"),
         (["diff", "unpaired", "5", "10", "5", "10", "--alpha", "2"], "'alpha'"),
+        (["diff", "unpaired", "5", "10", "5", "10", "--alpha", "0.6"],
+         "'--alpha' is the two-sided level of the interval (confidence 1 - alpha) and must be "
+         "between 0 and 0.5, e.g. 0.05; got 0.6."),
+        (["diff", "paired", "4", "9", "3", "16", "--alpha", "0.5"], "got 0.5."),
     ],
 )
 def test_bad_input_is_an_input_error(args, match):

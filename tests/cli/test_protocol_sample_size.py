@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from scipy.stats import binom
 from typer.testing import CliRunner
 
 from validation.cli import app
@@ -47,8 +49,50 @@ def test_cade_protocol_json():
     assert h3["n_total"] == paired.n_total
     assert plan["required_cases"] == max(h1["n_enrol"], h2["n_enrol"], h3["n_enrol"])
     assert plan["adequate"] is True
-    assert plan["joint_power"]["if_independent"] == pytest.approx(
-        h1["power"] * h2["power"] * h3["power"])
+    # joint power at the planned 800 cases: 760 evaluable, 228 with and 532 without the
+    # condition; each power recomputed here (exact binomial by direct summation)
+    at = plan["joint_power"]["at_study_size"]
+    assert (at["cases"], at["evaluable"], at["basis"]) == (800, 760, "planned")
+
+    def exact(n, goal, expected):
+        k = next(k for k in range(n + 2) if binom.sf(k - 1, n, goal) <= 0.025)
+        return binom.sf(k - 1, n, expected)
+
+    want = {"H1": exact(228, 0.80, 0.90), "H2": exact(532, 0.85, 0.92),
+            "H3": float(ss.power_at(paired, 228)[0])}
+    assert at["powers"] == pytest.approx(want, abs=1e-12)
+    assert plan["joint_power"]["if_independent"] == pytest.approx(math.prod(want.values()),
+                                                                  abs=1e-12)
+    assert plan["joint_power"]["lower_bound"] == pytest.approx(sum(want.values()) - 2, abs=1e-12)
+    # the smallest study from which the joint power (independent tests) stays >= 0.9
+    more = plan["joint_power"]["cases_for_target"]
+
+    def joint(n_enrolled):
+        e = math.floor(n_enrolled * 0.95 + 1e-9)
+        pos, neg = math.floor(e * 0.3 + 1e-9), math.floor(e * 0.7 + 1e-9)
+        return (exact(pos, 0.80, 0.90) * exact(neg, 0.85, 0.92)
+                * float(ss.power_at(paired, pos)[0]))
+
+    assert plan["required_cases"] < more
+    assert joint(more) >= 0.9 > joint(more - 1)
+    assert f"From {more} cases on, the joint power is at least 0.9" in plan["joint_power"]["text"]
+
+
+def test_planned_size_below_the_joint_requirement_is_not_adequate(tmp_path):
+    """Each hypothesis has its own required size, but all must succeed: 640 cases are more
+    than the largest single requirement (618) and fewer than the joint power needs."""
+    def edit(d):
+        d["sample_size"]["planned_cases"] = 640
+    plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
+                            "--json"]).output)
+    assert plan["required_cases"] == 618 and plan["adequate"] is False
+    at = plan["joint_power"]["at_study_size"]
+    assert at["cases"] == 640 and at["if_independent"] < 0.9
+    assert plan["verdict"] == (
+        f"Planned: 640 cases: NOT adequate: each hypothesis has its required number of cases, "
+        f"but their joint power is {at['if_independent']:.3f} (if the tests are independent), "
+        f"below the target 0.9; {plan['joint_power']['cases_for_target']} cases reach it.")
+    assert "This is below the target 0.9" in plan["joint_power"]["text"]
 
 
 def test_readable_justification():
@@ -83,6 +127,26 @@ def test_mrmc_from_pilot_components(tmp_path, reference_dir):
     assert item["n_cases"] == direct.n_cases and item["n"] == direct.n_cases
     assert "Obuchowski-Rockette" in item["justification"]
 
+    # both hypotheses of the fixed sequence planned: their joint power at the common size is
+    # the OR power of each at that many cases (mrmc_power, the module's own function)
+    from validation.stats.mrmc.sample_size import mrmc_power
+
+    data["sample_size"]["assumptions"].append(
+        {"hypothesis": "H1", "expected": 0.90, "comparator_expected": 0.90, "n_readers": 5,
+         "variance_components": comps})
+    target.write_text(yaml.safe_dump(data))
+    out = _run(["protocol", "sample-size", str(target), "--json"])
+    assert out.exit_code == 0, (out.output, out.exception)
+    plan = json.loads(out.output)
+    at = plan["joint_power"]["at_study_size"]
+    size = plan["required_cases"]
+    assert at["basis"] == "required" and at["cases"] == size
+    common = dict(n_readers=5, var_tr=vc["var_tr"], var=vc["var"], cov1=vc["cov1"],
+                  cov2=vc["cov2"], cov3=vc["cov3"], pilot_cases=int(vc["n_cases"]), alpha=0.05)
+    want = {"H2": mrmc_power(effect=0.04, n_cases=size, **common).power,
+            "H1": mrmc_power(effect=0.05, n_cases=size, **common).power}
+    assert at["powers"] == pytest.approx(want, abs=1e-12)
+
 
 def test_mrmc_without_components_says_what_is_missing():
     out = _run(["protocol", "sample-size", str(ROOT / "protocols" / "reader_study.yaml")])
@@ -114,6 +178,7 @@ def test_item_without_computation_leaves_adequacy_open(tmp_path):
     """An equivalence hypothesis against a comparator has no formula: no verdict, no joint power."""
     def edit(d):
         _h3(d, type="equivalence", margin=0.05)
+        d["sample_size"]["assumptions"][2]["comparator_expected"] = 0.88
     out = _run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)), "--json"])
     assert out.exit_code == 0, out.output
     plan = json.loads(out.output)
@@ -177,11 +242,71 @@ def test_cluster_size_needs_icc(tmp_path):
                for p in out.exception.problems), out.exception
 
 
-def test_impossible_assumption_names_the_item(tmp_path):
+def test_computation_error_names_the_item():
+    """An error inside the computation names the assumption, hypothesis and endpoint."""
+    from validation.protocol import Protocol
+    from validation.protocol.sample_size_plan import sample_size_plan
+
+    data = yaml.safe_load((ROOT / "protocols" / "cade_pneumothorax.yaml").read_text())
+    data["sample_size"]["assumptions"][0]["expected"] = 0.8001
+    with pytest.raises(ProtocolError) as err:
+        sample_size_plan(Protocol.model_validate(data))
+    msg = str(err.value)
+    assert msg.startswith("sample_size.assumptions[0] (hypothesis H1, endpoint sensitivity):")
+    assert "no sample size up to 1000000 reaches power 0.9" in msg
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "expect"),
+    [
+        (lambda d: d["sample_size"]["assumptions"][0].update(expected=0.78),
+         "sample_size.assumptions[0].expected",
+         "hypothesis 'H1' (performance_goal): the anticipated value 0.78 must lie above the "
+         "goal 0.8; on the null side no number of cases gives the planned power"),
+        (lambda d: d["sample_size"]["assumptions"][2].update(comparator_expected=0.97),
+         "sample_size.assumptions[2].expected",
+         "must lie above the comparator's 0.97 (comparator_expected) minus the margin 0.05"),
+        (lambda d: d["sample_size"]["assumptions"][0].update(expected=90),
+         "sample_size.assumptions[0].expected", "(a proportion: write 0.9 for 90%)"),
+        (lambda d: d["sample_size"]["assumptions"][2].update(comparator_expected=1.0),
+         "sample_size.assumptions[2].comparator_expected", "strictly between 0 and 1"),
+        (lambda d: d["sample_size"]["assumptions"].append({"hypothesis": "H1", "expected": 0.9}),
+         "sample_size.assumptions[3].hypothesis",
+         "hypothesis 'H1' already has an assumption (sample_size.assumptions[0])"),
+        (lambda d: d["sample_size"]["assumptions"][2].update(correlation=0.95,
+                                                             comparator_expected=0.6),
+         "sample_size.assumptions[2].correlation",
+         "the correlation 0.95 is impossible for proportions 0.9 and 0.6: it must lie in"),
+    ],
+)
+def test_assumptions_are_checked_before_lock(tmp_path, edit, field, expect):
+    out = _run(["protocol", "check", str(_cade_variant(tmp_path, edit))])
+    assert isinstance(out.exception, ProtocolError), out.output
+    assert any(field in p and expect in p for p in out.exception.problems), \
+        out.exception.problems
+
+
+@pytest.mark.parametrize(
+    ("components", "expect"),
+    [({"var": -1e-4}, "'var' (the error variance of a reader's AUC) must be positive"),
+     ({"cov1": 9e-3}, "'cov1' = 0.009 exceeds 'var' = 0.0008 in size"),
+     ({"n_cases": 0}, "'n_cases' is the number of pilot cases behind the components, a whole "
+                      "number of at least 2; got 0"),
+     ({"n_cases": 45.5}, "got 45.5")],
+)
+def test_mrmc_components_are_checked(tmp_path, components, expect):
+    base = {"var_tr": 2e-4, "var": 8e-4, "cov1": 3.5e-4, "cov2": 3.4e-4, "cov3": 2.4e-4,
+            "n_cases": 114}
+
     def edit(d):
-        d["sample_size"]["assumptions"][2]["comparator_expected"] = 0.97
-    out = _run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit))])
-    assert isinstance(out.exception, ProtocolError)
-    msg = str(out.exception)
-    assert msg.startswith("sample_size.assumptions[2] (hypothesis H3, endpoint sensitivity):")
-    assert "must exceed -margin = -0.05" in msg
+        d["sample_size"]["assumptions"][0]["variance_components"] = base | components
+    data = yaml.safe_load((ROOT / "protocols" / "reader_study.yaml").read_text())
+    edit(data)
+    folder = tmp_path / "protocols"
+    shutil.copytree(ROOT / "protocols", folder)
+    target = folder / "variant.yaml"
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = _run(["protocol", "check", str(target)])
+    assert isinstance(out.exception, ProtocolError), out.output
+    assert any("sample_size.assumptions[0].variance_components" in p and expect in p
+               for p in out.exception.problems), out.exception.problems

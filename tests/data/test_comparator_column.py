@@ -43,6 +43,9 @@ def test_missing_column_lists_the_manifest_columns_only() -> None:
                                  source="manifest.csv", hypothesis="H3")
     assert "'radiologist', which manifest.csv does not have" in msg
     assert msg.endswith("its columns are case_id, truth, reader.")  # not the added flag
+    (msg,) = comparator_problems(_cases(["1"]), "readr", endpoint_kind="sensitivity",
+                                 source="manifest.csv", hypothesis="H3")
+    assert msg.endswith("its columns are case_id, truth, reader. Did you mean 'reader'?")
 
 
 def test_scores_must_be_finite() -> None:
@@ -50,6 +53,14 @@ def test_scores_must_be_finite() -> None:
     (msg,) = comparator_problems(cases, "reader", endpoint_kind="auc", source="m.csv",
                                  hypothesis="H1")
     assert "2 analysed case(s) without a finite number" in msg and "c1 ('inf')" in msg
+
+
+def test_numeric_values_are_shown_plainly() -> None:
+    """A numeric cell is shown as the number, not as numpy's repr."""
+    cases = _cases([np.float64(2.0), 1, np.inf])
+    (msg,) = comparator_problems(cases, "reader", endpoint_kind="sensitivity", source="m.csv",
+                                 hypothesis="H1")
+    assert "c0 (2.0)" in msg and "np.float64" not in msg and "c2 (inf)" in msg
 
 
 @given(st.lists(st.sampled_from(["0", "1", "0.0", "1.0", "true", "False"]), min_size=1,

@@ -158,3 +158,25 @@ def test_ratings_checked_and_excluded_dropped(tmp_path: Path) -> None:
         load_ratings(path, ts, modalities=["unaided", "assisted"])
     text = "\n".join(exc.value.problems)
     assert "modality 'aided' is not one of" in text and "'assisted' has no ratings" in text
+
+
+def test_ratings_must_be_fully_crossed(tmp_path: Path) -> None:
+    """Found when the ratings are loaded (before the run starts), naming the file and each
+    missing reading."""
+    m = manifest([(1, False, False, False, "A"), (0, False, False, False, "A"),
+                  (1, False, False, False, "B")])
+    ts = build_test_set(m, source="m.csv", exclusions=RULES)
+    lines = ["reader_id,case_id,modality,rating"]
+    for r in ("R1", "R2"):
+        for c in ("C0", "C1", "C2"):
+            for mod in ("unaided", "aided"):
+                if (r, c, mod) not in {("R2", "C1", "aided"), ("R1", "C2", "unaided")}:
+                    lines.append(f"{r},{c},{mod},3")
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as exc:
+        load_ratings(path, ts, modalities=["unaided", "aided"])
+    assert str(exc.value).startswith("ratings.csv: the reader study is not fully crossed")
+    assert "(2 reading(s) missing)" in str(exc.value)
+    assert exc.value.problems == ["reader 'R1' has no rating of case 'C2' in modality 'unaided'",
+                                  "reader 'R2' has no rating of case 'C1' in modality 'aided'"]

@@ -62,6 +62,11 @@ def test_bad_indentation_is_malformed(write_protocol):
         ("  training_sites: [T1]", "  training_sites: T1", "model.training_sites", "list"),
         ('  risk_class: "II"', '  risk_class: "2"', "device.risk_class", "I, II, IIa, IIb, III"),
         ("  kind: precomputed", "  kind: pytorch", "model.kind", "torchscript, torch_export"),
+        # a boolean or a quoted number is never read as a number (YAML's "yes" is true)
+        ("alpha: 0.025", 'alpha: "0.025"', "alpha", "valid number"),
+        ("{id: H2, endpoint: spec, type: performance_goal, goal: 0.8}",
+         "{id: H2, endpoint: spec, type: performance_goal, goal: yes}",
+         "hypotheses[1].goal", "valid number"),
     ],
 )
 def test_wrong_types_name_line_and_field(write_protocol, old, new, field, expect):
@@ -406,3 +411,41 @@ def test_comparator_column_is_not_a_flag_column(write_protocol):
     h2 = "{id: H2, endpoint: spec, type: superiority, comparator_column: non_diagnostic}"
     protocol, problems = check_protocol(write_protocol(text.replace(H2_GOAL, h2)))
     assert problems == [] and protocol is not None
+
+
+@pytest.mark.parametrize(
+    ("h2", "expect"),
+    [("{id: H2, endpoint: spec, type: noninferiority, goal: 0.03, margin: 0.05}",
+      "hypothesis 'H2' (noninferiority): the null value goal - margin = -0.02 lies outside "
+      "(0, 1)"),
+     ("{id: H2, endpoint: spec, type: superiority, goal: 0.97, margin: 0.05}",
+      "the null value goal + margin = 1.02 lies outside (0, 1)"),
+     ("{id: H2, endpoint: spec, type: equivalence, goal: 0.97, margin: 0.05}",
+      "goal + margin = 1.02"),
+     ("{id: H2, endpoint: spec, type: equivalence, goal: 0.04, margin: 0.05}",
+      "goal - margin = -0.01")],
+)
+def test_null_value_outside_the_unit_interval(write_protocol, h2, expect):
+    """A hypothesis no data could reject is refused at check, before the lock."""
+    text = minimal_text().replace(H2_GOAL, h2)
+    msg = only(problems_of(write_protocol, text))
+    assert "hypotheses[1].margin" in msg and expect in msg
+    assert f":{line_of(text, '{id: H2')}:" in msg
+
+
+def test_one_sided_alpha_below_half(write_protocol):
+    text = minimal_text().replace("alpha: 0.025", "alpha: 0.5")
+    msg = only(problems_of(write_protocol, text))
+    assert f":{line_of(text, 'alpha: 0.5')}:" in msg and "alpha:" in msg
+    assert "a one-sided level must be below 0.5 (e.g. 0.025)" in msg and "got 0.5" in msg
+    two = text.replace("sidedness: one-sided", "sidedness: two-sided")
+    load_protocol(write_protocol(two))  # a two-sided 0.5 is 0.25 per side
+
+
+def test_hypothesis_without_id_is_named_by_position(write_protocol):
+    text = minimal_text().replace("{id: H2, endpoint: spec,", "{endpoint: specc,")
+    problems = problems_of(write_protocol, text)
+    assert any("hypotheses[1].id" in p and "required" in p.lower() for p in problems), problems
+    assert any("hypothesis hypotheses[1] (no id) names endpoint 'specc'" in p
+               for p in problems), problems
+    assert not any("None" in p for p in problems), problems

@@ -14,7 +14,8 @@ from validation.demo_data import DEMO_APPROVER, DEMO_MEANING
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _render(tmp_path_factory: pytest.TempPathFactory, edit=None) -> tuple[Path, dict]:
+def _render(tmp_path_factory: pytest.TempPathFactory, edit=None, *,
+            plan: bool = True) -> tuple[Path, dict]:
     from validation.protocol import load_protocol, lock_path_for, lock_protocol
     from validation.protocol.sample_size_plan import sample_size_plan
     from validation.report import render_sap
@@ -29,6 +30,8 @@ def _render(tmp_path_factory: pytest.TempPathFactory, edit=None) -> tuple[Path, 
     lock_path_for(path).unlink(missing_ok=True)
     lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
     (html,) = render_sap(lock_path_for(path), root.parent / "sap", formats="html")
+    if not plan:
+        return html, {}
     return html, sample_size_plan(load_protocol(path)) | {"lock": load(lock_path_for(path))}
 
 
@@ -56,7 +59,7 @@ def test_sample_size_section_is_the_recomputed_plan(cade_sap):
     for item in plan["items"]:
         assert " ".join(item["justification"].split()) in text
         assert f"Cases to enrol: {item['n_enrol']}" in text
-    assert f"The largest requirement is {plan['required_cases']} cases" in text
+    assert f"The largest single requirement is {plan['required_cases']} cases" in text
     assert "Planned: 800 cases: adequate." in text
     assert plan["joint_power"]["text"] in text
     # every number of the section comes from the plan (itself from the locked assumptions)
@@ -70,6 +73,7 @@ def test_equivalence_against_the_comparator(tmp_path_factory):
     def edit(d):
         h3 = next(h for h in d["hypotheses"] if h["id"] == "H3")
         h3["type"] = "equivalence"
+        d["sample_size"]["assumptions"][2]["comparator_expected"] = 0.88
     html, plan = _render(tmp_path_factory, edit)
     sections, _ = html_sections(html)
     objectives = " ".join(sections["sec-objectives"].split())
@@ -78,6 +82,20 @@ def test_equivalence_against_the_comparator(tmp_path_factory):
     text = " ".join(sections["sec-sample-size"].split())
     assert plan["verdict"] in text and "adequacy not established" in plan["verdict"]
     assert "no power was computed for H3" in text
+
+
+def test_sample_size_that_cannot_be_computed_is_stated(tmp_path_factory):
+    """Assumptions that pass the checks but defeat the computation (0.8001 against a goal of
+    0.80 needs more than a million cases): the SAP says so instead of failing to render."""
+    def edit(d):
+        d["sample_size"]["assumptions"][0]["expected"] = 0.8001
+    html, _ = _render(tmp_path_factory, edit, plan=False)
+    sections, _ = html_sections(html)
+    text = " ".join(sections["sec-sample-size"].split())
+    assert "The sample size could not be recomputed from the locked assumptions:" in text
+    assert "sample_size.assumptions[0] (hypothesis H1, endpoint sensitivity)" in text
+    assert "no sample size up to 1000000 reaches power 0.9" in text
+    assert "The largest single requirement" not in text and "Planned:" not in text
 
 
 def test_planned_difference_keeps_acronyms():

@@ -81,6 +81,8 @@ def test_unpaired_matches_r(ref):
         assert r.groups["group2"] == math.ceil(c["ratio"] * r.n)
         u = ss.unpaired_difference(c["p1"], c["p2"], variance="unrestricted", **kw)
         assert u.n_unrounded == pytest.approx(c["epiR_unrestricted_n1_unrounded"], abs=1e-9)
+        assert "sizes a Wald-type test" in u.justification
+        assert "Wald-type" not in r.justification
 
 
 def test_paired_matches_r(ref):
@@ -239,3 +241,84 @@ def test_superiority_error_does_not_print_minus_zero() -> None:
     with pytest.raises(InputError) as err:
         ss.paired_difference(0.05, 0.10, margin=None, alpha=0.025, power=0.9)
     assert "must exceed 0 (superiority)" in str(err.value) and "-0 " not in str(err.value)
+
+
+# --------------------------------------------------------------------------- power at other n
+
+
+@settings(max_examples=60, deadline=None)
+@given(expected=st.floats(0.6, 0.97), gap=st.floats(0.03, 0.2),
+       power=st.floats(0.7, 0.95), which=st.integers(0, 9))
+def test_power_at_the_required_n_is_the_reported_power(expected, gap, power, which):
+    """``power_at`` is the sizing functions' own power formula: at ``result.n`` it returns
+    ``result.power`` exactly, for every design."""
+    goal = expected - gap
+    try:
+        r = [
+            lambda: ss.proportion_vs_goal(expected, goal, power=power),
+            lambda: ss.proportion_vs_goal(expected, goal, power=power, method="normal"),
+            lambda: ss.paired_difference(gap, gap / 2, margin=0.05, power=power),
+            lambda: ss.paired_difference(gap, gap / 3, power=power),
+            lambda: ss.unpaired_difference(expected, goal + gap / 2, margin=0.05, power=power),
+            lambda: ss.unpaired_difference(expected, goal + gap / 2, margin=0.05, power=power,
+                                           variance="unrestricted"),
+            lambda: ss.auc_vs_value(expected, goal, power=power),
+            lambda: ss.auc_vs_value(expected, goal, power=power, variance="hanley-mcneil"),
+            lambda: ss.auc_difference(expected, goal, correlation=0.4, margin=0.05, power=power),
+            lambda: ss.auc_difference(expected, goal, correlation=0.4, power=power),
+        ][which]()
+    except InputError:
+        return  # e.g. no exact n within the search bound
+    assert float(ss.power_at(r, r.n)[0]) == pytest.approx(r.power, abs=1e-12)
+    if which != 0:  # normal-approximation designs: power rises with n
+        grid = ss.power_at(r, np.arange(1, 3 * r.n))
+        assert np.all(np.diff(grid) >= -1e-12)
+
+
+def test_power_at_exact_design_is_the_binomial_tail():
+    """Independent: the exact power by direct summation with scipy's binomial."""
+    r = ss.proportion_vs_goal(0.9, 0.8, alpha=0.025, power=0.9)
+    for n in (50, 149, 228, 300):
+        k = next(k for k in range(n + 2) if sps.binom.sf(k - 1, n, 0.8) <= 0.025)
+        assert float(ss.power_at(r, n)[0]) == pytest.approx(sps.binom.sf(k - 1, n, 0.9),
+                                                             abs=1e-14)
+    assert ss.power_at(r, [0])[0] == 0.0
+
+
+@pytest.mark.parametrize(("n", "p10", "p01", "margin"),
+                         [(20, 0.3, 0.1, 0.05), (20, 0.3, 0.1, 0.0), (15, 0.2, 0.0, 0.1),
+                          (30, 0.12, 0.04, 0.0)])
+def test_paired_exact_power_by_brute_force(n, p10, p01, margin):
+    """Independent: loop over every (b, c), the suite's own Tango statistic from
+    validation.stats.differences (McNemar's signed z at margin 0) and scipy's multinomial."""
+    from validation.stats.differences import tango_statistic
+
+    za = sps.norm.ppf(0.975)
+    total = 0.0
+    for b in range(n + 1):
+        for c in range(n + 1 - b):
+            if b + c == 0 and margin == 0:
+                continue
+            try:
+                z = tango_statistic(0, b, c, n - b - c, null_difference=-margin)
+            except InputError:
+                continue
+            if z >= za:
+                total += sps.multinomial.pmf([b, c, n - b - c], n, [p10, p01, 1 - p10 - p01])
+    got = ss.paired_exact_power(n, p10, p01, margin=margin, alpha=0.025)
+    assert got == pytest.approx(total, abs=1e-12)
+
+
+def test_paired_sample_size_reports_the_exact_power():
+    r = ss.paired_difference(0.1029, 0.05286, margin=0.05, alpha=0.025, power=0.9)
+    exact = r.assumptions["exact_power"]
+    assert exact == pytest.approx(ss.paired_exact_power(r.n, 0.1029, 0.05286, margin=0.05,
+                                                        alpha=0.025), abs=1e-15)
+    assert f"the exact power of the test at {r.n} pairs is {exact:.3f}" in r.justification
+    # few discordant pairs, an exact power below the normal approximation's: a caution
+    low = ss.paired_difference(0.02, 0.004, alpha=0.025, power=0.9)
+    if low.assumptions["exact_power"] < 0.9:
+        assert "Caution: with about" in low.justification
+    text = ss._exact_check_text(0.78, 0.8, 68, 0.1)
+    assert text.startswith(" Caution: with about 7 discordant pairs expected")
+    assert "exact power of the test at 68 pairs is 0.780, below the target" in text

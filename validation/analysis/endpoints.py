@@ -157,6 +157,13 @@ def _proportion_subset(kind: str, d: UnitData) -> tuple[NDArray[np.bool_], NDArr
     raise InputError(f"'kind' must be one of {', '.join(PROPORTION_KINDS)}; got {kind!r}.")
 
 
+def proportion_outcome(kind: str, d: UnitData) -> tuple[NDArray[np.int8], NDArray[Any] | None]:
+    """Success (0/1) of each unit in a proportion endpoint's denominator, and its cluster."""
+    mask, success = _proportion_subset(kind, d)
+    outcome = success[mask].astype(np.int8)
+    return outcome, (d.cluster[mask] if d.cluster is not None else None)
+
+
 _DENOMINATOR = {
     "sensitivity": "reference-positive cases",
     "specificity": "reference-negative cases",
@@ -186,8 +193,7 @@ def proportion_endpoint(
     x = int((success & mask).sum())
     if n == 0:
         return unavailable(ci, f"no {_DENOMINATOR[kind]}", successes=0, n=0)
-    outcome = success[mask].astype(np.int8)
-    cluster = d.cluster[mask] if d.cluster is not None else None
+    outcome, cluster = proportion_outcome(kind, d)
     res: Any
     try:
         if ci in PROPORTION_CI and cluster is None:

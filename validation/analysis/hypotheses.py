@@ -10,10 +10,11 @@ How each hypothesis is tested (``theta`` the endpoint, ``ref`` its reference):
 
 * proportion endpoints (sensitivity, specificity, PPV, NPV, accuracy) against a fixed value:
   with the ``wilson`` or ``exact`` interval at the patient level, the score test or the exact
-  binomial test against the null value (their interval bound and p-value always agree); with
-  another interval method (Jeffreys, Agresti-Coull, bootstrap, clustered findings) the decision
-  is the interval bound against the null value and the p-value a z test with the standard error
-  implied by the interval (for the multiplicity procedure);
+  binomial test against the null value; with another interval method (Jeffreys,
+  Agresti-Coull, clustered findings with the Rao-Scott effective sample size, bootstrap) the
+  p-value inverts that interval (:mod:`validation.stats.interval_inversion`; the bootstrap
+  replicates are redrawn with the analysis seed). Either way the interval bound and the
+  p-value, which the multiplicity procedure uses, always agree;
 * AUC endpoints against a fixed value: z test with the endpoint's standard error;
 * MRMC endpoints: the modality difference (second listed minus ``comparator``) from the reader
   study with the Obuchowski-Rockette random-reader random-case standard error and Hillis
@@ -112,29 +113,31 @@ def _shifted(t: HypothesisTest, shift: float, null: float, h: Any) -> dict[str, 
 
 
 def _reason_for_bound(
-    h: Any, est: float, ci: tuple[float, float], null: float, p: float, alpha: float,
-    conf: float,
+    h: Any, ci: tuple[float, float], null: float, p: float, alpha: float, conf: float,
+    how: str,
 ) -> tuple[str, str]:
+    """Decision by the inverting p-value (it agrees with the bound) and the sentence for it."""
     pct = f"{100 * conf:.4g}%"
-    ptxt = f"one-sided p = {p:.4g} {'<=' if p <= alpha else '>'} alpha = {alpha:g}"
+    ok = p <= alpha
+    ptxt = f"one-sided p = {p:.4g} {'<=' if ok else '>'} alpha = {alpha:g}"
     if h.type == "equivalence":
         m = float(h.margin)
-        inside = null - m < ci[0] and ci[1] < null + m
-        return ("pass" if inside else "fail"), (
-            f"the {pct} CI ({ci[0]:.4g}, {ci[1]:.4g}) is {'inside' if inside else 'not inside'} "
-            f"({null - m:.4g}, {null + m:.4g}); {ptxt} (z from the interval's standard error)"
+        return ("pass" if ok else "fail"), (
+            f"the {pct} CI ({ci[0]:.4g}, {ci[1]:.4g}) is {'inside' if ok else 'not inside'} "
+            f"({null - m:.4g}, {null + m:.4g}); {ptxt} (two one-sided tests; {how})"
         )
-    ok = ci[0] > null
     return ("pass" if ok else "fail"), (
         f"lower bound of the {pct} CI {ci[0]:.4g} {'>' if ok else '<='} {null:.4g}; {ptxt} "
-        "(decided on the interval bound; z from the interval's standard error)"
+        f"({how})"
     )
 
 
 # --------------------------------------------------------------------------- per kind
 
 
-def _proportion_vs_value(h: Any, ep: Any, pooled: dict[str, Any], alpha: float) -> dict[str, Any]:
+def _proportion_vs_value(
+    h: Any, ep: Any, pooled: dict[str, Any], alpha: float, protocol: Any = None, ctx: Any = None
+) -> dict[str, Any]:
     ref = float(h.goal)
     null = _null_value(h, ref)
     x, n = pooled.get("successes"), pooled.get("n")
@@ -182,31 +185,88 @@ def _proportion_vs_value(h: Any, ep: Any, pooled: dict[str, Any], alpha: float) 
                   "margin": float(h.margin) if h.margin is not None else None,
                   "null_value": null})
         return d
-    # other interval methods: the bound decides; z from the interval's implied standard error
+    # other interval methods: the p-value inverts the endpoint's own interval, so the bound and
+    # the p-value (which the multiplicity procedure uses) always agree
     est = float(pooled["estimate"])
     lo, hi = (float(v) for v in pooled["ci"])
     conf = 1.0 - 2.0 * alpha
-    q = float(sps.norm.ppf(1.0 - alpha))
-    se = float(pooled["se"]) if pooled.get("se") else (hi - lo) / (2.0 * q)
-    if not se > 0:
-        raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has a zero-width interval.")
+    pvalue, how = _interval_pvalue_function(h, ep, pooled, protocol, ctx)
     if h.type == "equivalence":
         m = float(h.margin)
-        p = max(float(sps.norm.sf((est - (null - m)) / se)),
-                float(sps.norm.cdf((est - (null + m)) / se)))
-        stat = (est - null) / se
+        p = max(pvalue(null - m, "greater"), pvalue(null + m, "less"))
     else:
-        stat = (est - null) / se
-        p = float(sps.norm.sf(stat))
-    decision, reason = _reason_for_bound(h, est, (lo, hi), null, p, alpha, conf)
+        p = pvalue(null, "greater")
+    se = float(pooled["se"]) if pooled.get("se") else (hi - lo) / (2.0 * float(sps.norm.ppf(1.0 - alpha)))
+    stat = (est - null) / se if se > 0 else None
+    decision, reason = _reason_for_bound(h, (lo, hi), null, p, alpha, conf, how)
     return {
-        "type": h.type, "test": f"interval bound ({ep.ci}) against the null value",
+        "type": h.type, "test": f"inversion of the {ep.ci} interval at the null value",
         "estimate": est, "ci": [lo, hi], "confidence": conf,
         "margin": float(h.margin) if h.margin is not None else None, "goal": ref,
         "null_value": null, "statistic": stat, "df": None, "p_value": p, "alpha": alpha,
         "decision": decision, "reason": reason, "method": pooled.get("method"),
         "references": list(pooled.get("references", [])),
     }
+
+
+def _interval_pvalue_function(
+    h: Any, ep: Any, pooled: dict[str, Any], protocol: Any, ctx: Any
+) -> tuple[Any, str]:
+    """``p(null, side)`` inverting the endpoint's interval, and how it was obtained."""
+    from validation.stats.interval_inversion import (
+        METHODS,
+        percentile_pvalue,
+        proportion_interval_pvalue,
+    )
+
+    ci = str(ep.ci)
+    if ci in METHODS:
+        n = float(pooled["n"])
+        n_eff = float(pooled.get("effective_n") or n)
+        x_eff = float(pooled["estimate"]) * n_eff
+        where = (f" on the Rao-Scott effective sample size {n_eff:.4g} (design effect "
+                 f"{float(pooled.get('design_effect') or 1.0):.4g})"
+                 if pooled.get("effective_n") is not None else "")
+
+        def binomial(null: float, side: str) -> float:
+            return proportion_interval_pvalue(x_eff, n_eff, null, method=ci, side=side)  # type: ignore[arg-type]
+
+        return binomial, f"the p-value inverts the {ci} interval{where}, so bound and p agree"
+    if ci in ("bootstrap", "cluster_bootstrap"):
+        reps = _bootstrap_replicates(h, ep, protocol, ctx)
+
+        def percentile(null: float, side: str) -> float:
+            return percentile_pvalue(reps, null, side=side)  # type: ignore[arg-type]
+
+        return percentile, ("the p-value is the null value's position among the bootstrap "
+                            "replicates, inverting the percentile interval, so bound and p agree")
+    raise ProtocolError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has interval method {ci!r}, "
+                        "which has no test of a fixed value.")
+
+
+def _bootstrap_replicates(h: Any, ep: Any, protocol: Any, ctx: Any) -> Any:
+    """The pooled endpoint's bootstrap replicates, redrawn with the analysis seed."""
+    from validation.analysis.endpoints import (
+        analysis_scenario,
+        proportion_outcome,
+        score_bounds,
+        unit_data,
+    )
+    from validation.stats.bootstrap import bootstrap_proportion
+
+    cases = getattr(ctx, "cases", None) if ctx is not None else None
+    if cases is None or protocol is None:
+        raise DataError(f"hypothesis {h.id!r}: the bootstrap test of endpoint {ep.id!r} needs "
+                        "the per-case data, which was not given.")
+    d = unit_data(cases, unit=ep.unit, operating_point=float(protocol.model.operating_point),
+                  scenario=analysis_scenario(protocol, ep), score_bounds=score_bounds(cases))
+    outcome, cluster = proportion_outcome(ep.kind, d)
+    res = bootstrap_proportion(
+        outcome, cluster=cluster if ep.ci == "cluster_bootstrap" else None,
+        n_boot=int(protocol.analysis.bootstrap_replicates), seed=int(ctx.seed),
+        alpha=float(ctx.ci_alpha),
+    )
+    return res.replicates
 
 
 def _normal_vs_value(
@@ -395,7 +455,7 @@ def evaluate_hypothesis(
             raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} was not computed.")
         pooled = block["pooled"]
         if ep.kind in PROPORTION_KINDS:
-            d = _proportion_vs_value(h, ep, pooled, alpha)
+            d = _proportion_vs_value(h, ep, pooled, alpha, protocol, context)
         else:
             if pooled.get("estimate") is None or not pooled.get("se"):
                 raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has no estimate "

@@ -19,3 +19,15 @@ def fmt(x: float | None, digits: int = 4) -> str:
     if x is None:
         return "NA"
     return f"{x:.{digits}f}"
+
+
+def check_interval_alpha(alpha: float) -> float:
+    """``--alpha`` of a calculator: the two-sided level of its interval, below 0.5."""
+    from validation.errors import InputError
+
+    if not 0.0 < alpha < 0.5:
+        raise InputError(
+            f"'--alpha' is the two-sided level of the interval (confidence 1 - alpha) and must "
+            f"be between 0 and 0.5, e.g. 0.05; got {alpha:g}."
+        )
+    return alpha

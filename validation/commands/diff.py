@@ -99,9 +99,10 @@ def unpaired(
     as_json: bool = typer.Option(False, "--json", help="Print canonical JSON."),
 ) -> None:
     """Two independent proportions x1/n1 and x2/n2."""
-    from validation.commands._common import echo_json
+    from validation.commands._common import check_interval_alpha, echo_json
     from validation.stats.differences import unpaired_difference
 
+    check_interval_alpha(alpha)
     res = unpaired_difference(x1, n1, x2, n2, ci=ci, alpha=alpha, margin=margin)
     if as_json:
         echo_json(_payload(res, alpha))
@@ -128,9 +129,10 @@ def paired(
     With no discordant pairs (b = c = 0) McNemar's test is not defined: the JSON holds
     "mcnemar": null and the table says so.
     """
-    from validation.commands._common import echo_json, fmt
+    from validation.commands._common import check_interval_alpha, echo_json, fmt
     from validation.stats.differences import paired_difference
 
+    check_interval_alpha(alpha)
     res = paired_difference(a, b, c, d, ci=ci, alpha=alpha, margin=margin)
     mcn = res.mcnemar
     if as_json:

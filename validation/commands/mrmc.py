@@ -58,11 +58,12 @@ def mrmc(
     as_json: bool = typer.Option(False, "--json", help="Print the result as canonical JSON."),
 ) -> None:
     """Obuchowski-Rockette (or DBM) MRMC comparison of two modalities."""
-    from validation.commands._common import echo_json
+    from validation.commands._common import check_interval_alpha, echo_json
     from validation.stats.mrmc import mrmc_analysis
     from validation.stats.mrmc.conduct import study_conduct
     from validation.stats.mrmc.reading_time import reading_time_ratio
 
+    check_interval_alpha(alpha)
     mods = None
     if modalities is not None:
         mods = tuple(m.strip() for m in modalities.split(","))

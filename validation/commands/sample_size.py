@@ -35,7 +35,7 @@ def _print(plan: dict[str, Any]) -> None:
             typer.echo(f"  enrol: {it['n_enrol']} cases{extra}")
     typer.echo("")
     if plan["required_cases"] is not None:
-        line = f"Required: {plan['required_cases']} cases (the largest requirement)."
+        line = f"Required: {plan['required_cases']} cases (the largest single requirement)."
         typer.echo(line)
     joint = plan.get("joint_power")
     if joint is not None:

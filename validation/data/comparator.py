@@ -9,6 +9,7 @@ with such a column before anything is computed; :func:`comparator_values` return
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import numpy as np
@@ -63,16 +64,18 @@ def comparator_problems(
 ) -> list[str]:
     """What is wrong with ``column`` as the comparator of ``hypothesis`` (empty when fine)."""
     if column not in cases.columns:
-        have = ", ".join(str(c) for c in cases.columns if c not in _ADDED)
+        names = [str(c) for c in cases.columns if c not in _ADDED]
+        close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         return [f"hypothesis {hypothesis!r} names comparator column {column!r}, which {source} "
-                f"does not have; its columns are {have}."]
+                f"does not have; its columns are {', '.join(names)}.{hint}"]
     kind = reading_kind(endpoint_kind)
     _, bad = _parse(cases[column], kind)
     if not bad.any():
         return []
     ids = cases["case_id"].astype(str).to_numpy()[bad] if "case_id" in cases else np.flatnonzero(bad)
     raw = cases[column].to_numpy()[bad]
-    shown = ", ".join(f"{i} ({'empty' if pd.isna(v) else repr(v)})"
+    shown = ", ".join(f"{i} ({'empty' if pd.isna(v) else repr(v) if isinstance(v, str) else v})"
                       for i, v in zip(ids[:_SHOW], raw[:_SHOW], strict=True))
     more = f" and {int(bad.sum()) - _SHOW} more" if bad.sum() > _SHOW else ""
     want = ("a call, 0/1 or true/false" if kind == "call" else "a finite number (the score)")

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -71,5 +72,26 @@ def load_ratings(
     keep = df["case_id"].astype(str).isin(analysed_ids)
     truth = test_set.analysed.set_index(test_set.analysed["case_id"].astype(str))["truth"]
     table = df[keep].copy()
+    missing = _missing_readings(table, mods)
+    if missing:
+        raise DataError(
+            f"{p.name}: the reader study is not fully crossed; every reader must read every "
+            f"analysed rated case in every modality ({len(missing)} reading(s) missing):",
+            problems=missing[:20] + ([f"... and {len(missing) - 20} more"]
+                                     if len(missing) > 20 else []),
+        )
     table["truth"] = truth.reindex(table["case_id"].astype(str)).astype(int).to_numpy()
     return Ratings(table=table.reset_index(drop=True), dropped_excluded=int((~keep).sum()))
+
+
+def _missing_readings(table: Any, modalities: Sequence[str]) -> list[str]:
+    """Reader x case x modality combinations without a rating (the design must be crossed)."""
+    readers = sorted(set(table["reader_id"].astype(str)))
+    cases = sorted(set(table["case_id"].astype(str)))
+    full = pd.MultiIndex.from_product([readers, cases, list(modalities)],
+                                      names=["reader_id", "case_id", "modality"])
+    have = pd.MultiIndex.from_arrays([table["reader_id"].astype(str),
+                                      table["case_id"].astype(str),
+                                      table["modality"].astype(str)])
+    return [f"reader {r!r} has no rating of case {c!r} in modality {m!r}"
+            for r, c, m in full.difference(have)]

@@ -26,6 +26,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -117,6 +118,10 @@ def kind_family(kind: str) -> str:
 def allowed_ci_methods(kind: str, unit: str) -> tuple[str, ...]:
     """The interval methods a protocol may name for ``kind`` with ``unit`` of analysis."""
     return CI_METHODS[kind_family(kind)].get(unit, ())
+
+
+Number = Annotated[float, Strict()]
+"""A YAML number: an integer or a float, never a boolean or a quoted string."""
 
 
 class _Model(BaseModel):
@@ -366,10 +371,10 @@ class Hypothesis(_Model):
     id: Identifier
     endpoint: Identifier
     type: Literal["performance_goal", "noninferiority", "superiority", "equivalence"]
-    goal: float | None = Field(
+    goal: Number | None = Field(
         default=None, description="Performance goal, or the reference value of a standalone test."
     )
-    margin: float | None = Field(default=None, description="Positive margin on the endpoint scale.")
+    margin: Number | None = Field(default=None, description="Positive margin on the endpoint scale.")
     comparator: Identifier | None = Field(
         default=None, description="MRMC endpoints: the reference modality (default: the first)."
     )
@@ -586,30 +591,70 @@ class SampleSizeAssumption(_Model):
     """Planning assumptions behind the sample size for one hypothesis."""
 
     hypothesis: Identifier
-    expected: float = Field(description="Anticipated value of the endpoint (test modality).")
-    comparator_expected: float | None = Field(
+    expected: Number = Field(description="Anticipated value of the endpoint (test modality).")
+    comparator_expected: Number | None = Field(
         default=None,
         description="Anticipated value of the comparator (MRMC modality or comparator_column).",
     )
-    correlation: float | None = Field(
+    correlation: Number | None = Field(
         default=None, ge=-1.0, le=1.0,
         description=("Paired comparisons: correlation of the two readings (binary calls), or of "
                      "the two AUC estimates."),
     )
-    cluster_size: float | None = Field(default=None, ge=1.0, description="Findings per patient.")
-    icc: float | None = Field(default=None, ge=0.0, le=1.0)
+    cluster_size: Number | None = Field(default=None, ge=1.0, description="Findings per patient.")
+    icc: Number | None = Field(default=None, ge=0.0, le=1.0)
     n_readers: int | None = Field(default=None, ge=2)
     variance_components: dict[str, float] | None = Field(
         default=None, description="MRMC pilot variance components (e.g. var_r, var_tr, cov1..3)."
     )
 
+    @field_validator("expected", "comparator_expected")
+    @classmethod
+    def _in_unit(cls, v: float | None, info: ValidationInfo) -> float | None:
+        if v is not None and not (0.0 < v < 1.0):
+            hint = f" (a proportion: write {v / 100:g} for {v:g}%)" if 1.0 < v < 100.0 else ""
+            raise ValueError(
+                f"'{info.field_name}' is the anticipated value of a proportion or AUC and must "
+                f"lie strictly between 0 and 1; got {v!r}{hint}"
+            )
+        return v
+
+    @field_validator("variance_components")
+    @classmethod
+    def _components(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        bad = [k for k, x in v.items() if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"variance components must be finite numbers; {bad[0]!r} is {v[bad[0]]!r}")
+        for key in ("n_cases", "pilot_cases"):
+            if key in v and not (v[key] >= 2 and float(v[key]).is_integer()):
+                raise ValueError(
+                    f"'{key}' is the number of pilot cases behind the components, a whole number "
+                    f"of at least 2; got {v[key]!r}"
+                )
+        if "var" in v:
+            var = v["var"]
+            if not var > 0:
+                raise ValueError(
+                    f"'var' (the error variance of a reader's AUC) must be positive; got {var!r}"
+                )
+            for key in ("cov1", "cov2", "cov3"):
+                if key in v and abs(v[key]) > var:
+                    raise ValueError(
+                        f"'{key}' = {v[key]!r} exceeds 'var' = {var!r} in size; a covariance of "
+                        f"two AUC estimates cannot exceed their variance (copy the components "
+                        f"of `validation mrmc --json` unchanged)"
+                    )
+        return v
+
 
 class SampleSize(_Model):
     """The sample-size justification: inputs a reviewer can recompute."""
 
-    power: float = Field(gt=0.0, lt=1.0)
-    prevalence: float | None = Field(default=None, gt=0.0, lt=1.0)
-    dropout: float = Field(default=0.0, ge=0.0, lt=1.0, description="Fraction not evaluable.")
+    power: Number = Field(gt=0.0, lt=1.0)
+    prevalence: Number | None = Field(default=None, gt=0.0, lt=1.0)
+    dropout: Number = Field(default=0.0, ge=0.0, lt=1.0, description="Fraction not evaluable.")
     planned_cases: int | None = Field(default=None, ge=1)
     planned_positive: int | None = Field(default=None, ge=1)
     planned_negative: int | None = Field(default=None, ge=1)
@@ -650,7 +695,7 @@ class Protocol(_Model):
     reader_study: ReaderStudy | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
-    alpha: float = Field(gt=0.0, le=0.5, description="Family-wise significance level.")
+    alpha: Number = Field(gt=0.0, le=0.5, description="Family-wise significance level.")
     sidedness: Literal["one-sided", "two-sided"]
     multiplicity: Multiplicity = Field(default_factory=lambda: Multiplicity(procedure="none"))
     subgroups: list[Subgroup] = Field(default_factory=list)
@@ -772,7 +817,7 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
             out.append(
                 (
                     ("hypotheses", i, "endpoint"),
-                    f"hypothesis {h.get('id')!r} names endpoint {ep_id!r}, which is not defined; "
+                    f"hypothesis {_hid(h, i)} names endpoint {ep_id!r}, which is not defined; "
                     f"defined endpoints: {', '.join(map(str, endpoints)) or 'none'}."
                     f"{_did_you_mean(ep_id, list(endpoints))}",
                 )
@@ -898,18 +943,19 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
             (
                 ("multiplicity", "procedure"),
                 f"{len(confirmatory)} hypotheses test primary or secondary endpoints "
-                f"({', '.join(str(h.get('id')) for _, h in confirmatory)}); choose a procedure "
+                f"({', '.join(_hid(h, i).strip(chr(39)) for i, h in confirmatory)}); choose "
+                f"a procedure "
                 f"(fixed_sequence, holm, hochberg, graphical or coprimary) to control the "
                 f"family-wise error rate",
             )
         )
     elif procedure not in (None, "none"):
         for i, h in confirmatory:
-            if h.get("id") not in family:
+            if h.get("id") not in family and isinstance(h.get("id"), str):
                 out.append(
                     (
                         ("hypotheses", i, "id"),
-                        f"hypothesis {h.get('id')!r} tests a {endpoints[h['endpoint']].get('role')}"
+                        f"hypothesis {_hid(h, i)} tests a {endpoints[h['endpoint']].get('role')}"
                         f" endpoint but is not in the multiplicity procedure's family; add it, "
                         f"or make its endpoint exploratory",
                     )
@@ -952,6 +998,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                             f"1 + (cluster_size - 1) x icc needs both",
                         )
                     )
+
+    out.extend(_null_value_problems(data, items, endpoints))
+    out.extend(_planning_problems(data, hyps, endpoints))
 
     # exclusions and indeterminate columns should not be the identifier columns
     ts = data.get("test_set")
@@ -1008,6 +1057,113 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                     f"manifest column that holds the comparator's reading",
                 )
             )
+    return out
+
+
+def _hid(h: Mapping[str, Any], i: int) -> str:
+    """How a message names a hypothesis: its id, or its position when the id is missing."""
+    hid = h.get("id")
+    return repr(hid) if isinstance(hid, str) else f"hypotheses[{i}] (no id)"
+
+
+def _number(x: Any) -> float | None:
+    """A YAML number (not a boolean), else ``None``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    return float(x) if math.isfinite(float(x)) else None
+
+
+def _null_value_problems(
+    data: Mapping[str, Any], items: Any, endpoints: Mapping[Any, Any]
+) -> list[tuple[Loc, str]]:
+    """A one-sided level below 0.5, and null values inside (0, 1) for a fixed reference."""
+    out: list[tuple[Loc, str]] = []
+    alpha = _number(data.get("alpha"))
+    if data.get("sidedness") == "one-sided" and alpha is not None and alpha >= 0.5:
+        out.append((("alpha",), f"a one-sided level must be below 0.5 (e.g. 0.025) so that the "
+                                f"1 - 2 x alpha interval exists; got {alpha:g}"))
+    for i, h in items("hypotheses"):
+        goal, margin = _number(h.get("goal")), _number(h.get("margin"))
+        htype = h.get("type")
+        if goal is None or h.get("endpoint") not in endpoints or margin is None:
+            continue
+        if not 0 < margin < 1:  # reported by the field itself
+            continue
+        if endpoints[h["endpoint"]].get("kind") in MRMC_KINDS or not 0 < goal < 1:
+            continue
+        low = goal - margin if htype in ("noninferiority", "equivalence") else None
+        high = goal + margin if htype in ("superiority", "equivalence") else None
+        if (low is not None and low <= 0) or (high is not None and high >= 1):
+            bound = f"goal - margin = {low:.6g}" if low is not None and low <= 0 else \
+                f"goal + margin = {high:.6g}"  # type: ignore[str-format]
+            out.append((("hypotheses", i, "margin"),
+                        f"hypothesis {_hid(h, i)} ({htype}): the null value {bound} lies "
+                        f"outside (0, 1), where a proportion or AUC cannot be; no data could "
+                        f"reject it. Check the goal {_num(goal)} and the margin {_num(margin)}"))
+    return out
+
+
+def _planning_problems(
+    data: Mapping[str, Any], hyps: Mapping[Any, Any], endpoints: Mapping[Any, Any]
+) -> list[tuple[Loc, str]]:
+    """Sample-size assumptions: one per hypothesis, and each inside its hypothesis's alternative
+    (an anticipated value on the null side has no sample size with the planned power)."""
+    out: list[tuple[Loc, str]] = []
+    ss = data.get("sample_size")
+    if not isinstance(ss, Mapping) or not isinstance(ss.get("assumptions"), list):
+        return out
+    seen: dict[str, int] = {}
+    for j, a in enumerate(ss["assumptions"]):
+        if not isinstance(a, Mapping) or not isinstance(a.get("hypothesis"), str):
+            continue
+        hid = a["hypothesis"]
+        if hid in seen:
+            out.append((("sample_size", "assumptions", j, "hypothesis"),
+                        f"hypothesis {hid!r} already has an assumption "
+                        f"(sample_size.assumptions[{seen[hid]}]); give one per hypothesis"))
+            continue
+        seen[hid] = j
+        h = hyps.get(hid)
+        expected = _number(a.get("expected"))
+        if not isinstance(h, Mapping) or expected is None or not 0 < expected < 1:
+            continue
+        htype = h.get("type")
+        margin = _number(h.get("margin")) or 0.0
+        goal, comp = _number(h.get("goal")), _number(a.get("comparator_expected"))
+        kind = (endpoints.get(h.get("endpoint")) or {}).get("kind")
+        comparative = kind in MRMC_KINDS or h.get("comparator_column") is not None
+        ref = comp if comparative else goal
+        if ref is None or (comp is not None and not 0 < comp < 1):
+            continue
+        what = (f"the comparator's {_num(ref)} (comparator_expected)" if comparative
+                else f"the goal {_num(ref)}")
+        diff = expected - ref
+        if htype == "performance_goal":
+            ok, alt = diff > 0, f"above {what}"
+        elif htype == "noninferiority":
+            ok, alt = diff > -margin, f"above {what} minus the margin {_num(margin)}"
+        elif htype == "superiority":
+            ok, alt = diff > margin, (f"above {what} plus the margin {_num(margin)}" if margin
+                                      else f"above {what}")
+        else:
+            ok, alt = abs(diff) < margin, f"within the margin {_num(margin)} of {what}"
+        if not ok:
+            out.append((("sample_size", "assumptions", j, "expected"),
+                        f"hypothesis {hid!r} ({htype}): the anticipated value {_num(expected)} "
+                        f"must lie {alt}; on the null side no number of cases gives the "
+                        f"planned power"))
+            continue
+        corr = _number(a.get("correlation"))
+        if (h.get("comparator_column") is not None and kind in PROPORTION_KINDS
+                and comp is not None and corr is not None and -1 <= corr <= 1):
+            from validation.errors import InputError
+            from validation.stats.sample_size import discordant_probabilities
+
+            try:
+                discordant_probabilities(expected, comp, corr)
+            except InputError as exc:
+                out.append((("sample_size", "assumptions", j, "correlation"),
+                            str(exc).rstrip(".").replace("'correlation' ", "the correlation ")))
     return out
 
 

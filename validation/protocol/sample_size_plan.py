@@ -14,6 +14,7 @@ from typing import Any
 
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+POWER_FN = "_power_at_evaluable"  # internal: power at N evaluable cases, dropped from the output
 
 
 def _null(h: Any) -> float:
@@ -51,7 +52,32 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
                               prevalence=prevalence)
     else:
         return {"note": f"endpoint kind {ep.kind!r} has no sample-size formula here."}
-    return res.to_dict()
+    return res.to_dict() | {POWER_FN: _units_power(res, ep.kind, prevalence)}
+
+
+def _units_power(res: Any, kind: str, prevalence: float | None) -> Any:
+    """Power at ``N`` evaluable cases (array), or ``None`` when ``N`` cannot be mapped to the
+    design's unit (no prevalence for a sensitivity, PPV and NPV whose denominators depend on
+    the calls)."""
+    from validation.stats.sample_size import power_at
+
+    if kind in ("sensitivity", "specificity"):
+        if prevalence is None:
+            return None
+        share = prevalence if kind == "sensitivity" else 1.0 - prevalence
+    elif kind == "accuracy":
+        share = 1.0
+    elif kind == "auc":
+        share = prevalence if prevalence else 0.5
+    else:
+        return None
+
+    def power(evaluable: Any) -> Any:
+        import numpy as np
+
+        return power_at(res, np.floor(np.asarray(evaluable, dtype=float) * share + 1e-9))
+
+    return power
 
 
 def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[str, Any]:
@@ -75,6 +101,7 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
         res = ss.auc_difference(a.expected, a.comparator_expected, correlation=a.correlation,
                                 margin=margin, alpha=alpha, power=plan.power, ratio=ratio)
+        return res.to_dict() | {POWER_FN: _units_power(res, "auc", prevalence)}
     else:
         p10, p01 = ss.discordant_probabilities(a.expected, a.comparator_expected, a.correlation)
         res = ss.paired_difference(p10, p01, margin=margin, alpha=alpha, power=plan.power,
@@ -85,8 +112,7 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
             f"for the comparator (column {h.comparator_column}), with a correlation of "
             f"{a.correlation:.3g} between their calls, gives the discordant proportions below. "
             + d["justification"])
-        return d
-    return res.to_dict()
+        return d | {POWER_FN: _units_power(res, ep.kind, prevalence)}
 
 
 def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
@@ -114,6 +140,22 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
     d = res.to_dict()
     d["n"] = res.n_cases
     d["unit"] = "cases (each read by every reader in both modalities)"
+    inputs: dict[str, Any] = {
+        "effect": effect, "n_readers": int(a.n_readers), "var_tr": float(vc["var_tr"]),
+        "var": float(vc["var"]), "cov1": float(vc["cov1"]), "cov2": float(vc["cov2"]),
+        "cov3": float(vc["cov3"]), "pilot_cases": int(pilot), "alpha": 2.0 * alpha,
+        "analysis": "rrrc",
+    }
+
+    def power(evaluable: Any) -> Any:
+        import numpy as np
+
+        from validation.stats.mrmc.sample_size import _power_curve
+
+        k = np.floor(np.asarray(evaluable, dtype=float) + 1e-9)
+        return np.where(k >= 2, _power_curve(np.maximum(k, 2.0), **inputs), 0.0)
+
+    d[POWER_FN] = power
     d["justification"] = (
         f"The difference of the mean AUC between modalities is tested by the Obuchowski-Rockette "
         f"method with random readers and cases (Hillis degrees of freedom) at one-sided alpha = "
@@ -174,22 +216,16 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
     adequate = None
     if required is not None and plan.planned_cases is not None and not not_computed:
         adequate = plan.planned_cases >= required
-    joint: dict[str, Any] | None = None
     # co-primary: success needs every hypothesis; fixed sequence: the last one is reached and
     # rejected only when every earlier one is, so its unconditional power is the joint power
     procedure = protocol.multiplicity.procedure
+    joint: dict[str, Any] | None = None
     if procedure in ("coprimary", "fixed_sequence") and len(items) > 1:
-        no_power = [str(it["hypothesis"]) for it in items if it.get("power") is None]
-        if no_power:
-            joint = {"lower_bound": None, "if_independent": None,
-                     "text": _joint_missing_text(procedure, no_power)}
-        else:
-            powers = [float(it["power"]) for it in items]
-            joint = {
-                "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
-                "if_independent": float(math.prod(powers)),
-            }
-            joint["text"] = _joint_text(procedure, joint, plan.power)
+        joint = _joint_power(procedure, items, plan, required)
+        if adequate and joint.get("at_study_size") is not None:
+            adequate = joint["at_study_size"]["if_independent"] >= plan.power
+    for it in items:
+        it.pop(POWER_FN, None)
     return {
         "study_id": protocol.study.id,
         "joint_power": joint,
@@ -203,12 +239,14 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
         "planned_cases": plan.planned_cases,
         "adequate": adequate,
         "not_computed": not_computed,
-        "verdict": _verdict(plan.planned_cases, required, adequate, not_computed),
+        "verdict": _verdict(plan.planned_cases, required, adequate, not_computed, joint,
+                            plan.power),
     }
 
 
 def _verdict(planned: int | None, required: int | None, adequate: bool | None,
-             not_computed: list[str]) -> str | None:
+             not_computed: list[str], joint: dict[str, Any] | None = None,
+             target: float | None = None) -> str | None:
     """One sentence on the planned number of cases, or ``None`` when none is planned."""
     if planned is None:
         return None
@@ -216,7 +254,68 @@ def _verdict(planned: int | None, required: int | None, adequate: bool | None,
         return (f"Planned: {planned} cases; adequacy not established: no sample-size "
                 f"computation for {', '.join(not_computed)}"
                 + (f" (the computed hypotheses need {required})" if required else "") + ".")
+    at = (joint or {}).get("at_study_size")
+    if not adequate and required is not None and planned >= required and at is not None:
+        more = joint.get("cases_for_target") if joint else None
+        need = (f"; {more} cases reach it" if more is not None else "")
+        return (f"Planned: {planned} cases: NOT adequate: each hypothesis has its required "
+                f"number of cases, but their joint power is {at['if_independent']:.3f} (if the "
+                f"tests are independent), below the target {target:g}{need}.")
     return f"Planned: {planned} cases: {'adequate' if adequate else 'NOT adequate'}."
+
+
+def _asarray(x: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(x, dtype=float)
+
+
+def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
+                 required: int | None) -> dict[str, Any]:
+    """Joint power of hypotheses that must all succeed, at the study's size.
+
+    The study size is the planned number of cases (else the largest requirement), less the
+    drop-out; each hypothesis's power is evaluated there (its own unit: cases with or without
+    the condition by the prevalence, findings by the design effect). With power functions for
+    every item, also the smallest size (scanning up to four times the largest requirement) from
+    which the joint power, if the tests are independent, stays at or above the target.
+    """
+    import numpy as np
+
+    no_power = [str(it["hypothesis"]) for it in items if it.get("power") is None]
+    if no_power:
+        return {"lower_bound": None, "if_independent": None, "at_study_size": None,
+                "text": _joint_missing_text(procedure, no_power)}
+    fns = [it.get(POWER_FN) for it in items]
+    keep = 1.0 - float(plan.dropout or 0.0)
+    size = plan.planned_cases if plan.planned_cases is not None else required
+    joint: dict[str, Any] = {"at_study_size": None, "cases_for_target": None}
+    if size is not None and all(f is not None for f in fns):
+        evaluable = np.array([np.floor(size * keep + 1e-9)])
+        powers = [float(f(evaluable)[0]) for f in fns]  # type: ignore[misc]
+        joint["at_study_size"] = {
+            "cases": int(size),
+            "evaluable": int(np.floor(size * keep + 1e-9)),
+            "basis": "planned" if plan.planned_cases is not None else "required",
+            "powers": {str(it["hypothesis"]): p for it, p in zip(items, powers, strict=True)},
+            "if_independent": float(math.prod(powers)),
+            "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
+        }
+        start = int(required or size)
+        grid = np.arange(start, 4 * start + 1)
+        product = np.prod([f(np.floor(grid * keep + 1e-9)) for f in fns], axis=0)  # type: ignore[misc]
+        bad = np.flatnonzero(product < plan.power)
+        if bad.size == 0:
+            joint["cases_for_target"] = int(grid[0])
+        elif bad[-1] + 1 < grid.size:
+            joint["cases_for_target"] = int(grid[bad[-1] + 1])
+    own = [float(it["power"]) for it in items]
+    joint["if_independent"] = (joint["at_study_size"] or {}).get("if_independent",
+                                                                 float(math.prod(own)))
+    joint["lower_bound"] = (joint["at_study_size"] or {}).get(
+        "lower_bound", max(0.0, sum(own) - (len(own) - 1)))
+    joint["text"] = _joint_text(procedure, joint, plan.power)
+    return joint
 
 
 def _clustered(d: dict[str, Any], a: Any) -> None:
@@ -232,6 +331,9 @@ def _clustered(d: dict[str, Any], a: Any) -> None:
         return
     m, icc = float(a.cluster_size), float(a.icc)
     deff = design_effect(m, icc)
+    inner = d.get(POWER_FN)
+    if inner is not None:
+        d[POWER_FN] = lambda evaluable: inner(_asarray(evaluable) / deff)
     d["n_independent"] = {"n": d["n"], "n_total": d.get("n_total")}
     d["design_effect"] = deff
     d["n"] = int(math.ceil(d["n"] * deff - 1e-9))
@@ -259,9 +361,28 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
             if procedure == "coprimary" else
             "In the fixed sequence each hypothesis is tested at full alpha only after every "
             "earlier one succeeded, so the last is rejected only when all are")
-    low = (" (below the target: the study needs more than the largest single requirement for "
-           "this joint power)" if joint["if_independent"] < target else "")
-    return (f"{lead}. At the sizes required above, the joint power is "
-            f"{joint['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
-            f"specificity, on disjoint cases) and at least {joint['lower_bound']:.3f} whatever "
-            f"their dependence{low}.")
+    at = joint.get("at_study_size")
+    if at is None:
+        low = (" (below the target: the study needs more than the largest single requirement "
+               "for this joint power)" if joint["if_independent"] < target else "")
+        return (f"{lead}. At the sizes required above (a power at the study's size cannot be "
+                f"computed for every hypothesis), the joint power is "
+                f"{joint['if_independent']:.3f} if the tests are independent and at least "
+                f"{joint['lower_bound']:.3f} whatever their dependence{low}.")
+    each = ", ".join(f"{h} {p:.3f}" for h, p in at["powers"].items())
+    text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable "
+            f"after drop-out) the powers are {each}; the joint power is "
+            f"{at['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
+            f"specificity, on disjoint cases; positively related tests, such as two hypotheses "
+            f"on the same sensitivity, do at least as well) and at least "
+            f"{at['lower_bound']:.3f} whatever their dependence.")
+    more = joint.get("cases_for_target")
+    if at["if_independent"] < target:
+        text += f" This is below the target {target:g}; "
+    else:
+        text += " "
+    text += (f"From {more} cases on, the joint power is at least {target:g} if the tests are "
+             f"independent." if more is not None else
+             "No size up to four times the largest single requirement gives a joint power of "
+             f"{target:g}.")
+    return text

@@ -587,10 +587,12 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
     sample = protocol.get("sample_size") or {}
     if not sample.get("assumptions"):
         return None
+    empty: dict[str, Any] = {"items": [], "required": None, "planned": None,
+                              "adequate": None, "verdict": "", "joint": "", "error": None}
     try:
         plan = sample_size_plan(Protocol.model_validate(protocol))
     except (SuiteError, ModelError) as exc:
-        return {"items": [], "error": str(exc)}
+        return {**empty, "error": str(exc)}
     items = []
     for it in plan["items"]:
         items.append({
@@ -600,6 +602,7 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         })
     joint = plan.get("joint_power") or {}
     return {
+        **empty,
         "items": items,
         "required": (fmt_count(plan["required_cases"])
                      if plan.get("required_cases") is not None else None),

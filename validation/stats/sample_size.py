@@ -410,6 +410,8 @@ def paired_difference(
     n_f = (za * s0 + zb * s1) ** 2 / (delta - d0) ** 2
     n = max(_ceil(n_f), 1)
     achieved = float(sps.norm.cdf(((delta - d0) * math.sqrt(n) - za * s0) / s1)) if s1 > 0 else 1.0
+    exact = (float(paired_exact_power(n, a10, a01, margin=m, alpha=alpha))
+             if n <= _EXACT_PAIRED_MAX else None)
     n_total, prev_txt = _inflate(n, prevalence, ep)
     if prevalence is not None:
         refs = refs + (REF_BUDERER_1996,)
@@ -420,10 +422,13 @@ def paired_difference(
         f"proportions of {a10:.4g} (new test only correct: "
         f"{'positive' if ep == 'sensitivity' else 'negative'}) and {a01:.4g} (comparator only), "
         f"i.e. a true difference of {delta:.4g}, {n} paired cases give a power of "
-        f"{achieved:.3f} (target {target:g}).{prev_txt}"
+        f"{achieved:.3f} (target {target:g}).{_exact_check_text(exact, target, n, psi)}"
+        f"{prev_txt}"
     )
     assumptions: dict[str, Any] = {"p10": a10, "p01": a01, "difference": delta,
                                    "margin": m if m > 0 else None, "endpoint": ep}
+    if exact is not None:
+        assumptions["exact_power"] = exact
     if prevalence is not None:
         assumptions["prevalence"] = float(prevalence)
     return SampleSizeResult(
@@ -433,6 +438,66 @@ def paired_difference(
         formula=formula, justification=justification, method=f"{kind}, {test} (normal)",
         references=refs,
     )
+
+
+_EXACT_PAIRED_MAX = 1500  # pairs up to which the exact power is enumerated (n^2 / 2 cells)
+
+
+def paired_exact_power(
+    n: int, p10: float, p01: float, *, margin: float = 0.0, alpha: float = 0.025
+) -> float:
+    """Exact power of the paired test that the analysis uses, by complete enumeration.
+
+    The discordant counts ``(b, c)`` of ``n`` pairs are trinomial with probabilities
+    ``(p10, p01, 1 - p10 - p01)``; the test rejects when Tango's score statistic for
+    ``H0: p1 - p2 = -margin`` (McNemar's signed statistic ``(b - c) / sqrt(b + c)`` when
+    ``margin = 0``) reaches ``z_{1-alpha}``. The power is the total probability of the
+    rejecting ``(b, c)``: no normal approximation, so with few discordant pairs it shows how
+    far the planning formula's power (Connor 1987; Nam 1997) is from the real one.
+
+    References
+    ----------
+    Tango T (1998) Stat Med 17:891-908; Connor (1987) doi:10.2307/2531961.
+    """
+    from scipy.special import gammaln, xlogy
+
+    nn = int(n)
+    if nn < 1:
+        raise InputError(f"'n' must be a positive number of pairs; got {n!r}.")
+    a10, a01 = float(p10), float(p01)
+    d0 = -float(margin)
+    za = float(sps.norm.ppf(1 - check_alpha(alpha)))
+    b = np.arange(nn + 1, dtype=np.float64)[:, None]
+    c = np.arange(nn + 1, dtype=np.float64)[None, :]
+    rest = nn - b - c
+    ok = rest >= 0
+    # restricted MLE of p01 under p1 - p2 = d0 (Tango 1998), vectorised
+    qa = 2.0 * nn
+    qb = -b - c + (2.0 * nn - b + c) * d0
+    qc = -c * d0 * (1.0 - d0)
+    q = np.maximum((np.sqrt(np.maximum(qb * qb - 4.0 * qa * qc, 0.0)) - qb) / (2.0 * qa), 0.0)
+    var = np.maximum(nn * (2.0 * q + d0 * (1.0 - d0)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, (b - c - nn * d0) / np.sqrt(var), -np.inf)
+    reject = ok & (z >= za)
+    p00 = max(1.0 - a10 - a01, 0.0)
+    rest = np.where(ok, rest, 0.0)
+    with np.errstate(divide="ignore"):
+        logp = (gammaln(nn + 1) - gammaln(b + 1) - gammaln(c + 1) - gammaln(rest + 1)
+                + xlogy(b, a10) + xlogy(c, a01) + xlogy(rest, p00))
+    return float(np.exp(logp[reject]).sum())
+
+
+def _exact_check_text(exact: float | None, target: float, n: int, psi: float) -> str:
+    if exact is None:
+        return ""
+    if exact >= target:
+        return (f" By complete enumeration of the discordant counts, the exact power of the "
+                f"test at {n} pairs is {exact:.3f}.")
+    return (f" Caution: with about {n * psi:.0f} discordant pairs expected, the normal "
+            f"approximation overstates the power; by complete enumeration of the discordant "
+            f"counts the exact power of the test at {n} pairs is {exact:.3f}, below the target. "
+            f"Plan more pairs (e.g. search n with paired_exact_power).")
 
 
 def discordant_probabilities(p1: float, p2: float, correlation: float) -> tuple[float, float]:
@@ -542,6 +607,9 @@ def unpaired_difference(
         f"alpha = {alpha:g}. Assuming p1 = {a1:.4g} and p2 = {a2:.4g}, {n1} subjects in group 1 "
         f"and {n2} in group 2 ({n1 + n2} in total) give a power of {achieved:.3f} "
         f"(target {target:g}; {var} variance under H0)."
+        + (" The unrestricted variance sizes a Wald-type test; the Farrington-Manning score "
+           "test that is analysed uses the restricted variance and can have less power at "
+           "this size (size it with the restricted variance)." if var == "unrestricted" else "")
     )
     return SampleSizeResult(
         design="unpaired_difference", n=n1, n_unrounded=n1_f, unit="subjects in group 1",
@@ -828,3 +896,80 @@ def auc_difference(
         justification=justification, method=f"paired AUC {kind} (Obuchowski variance)",
         references=(REF_OBUCHOWSKI_MCCLISH_1997, REF_OBUCHOWSKI_1998),
     )
+
+
+# --------------------------------------------------------------------------- power at other sizes
+
+
+def power_at(result: SampleSizeResult, n: Any) -> np.ndarray:
+    """Power of the design behind ``result`` with ``n`` units instead of ``result.n``.
+
+    ``n`` counts the unit of ``result.unit`` (cases with or without the condition, pairs,
+    positive cases, subjects in group 1) and may be an array; the test, one-sided level and
+    assumed true values are those of ``result``, with the same formulas (the exact binomial
+    power for the exact design). ``power_at(result, result.n)`` equals ``result.power``.
+
+    Used to evaluate every hypothesis of a study at one common size: co-primary hypotheses
+    must all succeed, so the study's power is their joint power at the size actually enrolled,
+    not each one's power at its own requirement.
+
+    Returns
+    -------
+    ndarray of the shape of ``n``; 0 where ``n < 1``.
+    """
+    nn = np.atleast_1d(np.asarray(n, dtype=np.float64))
+    if not np.all(np.isfinite(nn)):
+        raise InputError("'n' must be finite.")
+    a = result.assumptions
+    za = float(sps.norm.ppf(1 - result.alpha))
+    safe = np.maximum(nn, 1.0)
+
+    def normal(effect: float, s0: float, s1: float) -> np.ndarray:
+        if s1 <= 0:
+            return np.ones_like(safe)
+        return np.asarray(sps.norm.cdf((effect * np.sqrt(safe) - za * s0) / s1))
+
+    design = result.design
+    if design == "proportion_vs_goal":
+        p1, p0 = float(a["expected"]), float(a["goal"])
+        if result.method.endswith("(exact)"):
+            out = exact_binomial_power(safe.astype(np.int64), p0, p1, result.alpha)[1]
+        else:
+            out = normal(p1 - p0, math.sqrt(p0 * (1 - p0)), math.sqrt(p1 * (1 - p1)))
+    elif design == "paired_difference":
+        a10, a01 = float(a["p10"]), float(a["p01"])
+        m = float(a["margin"] or 0.0)
+        delta, psi, d0 = a10 - a01, a10 + a01, -m
+        if m > 0:
+            q = _tango_q21(a10, a01, 1.0, d0)
+            s0 = math.sqrt(max(2 * q + d0 * (1 - d0), 0.0))
+        else:
+            s0 = math.sqrt(psi)
+        out = normal(delta - d0, s0, math.sqrt(max(psi - delta * delta, 0.0)))
+    elif design == "unpaired_difference":
+        a1, a2, m, r = (float(a[k]) for k in ("p1", "p2", "margin", "ratio"))
+        t1, t2 = _restricted_mle(a1, 1.0, a2, r, -m) if a["variance"] == "restricted" else (a1, a2)
+        out = normal(a1 - a2 + m, math.sqrt(t1 * (1 - t1) + t2 * (1 - t2) / r),
+                     math.sqrt(a1 * (1 - a1) + a2 * (1 - a2) / r))
+    elif design == "auc_vs_value":
+        a1, a0, k = float(a["auc"]), float(a["null_auc"]), float(a["ratio"])
+        if a["variance"] == "obuchowski":
+            out = normal(a1 - a0, math.sqrt(auc_variance_obuchowski(a0, k)),
+                         math.sqrt(auc_variance_obuchowski(a1, k)))
+        else:
+            v0 = np.array([auc_variance_hanley_mcneil(a0, x, k * x) for x in safe])
+            v1 = np.array([auc_variance_hanley_mcneil(a1, x, k * x) for x in safe])
+            out = np.asarray(sps.norm.cdf(((a1 - a0) - za * np.sqrt(v0)) / np.sqrt(v1)))
+    elif design == "auc_difference":
+        an, ac, r, k = (float(a[x]) for x in ("auc_new", "auc_comparator", "correlation",
+                                               "ratio"))
+        m = float(a["margin"] or 0.0)
+
+        def vd(x: float, y: float) -> float:
+            vx, vy = auc_variance_obuchowski(x, k), auc_variance_obuchowski(y, k)
+            return vx + vy - 2 * r * math.sqrt(vx * vy)
+
+        out = normal(an - ac + m, math.sqrt(vd(ac - m, ac)), math.sqrt(vd(an, ac)))
+    else:
+        raise InputError(f"no power function for design {design!r}.")
+    return np.where(nn < 1, 0.0, np.asarray(out, dtype=np.float64))

@@ -223,6 +223,16 @@ def test_design_errors_name_what_is_missing(vandyke):
     assert mrmc_analysis(three, modalities=("3", "2")).difference.comparison == "2 - 3"
     with pytest.raises(DesignError, match="'9' is not in column"):
         mrmc_analysis(vandyke, modalities=("1", "9"))
+    bad_truth = vandyke.copy()
+    bad_truth.loc[bad_truth.case == 5, "truth"] = 2
+    with pytest.raises(InputError, match=r"must hold 0 \(non-diseased\) and 1 \(diseased\); "
+                       r"got 2 for case '5' \(\d+ row\(s\)"):
+        mrmc_analysis(bad_truth)  # an invalid value, not a conflict
+    text = vandyke.astype({"rating": object})
+    text.loc[(text.reader == 2) & (text.case == 4) & (text.modality == 1), "rating"] = "high"
+    with pytest.raises(InputError, match=r"reader '2', case '4', modality '1' has 'high' "
+                       r"\(1 non-numeric rating\(s\)\)"):
+        mrmc_analysis(text)
 
 
 def test_bad_arguments(vandyke):

@@ -134,6 +134,17 @@ def crossed_design(
             f"{int(no_truth.sum())} case(s) have no truth (column {truth!r}): "
             f"{', '.join(bad)}. Every case needs its reference standard."
         )
+    numeric_truth = pd.to_numeric(df["truth"], errors="coerce")
+    invalid = df["truth"].notna() & ~numeric_truth.isin((0.0, 1.0))
+    if invalid.any():
+        row = df[invalid].iloc[0]
+        value = row["truth"]
+        shown = repr(value) if isinstance(value, str) else str(value)
+        raise InputError(
+            f"'{truth}' must hold 0 (non-diseased) and 1 (diseased); got "
+            f"{shown} for case {_label(row['case'])!r} "
+            f"({int(invalid.sum())} row(s) with another value)."
+        )
     conflicting = tr.nunique(dropna=True) > 1
     if conflicting.any():
         bad = [_label(c) for c in conflicting[conflicting].index[:_SHOW]]
@@ -190,10 +201,15 @@ def crossed_design(
             f"'{rating}' must not be empty; reader {_label(row['reader'])!r}, case "
             f"{_label(row['case'])!r}, modality {_label(row['modality'])!r} has no rating."
         )
-    try:
-        df["rating"] = df["rating"].astype(np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"'{rating}' must be numeric.") from None
+    numeric = pd.to_numeric(df["rating"], errors="coerce")
+    if numeric.isna().any():
+        row = df[numeric.isna()].iloc[0]
+        raise InputError(
+            f"'{rating}' must be numeric; reader {_label(row['reader'])!r}, case "
+            f"{_label(row['case'])!r}, modality {_label(row['modality'])!r} has "
+            f"{row['rating']!r} ({int(numeric.isna().sum())} non-numeric rating(s))."
+        )
+    df["rating"] = numeric.astype(np.float64)
     if not np.isfinite(df["rating"].to_numpy()).all():
         raise InputError(f"'{rating}' must be finite; remove infinite ratings.")
 

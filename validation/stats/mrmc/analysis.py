@@ -184,8 +184,9 @@ def mrmc_analysis(
             margin = float(margin)
         except (TypeError, ValueError):
             raise InputError(f"'margin' must be a positive number; got {margin!r}.") from None
-        if not (np.isfinite(margin) and margin > 0):
-            raise InputError(f"'margin' must be a positive number, e.g. 0.05; got {margin!r}.")
+        if not (np.isfinite(margin) and 0 < margin < 1):
+            raise InputError(f"'margin' must be a positive number below 1 (a difference of "
+                             f"AUCs or proportions), e.g. 0.05; got {margin!r}.")
     design = crossed_design(data, reader=reader, modality=modality, case=case, truth=truth,
                             rating=rating, modalities=modalities)
     if len(design.modalities) != 2:
