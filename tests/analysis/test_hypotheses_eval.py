@@ -184,7 +184,7 @@ def test_clustered_endpoint_p_value_inverts_its_interval() -> None:
             pooled["estimate"] * n_eff, n_eff, goal, method="wilson"), abs=1e-15)
         assert h["decision"] == expect, (goal, h["reason"])
         assert (h["p_value"] <= 0.025) == (h["ci"][0] > goal)
-        assert "inversion of the wilson interval" in h["test"]
+        assert h["test"] == "test inverting the Wilson score interval"
         assert "effective sample size" in h["reason"]
 
 
@@ -224,6 +224,56 @@ def test_bootstrap_endpoint_p_value_is_the_replicates_position(ci: str, unit: st
     assert ps[0] <= 0.025 < ps[1]
     with pytest.raises(DataError, match="per-case data"):
         evaluate_hypotheses(proto, {"endpoints": {"sens": {"pooled": pooled}}}, CTX)
+
+
+def test_bca_bootstrap_endpoint_is_decided_on_its_bca_bound() -> None:
+    """analysis.bootstrap_interval: bca reaches the endpoint (its interval is BCa) and the
+    hypothesis test inverts that BCa interval."""
+    from validation.analysis.engine import _standalone_endpoint
+
+    cases = _paired_cases(seed=9, n=400)
+    base = _sens_protocol("bootstrap", "patient", 0.7)
+    proto = base.model_copy(update={"analysis": base.analysis.model_copy(
+        update={"bootstrap_interval": "bca"})})
+    pooled = _standalone_endpoint(proto, proto.endpoints[0], cases, {}, alpha=0.05, seed=1,
+                                  n_indeterminate=int(cases["indeterminate"].sum()))["pooled"]
+    assert pooled["method"] == "bootstrap-simple-bca"
+    assert pooled["bias_correction"] is not None and pooled["acceleration"] is not None
+    ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05, seed=1)
+    lower = pooled["ci"][0]
+    for goal, expect in ((lower - 1e-6, "pass"), (lower + 1e-6, "fail")):
+        p = proto.model_copy(update={"hypotheses": [proto.hypotheses[0].model_copy(
+            update={"goal": goal})]})
+        h = evaluate_hypotheses(p, {"endpoints": {"sens": {"pooled": pooled}}}, ctx)[0][0]
+        assert h["decision"] == expect, h["reason"]
+        assert "BCa" in h["reason"]
+
+
+def test_bootstrap_bound_equal_to_the_goal_fails() -> None:
+    """With 1001 replicates the percentile bound is an order statistic, a fraction k/50 here:
+    across seeds it often equals the goal 0.8 exactly. Such a bound does not exceed the goal,
+    and the decision (from the p-value) must say so."""
+    from validation.analysis.engine import _standalone_endpoint
+
+    proto = _sens_protocol("bootstrap", "patient", 0.8)
+    proto = proto.model_copy(update={"analysis": proto.analysis.model_copy(
+        update={"bootstrap_replicates": 1001})})
+    truth = np.r_[np.ones(50), np.zeros(50)].astype(int)
+    score = np.r_[np.full(45, 0.9), np.full(5, 0.1), np.full(50, 0.1)]
+    cases = pd.DataFrame({"case_id": [f"c{i}" for i in range(100)],
+                          "patient_id": [f"p{i}" for i in range(100)], "site": "S1",
+                          "truth": truth, "score": score, "indeterminate": False})
+    ties = 0
+    for seed in range(60):
+        pooled = _standalone_endpoint(proto, proto.endpoints[0], cases, {}, alpha=0.05,
+                                      seed=seed, n_indeterminate=0)["pooled"]
+        ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05, seed=seed)
+        h = evaluate_hypotheses(proto, {"endpoints": {"sens": {"pooled": pooled}}}, ctx)[0][0]
+        assert (h["decision"] == "pass") == (pooled["ci"][0] > 0.8), (seed, h["reason"])
+        ties += pooled["ci"][0] == 0.8
+        if pooled["ci"][0] == 0.8:
+            assert "lower bound of the 95% CI 0.8 <= 0.8" in h["reason"]
+    assert ties >= 1  # the case the test is about occurs
 
 
 def test_mrmc_noninferiority_matches_the_mrmc_module(reference_dir) -> None:

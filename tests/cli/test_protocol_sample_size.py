@@ -310,3 +310,45 @@ def test_mrmc_components_are_checked(tmp_path, components, expect):
     assert isinstance(out.exception, ProtocolError), out.output
     assert any("sample_size.assumptions[0].variance_components" in p and expect in p
                for p in out.exception.problems), out.exception.problems
+
+
+def test_enriched_design_is_judged_at_the_planned_counts(tmp_path):
+    """planned_positive/planned_negative: each hypothesis's power at the planned counts (less
+    drop-out) decides adequacy; here 120 positives (114 evaluable) leave H1 and H3 short."""
+    def edit(d):
+        d["sample_size"].update(planned_positive=120, planned_negative=680)
+    plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
+                            "--json"]).output)
+    enr = plan["enriched"]
+    assert enr["evaluable"] == 760 and enr["share_with_condition"] == pytest.approx(0.15)
+
+    def exact(n, goal, expected):
+        k = next(k for k in range(n + 2) if binom.sf(k - 1, n, goal) <= 0.025)
+        return binom.sf(k - 1, n, expected)
+
+    p10, p01 = ss.discordant_probabilities(0.90, 0.85, 0.3)
+    paired = ss.paired_difference(p10, p01, margin=0.05, alpha=0.025, power=0.9)
+    assert enr["powers"] == pytest.approx({"H1": exact(114, 0.80, 0.90),
+                                           "H2": exact(646, 0.85, 0.92),
+                                           "H3": float(ss.power_at(paired, 114)[0])}, abs=1e-12)
+    assert enr["below_target"] == ["H1", "H3"] and plan["adequate"] is False
+    assert plan["verdict"].startswith("Planned: 120 cases with and 680 without the condition: "
+                                      "NOT adequate: at the planned counts the powers are H1 "
+                                      "0.835")
+    assert "enrich the study to 0.15 with the condition" in enr["note"]
+    assert plan["joint_power"]["at_study_size"]["powers"] == enr["powers"]
+
+
+@pytest.mark.parametrize(("changes", "field", "expect"), [
+    ({"planned_positive": 120}, "sample_size.planned_positive",
+     "'planned_positive' is given without 'planned_negative'"),
+    ({"planned_positive": 300, "planned_negative": 400}, "sample_size.planned_cases",
+     "planned_positive + planned_negative = 700 differs from planned_cases = 800"),
+])
+def test_planned_counts_are_consistent(tmp_path, changes, field, expect):
+    def edit(d):
+        d["sample_size"].update(changes)
+    out = _run(["protocol", "check", str(_cade_variant(tmp_path, edit))])
+    assert isinstance(out.exception, ProtocolError)
+    assert any(field in p and expect in p for p in out.exception.problems), \
+        out.exception.problems

@@ -290,6 +290,19 @@ def test_graphical_weights_and_transitions(write_protocol, graph, expect):
     assert any(expect in p for p in problems), problems
 
 
+def test_graph_problems_are_located_at_their_field(write_protocol):
+    text = minimal_text().replace(
+        "  procedure: coprimary\n  hypotheses: [H1, H2]\n",
+        "  procedure: graphical\n  weights: {H1: 0.5, H2: 0.6}\n  transitions:\n"
+        "    H1: {H1: 0.5}\n    H2: {H1: 1.0}\n")
+    problems = problems_of(write_protocol, text)
+    assert len(problems) == 2, problems
+    assert f"p.yaml:{line_of(text, 'weights: {H1: 0.5')}:" in problems[0]
+    assert "multiplicity.weights: 'weights' must sum to at most 1" in problems[0]
+    assert f"p.yaml:{line_of(text, 'H1: {H1: 0.5}')}:" in problems[1]
+    assert "multiplicity.transitions.H1.H1: transition 'H1' -> 'H1' must be 0" in problems[1]
+
+
 def test_valid_graph(write_protocol):
     text = minimal_text().replace(
         "  procedure: coprimary\n  hypotheses: [H1, H2]\n",

@@ -98,6 +98,16 @@ def test_sample_size_that_cannot_be_computed_is_stated(tmp_path_factory):
     assert "The largest single requirement" not in text and "Planned:" not in text
 
 
+def test_enriched_design_in_the_sap(tmp_path_factory):
+    def edit(d):
+        d["sample_size"].update(planned_positive=120, planned_negative=680)
+    html, plan = _render(tmp_path_factory, edit)
+    sections, _ = html_sections(html)
+    text = " ".join(sections["sec-sample-size"].split())
+    assert plan["verdict"] in text and "NOT adequate" in plan["verdict"]
+    assert plan["enriched"]["note"] in text
+
+
 def test_planned_difference_keeps_acronyms():
     from validation.report.context import _planned_difference
 

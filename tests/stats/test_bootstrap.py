@@ -186,3 +186,18 @@ def test_generic_path_refuses_bad_arguments():
         bootstrap_statistic(np.mean, [1, 2, 3], [1, 2])
     with pytest.raises(InputError, match="cannot both be given"):
         bootstrap_statistic(np.mean, [1, 2, 3], strata=[0, 1, 1], cluster=[0, 1, 2])
+
+
+def test_auc_ci_passes_the_interval_type_on():
+    """auc_ci(method="bootstrap", interval="bca") is bootstrap_auc's BCa interval (the
+    protocol's analysis.bootstrap_interval reaches AUC endpoints)."""
+    from validation.stats.bootstrap import bootstrap_auc
+    from validation.stats.roc import auc_ci
+
+    rng = np.random.default_rng(4)
+    t = np.r_[np.ones(40), np.zeros(60)].astype(int)
+    s = rng.normal(size=100) + t
+    got = auc_ci(t, s, method="bootstrap", interval="bca", seed=2, n_boot=500)
+    ref = bootstrap_auc(t, s, interval="bca", seed=2, n_boot=500)
+    assert got.ci == ref.ci and got.method == "bootstrap-stratified-bca"
+    assert got.ci != auc_ci(t, s, method="bootstrap", seed=2, n_boot=500).ci

@@ -101,3 +101,43 @@ def test_bad_input(kwargs: dict, match: str) -> None:
         proportion_interval_pvalue(**kwargs)
     with pytest.raises(InputError, match="replicates"):
         percentile_pvalue([0.5], 0.4)
+
+
+def test_percentile_tie_with_the_null_value_is_not_rejected() -> None:
+    """1001 replicates: the bound at one-sided 0.025 is the 26th order statistic. When it is
+    exactly the null value (replicates of a proportion are fractions k/n), the bound does not
+    exceed the null value, so the p-value must read as not rejected at 0.025."""
+    from validation.stats.multiplicity import passes
+
+    reps = np.r_[np.full(20, 0.76), np.full(10, 0.80), np.full(971, 0.9)]
+    assert float(np.quantile(reps, 0.025)) == 0.80
+    p = percentile_pvalue(reps, 0.80)
+    assert p == pytest.approx(29 / 1000, rel=1e-8)  # the last tied replicate's position
+    # at the level of the 26th statistic exactly: a tie when the last tie sits there
+    tie = np.r_[np.full(20, 0.76), np.full(6, 0.80), np.full(975, 0.9)]
+    assert float(np.quantile(tie, 0.025)) == 0.80
+    pt = percentile_pvalue(tie, 0.80)
+    assert pt > 0.025 and not passes(pt, 0.025)
+    assert pt == pytest.approx(0.025, rel=1e-8)
+    assert float(np.quantile(tie, 0.025 * (1 + 1e-6))) > 0.80  # any higher level rejects
+
+
+def test_bca_p_value_puts_the_bca_bound_on_the_null() -> None:
+    """Against the BCa interval itself (validation.stats.bootstrap, same seed) at the returned
+    level: the bound equals the null value."""
+    from validation.stats.bootstrap import bootstrap_proportion
+    from validation.stats.interval_inversion import bca_pvalue
+
+    y = (np.random.default_rng(1).random(80) < 0.85).astype(int)
+    ref = bootstrap_proportion(y, seed=3, n_boot=4000, interval="bca", alpha=0.05)
+    consts = {"bias_correction": ref.bias_correction, "acceleration": ref.acceleration}
+    assert ref.acceleration != 0 and ref.bias_correction != 0
+    for null in (0.76, 0.8, 0.82):
+        p = bca_pvalue(ref.replicates, null, **consts)
+        again = bootstrap_proportion(y, seed=3, n_boot=4000, interval="bca", alpha=2 * p)
+        assert again.ci[0] == pytest.approx(null, abs=1e-6)
+    q = bca_pvalue(ref.replicates, 0.93, side="less", **consts)
+    again = bootstrap_proportion(y, seed=3, n_boot=4000, interval="bca", alpha=2 * q)
+    assert again.ci[1] == pytest.approx(0.93, abs=1e-6)
+    assert bca_pvalue(ref.replicates, 0.1, **consts) == 0.0
+    assert bca_pvalue(ref.replicates, 0.999, **consts) == 1.0

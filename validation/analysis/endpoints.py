@@ -178,12 +178,14 @@ PROPORTION_CI = ("wilson", "exact", "jeffreys", "agresti-coull")
 
 
 def proportion_endpoint(
-    kind: str, d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int
+    kind: str, d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int,
+    interval: str = "percentile",
 ) -> dict[str, Any]:
     """Statistic object of a proportion endpoint.
 
     ``ci``: ``wilson``, ``exact`` (Clopper-Pearson), ``jeffreys``, ``agresti-coull`` or
-    ``bootstrap`` (cases resampled). With ``unit: finding`` the binomial methods use the
+    ``bootstrap`` (cases resampled; ``interval`` percentile or BCa, the protocol's
+    ``analysis.bootstrap_interval``). With ``unit: finding`` the binomial methods use the
     Rao-Scott effective sample size over patients
     (:func:`validation.stats.proportions.clustered_proportion_ci`) and ``cluster_bootstrap``
     resamples patients.
@@ -213,6 +215,7 @@ def proportion_endpoint(
                 n_boot=n_boot,
                 seed=seed,
                 alpha=alpha,
+                interval=interval,
             )
         else:
             raise InputError(f"'ci' {ci!r} is not an interval method of a proportion.")
@@ -232,7 +235,8 @@ _AUC_CALL: dict[str, tuple[str, bool]] = {
 
 
 def auc_endpoint(
-    d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int
+    d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int,
+    interval: str = "percentile",
 ) -> dict[str, Any]:
     """Statistic object of an AUC endpoint.
 
@@ -255,6 +259,7 @@ def auc_endpoint(
             cluster=d.cluster if clustered else None,
             n_boot=n_boot,
             seed=seed,
+            interval=interval,
         )
     except InputError as exc:
         return unavailable(ci, str(exc), n_positive=n_pos, n_negative=n_neg)
@@ -262,13 +267,15 @@ def auc_endpoint(
 
 
 def endpoint_statistic(
-    kind: str, d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int
+    kind: str, d: UnitData, *, ci: str, alpha: float, seed: int, n_boot: int,
+    interval: str = "percentile",
 ) -> dict[str, Any]:
-    """Dispatch one endpoint kind to its statistics call."""
+    """Dispatch one endpoint kind to its statistics call (``interval``: bootstrap type)."""
     if kind in PROPORTION_KINDS:
-        return proportion_endpoint(kind, d, ci=ci, alpha=alpha, seed=seed, n_boot=n_boot)
+        return proportion_endpoint(kind, d, ci=ci, alpha=alpha, seed=seed, n_boot=n_boot,
+                                   interval=interval)
     if kind in AUC_KINDS:
-        return auc_endpoint(d, ci=ci, alpha=alpha, seed=seed, n_boot=n_boot)
+        return auc_endpoint(d, ci=ci, alpha=alpha, seed=seed, n_boot=n_boot, interval=interval)
     raise InputError(
         f"'kind' must be one of {', '.join(PROPORTION_KINDS + AUC_KINDS)} for a standalone "
         f"endpoint; got {kind!r}."

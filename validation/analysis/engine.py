@@ -133,7 +133,8 @@ def _standalone_endpoint(
         if d.n == 0:
             return unavailable(str(ep.ci), "no analysable case in this subset", n=0)
         out = endpoint_statistic(
-            ep.kind, d, ci=str(ep.ci), alpha=alpha, seed=seed, n_boot=n_boot
+            ep.kind, d, ci=str(ep.ci), alpha=alpha, seed=seed, n_boot=n_boot,
+            interval=str(protocol.analysis.bootstrap_interval),
         )
         if not refs:  # the references are given once, with the pooled estimate
             out.pop("references", None)

@@ -47,10 +47,17 @@ from validation.stats.hypotheses import (
     performance_goal_test,
     proportion_difference_test,
 )
-from validation.stats.multiplicity import MultiplicityResult, adjust
+from validation.stats.multiplicity import MultiplicityResult, adjust, passes
 
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+CI_LABELS = {
+    "wilson": "Wilson score", "exact": "Clopper-Pearson exact", "jeffreys": "Jeffreys",
+    "agresti-coull": "Agresti-Coull", "bootstrap": "bootstrap percentile",
+    "cluster_bootstrap": "cluster bootstrap percentile", "delong": "DeLong",
+    "logit": "logit DeLong", "obuchowski": "Obuchowski clustered",
+}
+"""How reasons and test names call the protocol's interval methods."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ def _reason_for_bound(
 ) -> tuple[str, str]:
     """Decision by the inverting p-value (it agrees with the bound) and the sentence for it."""
     pct = f"{100 * conf:.4g}%"
-    ok = p <= alpha
+    ok = passes(p, alpha)
     ptxt = f"one-sided p = {p:.4g} {'<=' if ok else '>'} alpha = {alpha:g}"
     if h.type == "equivalence":
         m = float(h.margin)
@@ -161,11 +168,11 @@ def _proportion_vs_value(
             p = max(lower.p_value, upper.p_value)
             ci = lower.ci
             conf = lower.confidence
-            decision = "pass" if p <= alpha else "fail"
+            decision = "pass" if passes(p, alpha) else "fail"
             inside = lo < ci[0] and ci[1] < hi
             reason = (f"the {100 * conf:.4g}% CI ({ci[0]:.4g}, {ci[1]:.4g}) is "
                       f"{'inside' if inside else 'not inside'} ({lo:.4g}, {hi:.4g}); "
-                      f"one-sided p = {p:.4g} {'<=' if p <= alpha else '>'} alpha = {alpha:g} "
+                      f"one-sided p = {p:.4g} {'<=' if passes(p, alpha) else '>'} alpha = {alpha:g} "
                       "(two one-sided tests)")
             d = lower.to_dict()
             d.update({"type": "equivalence", "p_value": p, "decision": decision,
@@ -200,7 +207,7 @@ def _proportion_vs_value(
     stat = (est - null) / se if se > 0 else None
     decision, reason = _reason_for_bound(h, (lo, hi), null, p, alpha, conf, how)
     return {
-        "type": h.type, "test": f"inversion of the {ep.ci} interval at the null value",
+        "type": h.type, "test": f"test inverting the {CI_LABELS.get(str(ep.ci), ep.ci)} interval",
         "estimate": est, "ci": [lo, hi], "confidence": conf,
         "margin": float(h.margin) if h.margin is not None else None, "goal": ref,
         "null_value": null, "statistic": stat, "df": None, "p_value": p, "alpha": alpha,
@@ -215,6 +222,7 @@ def _interval_pvalue_function(
     """``p(null, side)`` inverting the endpoint's interval, and how it was obtained."""
     from validation.stats.interval_inversion import (
         METHODS,
+        bca_pvalue,
         percentile_pvalue,
         proportion_interval_pvalue,
     )
@@ -224,28 +232,37 @@ def _interval_pvalue_function(
         n = float(pooled["n"])
         n_eff = float(pooled.get("effective_n") or n)
         x_eff = float(pooled["estimate"]) * n_eff
-        where = (f" on the Rao-Scott effective sample size {n_eff:.4g} (design effect "
-                 f"{float(pooled.get('design_effect') or 1.0):.4g})"
+        where = (f" on the Rao-Scott effective sample size of {n_eff:.4g} findings (design "
+                 f"effect {float(pooled.get('design_effect') or 1.0):.4g})"
                  if pooled.get("effective_n") is not None else "")
 
         def binomial(null: float, side: str) -> float:
             return proportion_interval_pvalue(x_eff, n_eff, null, method=ci, side=side)  # type: ignore[arg-type]
 
-        return binomial, f"the p-value inverts the {ci} interval{where}, so bound and p agree"
+        return binomial, (f"p inverts the {CI_LABELS[ci]} interval{where}, so the bound and p "
+                          "agree")
     if ci in ("bootstrap", "cluster_bootstrap"):
-        reps = _bootstrap_replicates(h, ep, protocol, ctx)
+        boot = _bootstrap_result(h, ep, protocol, ctx)
+        if boot.interval == "bca":
+            def bca(null: float, side: str) -> float:
+                return bca_pvalue(boot.replicates, null, bias_correction=boot.bias_correction,
+                                  acceleration=boot.acceleration, side=side)  # type: ignore[arg-type]
+
+            return bca, ("p inverts the BCa interval through the null value's position among "
+                         "the bootstrap replicates, so the bound and p agree")
 
         def percentile(null: float, side: str) -> float:
-            return percentile_pvalue(reps, null, side=side)  # type: ignore[arg-type]
+            return percentile_pvalue(boot.replicates, null, side=side)  # type: ignore[arg-type]
 
-        return percentile, ("the p-value is the null value's position among the bootstrap "
-                            "replicates, inverting the percentile interval, so bound and p agree")
+        return percentile, ("p is the null value's position among the bootstrap replicates, "
+                            "inverting the percentile interval, so the bound and p agree")
     raise ProtocolError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has interval method {ci!r}, "
                         "which has no test of a fixed value.")
 
 
-def _bootstrap_replicates(h: Any, ep: Any, protocol: Any, ctx: Any) -> Any:
-    """The pooled endpoint's bootstrap replicates, redrawn with the analysis seed."""
+def _bootstrap_result(h: Any, ep: Any, protocol: Any, ctx: Any) -> Any:
+    """The pooled endpoint's bootstrap (replicates, and BCa constants), redrawn with the
+    analysis seed and the protocol's interval type, as the engine drew it."""
     from validation.analysis.endpoints import (
         analysis_scenario,
         proportion_outcome,
@@ -264,9 +281,9 @@ def _bootstrap_replicates(h: Any, ep: Any, protocol: Any, ctx: Any) -> Any:
     res = bootstrap_proportion(
         outcome, cluster=cluster if ep.ci == "cluster_bootstrap" else None,
         n_boot=int(protocol.analysis.bootstrap_replicates), seed=int(ctx.seed),
-        alpha=float(ctx.ci_alpha),
+        alpha=float(ctx.ci_alpha), interval=str(protocol.analysis.bootstrap_interval),
     )
-    return res.replicates
+    return res
 
 
 def _normal_vs_value(
@@ -290,7 +307,7 @@ def _normal_vs_value(
     p = t.p_value
     d["reason"] = (f"lower bound of the {100 * conf:.4g}% CI {d['ci'][0]:.4g} "
                    f"{'>' if ok else '<='} {null:.4g}; one-sided p = {p:.4g} "
-                   f"{'<=' if p <= alpha else '>'} alpha = {alpha:g}")
+                   f"{'<=' if passes(p, alpha) else '>'} alpha = {alpha:g}")
     return d
 
 
@@ -461,7 +478,8 @@ def evaluate_hypothesis(
                 raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has no estimate "
                                 f"with a standard error ({pooled.get('note', 'no data')}).")
             d = _normal_vs_value(h, float(pooled["estimate"]), float(pooled["se"]), alpha,
-                                 df=None, test=f"z test with the {ep.ci} standard error",
+                                 df=None, test=f"z test with the "
+                                 f"{CI_LABELS.get(str(ep.ci), ep.ci)} standard error",
                                  refs=tuple(pooled.get("references", [])), ref=float(h.goal))
     d.update({"id": h.id, "endpoint": ep.id, "alpha": alpha})
     return d

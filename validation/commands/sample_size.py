@@ -42,6 +42,8 @@ def _print(plan: dict[str, Any]) -> None:
         typer.echo(joint["text"])
     if plan["verdict"] is not None:
         typer.echo(plan["verdict"])
+    if (plan.get("enriched") or {}).get("note"):
+        typer.echo(plan["enriched"]["note"])
 
 
 @protocol_app.command("sample-size")

@@ -494,10 +494,8 @@ class Multiplicity(_Model):
             value = getattr(self, name)
             if value:
                 _no_duplicates(value, name)
-        if p == "graphical":
-            problems = graph_problems(self.weights or {}, self.transitions or {})
-            if problems:
-                raise ValueError("; ".join(problems))
+        # a graphical procedure's weights and transitions are checked with the protocol's
+        # cross-field checks (graph_problem_locations), each problem at its own field
         return self
 
     def family(self) -> list[str]:
@@ -513,37 +511,47 @@ class Multiplicity(_Model):
 
 def graph_problems(weights: Mapping[str, Any], transitions: Mapping[str, Any]) -> list[str]:
     """Problems of a graphical procedure's weights and transition matrix (empty if valid)."""
-    problems = []
+    return [msg for _, msg in graph_problem_locations(weights, transitions)]
+
+
+def graph_problem_locations(
+    weights: Mapping[str, Any], transitions: Mapping[str, Any]
+) -> list[tuple[tuple[str, ...], str]]:
+    """Like :func:`graph_problems`, each with its location under ``multiplicity``."""
+    problems: list[tuple[tuple[str, ...], str]] = []
     tol = 1e-9
     total = 0.0
     for h, w in weights.items():
-        if not isinstance(w, (int, float)) or not (0.0 <= w <= 1.0):
-            problems.append(f"weight of {h!r} must be in [0, 1]; got {w!r}")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0.0 <= w <= 1.0):
+            problems.append((("weights", str(h)), f"weight of {h!r} must be in [0, 1]; got {w!r}"))
         else:
             total += float(w)
     if total > 1.0 + tol:
-        problems.append(
-            f"'weights' must sum to at most 1 (the alpha is split); they sum to {total:g}"
-        )
+        problems.append((("weights",), f"'weights' must sum to at most 1 (the alpha is split); "
+                                       f"they sum to {total:g}"))
     for h, row in transitions.items():
         if h not in weights:
-            problems.append(f"transitions row {h!r} is not a hypothesis in 'weights'")
+            problems.append((("transitions", str(h)),
+                             f"transitions row {h!r} is not a hypothesis in 'weights'"))
         if not isinstance(row, Mapping):
             continue
         row_sum = 0.0
         for k, g in row.items():
+            at = ("transitions", str(h), str(k))
             if k not in weights:
-                problems.append(f"transitions[{h!r}] names {k!r}, which is not in 'weights'")
-            if not isinstance(g, (int, float)) or not (0.0 <= g <= 1.0):
-                problems.append(f"transition {h!r} -> {k!r} must be in [0, 1]; got {g!r}")
+                problems.append((at, f"transitions[{h!r}] names {k!r}, which is not in "
+                                     f"'weights'"))
+            if isinstance(g, bool) or not isinstance(g, (int, float)) or not (0.0 <= g <= 1.0):
+                problems.append((at, f"transition {h!r} -> {k!r} must be in [0, 1]; got {g!r}"))
                 continue
             if k == h and g != 0:
-                problems.append(
-                    f"transition {h!r} -> {h!r} must be 0 (zero diagonal); got {g!r}"
-                )
+                problems.append((at, f"transition {h!r} -> {h!r} must be 0 (zero diagonal); "
+                                     f"got {g!r}"))
             row_sum += float(g)
         if row_sum > 1.0 + tol:
-            problems.append(f"transitions row {h!r} must sum to at most 1; it sums to {row_sum:g}")
+            problems.append((("transitions", str(h)),
+                             f"transitions row {h!r} must sum to at most 1; it sums to "
+                             f"{row_sum:g}"))
     return problems
 
 
@@ -928,6 +936,11 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                     elif name == "weights" and isinstance(hid, str):
                         family.append(hid)
         procedure = mult.get("procedure")
+        weights, transitions = mult.get("weights"), mult.get("transitions")
+        if procedure == "graphical" and isinstance(weights, Mapping):
+            graph = graph_problem_locations(
+                weights, transitions if isinstance(transitions, Mapping) else {})
+            out.extend((("multiplicity", *loc), msg) for loc, msg in graph)
     else:
         procedure = "none" if mult is None else None
 
@@ -1110,7 +1123,22 @@ def _planning_problems(
     (an anticipated value on the null side has no sample size with the planned power)."""
     out: list[tuple[Loc, str]] = []
     ss = data.get("sample_size")
-    if not isinstance(ss, Mapping) or not isinstance(ss.get("assumptions"), list):
+    if not isinstance(ss, Mapping):
+        return out
+    pos, neg, total = (_number(ss.get(k)) for k in ("planned_positive", "planned_negative",
+                                                    "planned_cases"))
+    if (pos is None) != (neg is None) and (ss.get("planned_positive") is not None
+                                           or ss.get("planned_negative") is not None):
+        given, other = (("planned_positive", "planned_negative") if pos is not None
+                        else ("planned_negative", "planned_positive"))
+        out.append((("sample_size", given),
+                    f"'{given}' is given without '{other}'; an enriched design needs both "
+                    f"counts (or neither, to use the prevalence)"))
+    elif pos is not None and neg is not None and total is not None and pos + neg != total:
+        out.append((("sample_size", "planned_cases"),
+                    f"planned_positive + planned_negative = {_num(pos + neg)} differs from "
+                    f"planned_cases = {_num(total)}"))
+    if not isinstance(ss.get("assumptions"), list):
         return out
     seen: dict[str, int] = {}
     for j, a in enumerate(ss["assumptions"]):

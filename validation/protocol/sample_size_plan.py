@@ -52,30 +52,54 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
                               prevalence=prevalence)
     else:
         return {"note": f"endpoint kind {ep.kind!r} has no sample-size formula here."}
-    return res.to_dict() | {POWER_FN: _units_power(res, ep.kind, prevalence)}
+    return res.to_dict() | {POWER_FN: _units_power(res, ep.kind, study_share(plan))}
 
 
-def _units_power(res: Any, kind: str, prevalence: float | None) -> Any:
+def study_share(plan: Any) -> float | None:
+    """Share of cases with the condition in the planned study: the planned counts when both
+    are given (an enriched design), else the assumed prevalence."""
+    pos, neg = plan.planned_positive, plan.planned_negative
+    if pos is not None and neg is not None:
+        return float(pos) / float(pos + neg)
+    return float(plan.prevalence) if plan.prevalence is not None else None
+
+
+def _units_power(res: Any, kind: str, share: float | None) -> Any:
     """Power at ``N`` evaluable cases (array), or ``None`` when ``N`` cannot be mapped to the
-    design's unit (no prevalence for a sensitivity, PPV and NPV whose denominators depend on
-    the calls)."""
+    design's unit (no case mix for a sensitivity or specificity; PPV and NPV, whose
+    denominators depend on the calls).
+
+    ``share`` of the cases have the condition. An AUC design keeps its planned ratio of
+    negatives to positives ``k``: with another case mix it is evaluated at
+    ``min(positives, negatives / k)`` positives (conservative: the surplus of one class is
+    not credited).
+    """
+    import numpy as np
+
     from validation.stats.sample_size import power_at
 
     if kind in ("sensitivity", "specificity"):
-        if prevalence is None:
+        if share is None:
             return None
-        share = prevalence if kind == "sensitivity" else 1.0 - prevalence
+        frac = share if kind == "sensitivity" else 1.0 - share
     elif kind == "accuracy":
-        share = 1.0
+        frac = 1.0
     elif kind == "auc":
-        share = prevalence if prevalence else 0.5
+        s = share if share is not None else 0.5
+        k = float(res.assumptions["ratio"])
+
+        def auc_power(evaluable: Any) -> Any:
+            e = np.asarray(evaluable, dtype=float)
+            pos = np.floor(e * s + 1e-9)
+            neg = np.floor(e * (1.0 - s) + 1e-9)
+            return power_at(res, np.minimum(pos, np.floor(neg / k + 1e-9)))
+
+        return auc_power
     else:
         return None
 
     def power(evaluable: Any) -> Any:
-        import numpy as np
-
-        return power_at(res, np.floor(np.asarray(evaluable, dtype=float) * share + 1e-9))
+        return power_at(res, np.floor(np.asarray(evaluable, dtype=float) * frac + 1e-9))
 
     return power
 
@@ -101,7 +125,7 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
         res = ss.auc_difference(a.expected, a.comparator_expected, correlation=a.correlation,
                                 margin=margin, alpha=alpha, power=plan.power, ratio=ratio)
-        return res.to_dict() | {POWER_FN: _units_power(res, "auc", prevalence)}
+        return res.to_dict() | {POWER_FN: _units_power(res, "auc", study_share(plan))}
     else:
         p10, p01 = ss.discordant_probabilities(a.expected, a.comparator_expected, a.correlation)
         res = ss.paired_difference(p10, p01, margin=margin, alpha=alpha, power=plan.power,
@@ -112,7 +136,7 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
             f"for the comparator (column {h.comparator_column}), with a correlation of "
             f"{a.correlation:.3g} between their calls, gives the discordant proportions below. "
             + d["justification"])
-        return d | {POWER_FN: _units_power(res, ep.kind, prevalence)}
+        return d | {POWER_FN: _units_power(res, ep.kind, study_share(plan))}
 
 
 def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
@@ -214,7 +238,10 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
     # an item without a computation leaves the study's requirement open
     not_computed = [str(it["hypothesis"]) for it in items if it.get("n_enrol") is None]
     adequate = None
-    if required is not None and plan.planned_cases is not None and not not_computed:
+    enriched = _enriched(plan, items)
+    if enriched is not None:
+        adequate = enriched["adequate"] if not not_computed else None
+    elif required is not None and plan.planned_cases is not None and not not_computed:
         adequate = plan.planned_cases >= required
     # co-primary: success needs every hypothesis; fixed sequence: the last one is reached and
     # rejected only when every earlier one is, so its unconditional power is the joint power
@@ -226,6 +253,9 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
             adequate = joint["at_study_size"]["if_independent"] >= plan.power
     for it in items:
         it.pop(POWER_FN, None)
+    verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power)
+    if enriched is not None:
+        verdict = _enriched_verdict(enriched, adequate, not_computed, joint, plan.power)
     return {
         "study_id": protocol.study.id,
         "joint_power": joint,
@@ -239,8 +269,8 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
         "planned_cases": plan.planned_cases,
         "adequate": adequate,
         "not_computed": not_computed,
-        "verdict": _verdict(plan.planned_cases, required, adequate, not_computed, joint,
-                            plan.power),
+        "enriched": enriched,
+        "verdict": verdict,
     }
 
 
@@ -262,6 +292,60 @@ def _verdict(planned: int | None, required: int | None, adequate: bool | None,
                 f"number of cases, but their joint power is {at['if_independent']:.3f} (if the "
                 f"tests are independent), below the target {target:g}{need}.")
     return f"Planned: {planned} cases: {'adequate' if adequate else 'NOT adequate'}."
+
+
+def _enriched(plan: Any, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """An enriched design (planned_positive and planned_negative): each hypothesis's power at
+    the planned counts, which decide adequacy (the totals above assume the prevalence)."""
+    import numpy as np
+
+    pos, neg = plan.planned_positive, plan.planned_negative
+    if pos is None or neg is None:
+        return None
+    keep = 1.0 - float(plan.dropout or 0.0)
+    evaluable = np.array([np.floor((pos + neg) * keep + 1e-9)])
+    powers: dict[str, float | None] = {}
+    for it in items:
+        fn = it.get(POWER_FN)
+        powers[str(it["hypothesis"])] = None if fn is None else float(fn(evaluable)[0])
+    known = [p for p in powers.values() if p is not None]
+    short = [h for h, p in powers.items() if p is not None and p < plan.power]
+    out: dict[str, Any] = {
+        "planned_positive": int(pos), "planned_negative": int(neg),
+        "evaluable": int(evaluable[0]), "share_with_condition": float(pos) / float(pos + neg),
+        "powers": powers, "below_target": short,
+        "adequate": (not short) if len(known) == len(powers) else (False if short else None),
+    }
+    if plan.prevalence is not None and abs(out["share_with_condition"] - plan.prevalence) > 1e-9:
+        out["note"] = (f"The planned counts enrich the study to {out['share_with_condition']:.4g} "
+                       f"with the condition (the assumed prevalence is {plan.prevalence:g}); the "
+                       "totals per hypothesis assume the prevalence, while adequacy is judged at "
+                       "the planned counts.")
+    return out
+
+
+def _enriched_verdict(enriched: dict[str, Any], adequate: bool | None, not_computed: list[str],
+                      joint: dict[str, Any] | None, target: float) -> str:
+    head = (f"Planned: {enriched['planned_positive']} cases with and "
+            f"{enriched['planned_negative']} without the condition")
+    if not_computed:
+        return (f"{head}; adequacy not established: no sample-size computation for "
+                f"{', '.join(not_computed)}.")
+    powers = enriched["powers"]
+    unknown = [h for h, p in powers.items() if p is None]
+    if unknown:
+        return (f"{head}; adequacy not established: the power of {', '.join(unknown)} cannot be "
+                f"evaluated at the planned counts.")
+    each = ", ".join(f"{h} {p:.3f}" for h, p in powers.items())
+    if enriched["below_target"]:
+        return (f"{head}: NOT adequate: at the planned counts the powers are {each}; "
+                f"{', '.join(enriched['below_target'])} below the target {target:g}.")
+    at = (joint or {}).get("at_study_size")
+    if not adequate and at is not None:
+        return (f"{head}: NOT adequate: each hypothesis reaches the target ({each}), but their "
+                f"joint power is {at['if_independent']:.3f} (if the tests are independent), "
+                f"below the target {target:g}.")
+    return f"{head}: adequate (powers at the planned counts: {each})."
 
 
 def _asarray(x: Any) -> Any:
@@ -288,7 +372,10 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
                 "text": _joint_missing_text(procedure, no_power)}
     fns = [it.get(POWER_FN) for it in items]
     keep = 1.0 - float(plan.dropout or 0.0)
-    size = plan.planned_cases if plan.planned_cases is not None else required
+    planned = plan.planned_cases
+    if planned is None and plan.planned_positive is not None and plan.planned_negative is not None:
+        planned = plan.planned_positive + plan.planned_negative
+    size = planned if planned is not None else required
     joint: dict[str, Any] = {"at_study_size": None, "cases_for_target": None}
     if size is not None and all(f is not None for f in fns):
         evaluable = np.array([np.floor(size * keep + 1e-9)])
@@ -296,7 +383,7 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
         joint["at_study_size"] = {
             "cases": int(size),
             "evaluable": int(np.floor(size * keep + 1e-9)),
-            "basis": "planned" if plan.planned_cases is not None else "required",
+            "basis": "planned" if planned is not None else "required",
             "powers": {str(it["hypothesis"]): p for it, p in zip(items, powers, strict=True)},
             "if_independent": float(math.prod(powers)),
             "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
@@ -371,17 +458,16 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
                 f"{joint['lower_bound']:.3f} whatever their dependence{low}.")
     each = ", ".join(f"{h} {p:.3f}" for h, p in at["powers"].items())
     text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable "
-            f"after drop-out) the powers are {each}; the joint power is "
+            f"after drop-out, those with and without the condition at their expected numbers) "
+            f"the powers are {each}; the joint power is "
             f"{at['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
             f"specificity, on disjoint cases; positively related tests, such as two hypotheses "
             f"on the same sensitivity, do at least as well) and at least "
             f"{at['lower_bound']:.3f} whatever their dependence.")
     more = joint.get("cases_for_target")
     if at["if_independent"] < target:
-        text += f" This is below the target {target:g}; "
-    else:
-        text += " "
-    text += (f"From {more} cases on, the joint power is at least {target:g} if the tests are "
+        text += f" This is below the target {target:g}."
+    text += (" " + f"From {more} cases on, the joint power is at least {target:g} if the tests are "
              f"independent." if more is not None else
              "No size up to four times the largest single requirement gives a joint power of "
              f"{target:g}.")

@@ -588,7 +588,8 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
     if not sample.get("assumptions"):
         return None
     empty: dict[str, Any] = {"items": [], "required": None, "planned": None,
-                              "adequate": None, "verdict": "", "joint": "", "error": None}
+                              "adequate": None, "verdict": "", "joint": "", "enriched": "",
+                              "error": None}
     try:
         plan = sample_size_plan(Protocol.model_validate(protocol))
     except (SuiteError, ModelError) as exc:
@@ -611,6 +612,7 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         "adequate": plan.get("adequate"),
         "verdict": str(plan.get("verdict") or ""),
         "joint": str(joint.get("text", "")),
+        "enriched": str((plan.get("enriched") or {}).get("note") or ""),
         "error": None,
     }
 

@@ -19,7 +19,10 @@ two-sided level ``2a`` excludes the null value on the tested side, so
   the null value is found numerically (Agresti and Coull 1998).
 * Bootstrap percentile interval: the position of the null value among the sorted replicates,
   with the linear interpolation :func:`numpy.quantile` uses for the interval itself
-  (Efron and Tibshirani 1993, section 16.4).
+  (Efron and Tibshirani 1993, section 16.4). Replicates of a proportion are discrete, so the
+  bound can equal the null value exactly at the returned level (e.g. 2001 replicates at
+  one-sided 0.025); such a tie does not exceed the null value, and the p-value is then
+  returned a relative 1e-9 above that level, so that ``p <= a`` still means "rejected".
 
 The binomial methods accept the Rao-Scott effective sample size of clustered findings
 (``successes`` and ``n`` may be non-integer), as
@@ -42,6 +45,8 @@ Side = Literal["greater", "less"]
 METHODS = ("wilson", "exact", "jeffreys", "agresti-coull")
 SIDES = ("greater", "less")
 _Z_MAX = 40.0  # norm.sf(40) underflows to 0 in double precision
+TIE_STEP = 1e-9
+"""Relative step above the level at which a bootstrap bound ties with the null value."""
 
 
 def _check(successes: float, n: float, null: float, side: str) -> tuple[float, float, float]:
@@ -162,4 +167,56 @@ def percentile_pvalue(replicates: Any, null: float, *, side: Side = "greater") -
         return 1.0
     lo, hi = float(r[j - 1]), float(r[j])
     position = (j - 1) + (v - lo) / (hi - lo)
-    return float(position / (b - 1))
+    p = float(position / (b - 1))
+    if lo == v:
+        # A tie: replicates of a proportion are fractions k/n, so the null value can be a
+        # replicate, and at level p the bound equals it without exceeding it. Only levels above
+        # p reject; the returned level is just above p, beyond the relative tolerance (1e-12)
+        # with which the multiplicity procedures compare p-values with alpha.
+        p = p * (1.0 + TIE_STEP) if p > 0 else TIE_STEP
+    return p
+
+
+def bca_pvalue(
+    replicates: Any, null: float, *, bias_correction: float, acceleration: float,
+    side: Side = "greater",
+) -> float:
+    """One-sided p-value that inverts a bootstrap BCa interval (Efron 1987).
+
+    The BCa bound at one-sided level ``a`` is the replicates' quantile at
+    ``Phi(z0 + (z0 + z_a) / (1 - acc (z0 + z_a)))``. With ``pi`` the quantile level at which
+    the replicates reach ``null`` (:func:`percentile_pvalue`), the bound passes ``null`` where
+    that adjusted level passes ``pi``; solving for ``z_a`` gives, with
+    ``w = Phi^{-1}(pi) - z0``, ``z_a = w / (1 + acc w) - z0`` and ``p = Phi(z_a)`` (mirrored for
+    the upper bound). Where ``1 + acc w <= 0`` the BCa map is outside its monotone range; the
+    null value then lies beyond every bound the interval can give, and ``p`` is 0 or 1.
+
+    Parameters
+    ----------
+    replicates : array of the bootstrap replicates
+    null : float
+    bias_correction, acceleration : the interval's ``z0`` and ``acc``
+        (:class:`validation.stats.bootstrap.BootstrapResult` ``bias_correction`` and
+        ``acceleration``).
+    side : {"greater", "less"}
+    """
+    from scipy.special import ndtr, ndtri
+
+    check_choice(side, "side", SIDES)
+    z0, acc = float(bias_correction), float(acceleration)
+    if not (math.isfinite(z0) and math.isfinite(acc)):
+        raise InputError("'bias_correction' and 'acceleration' must be finite numbers.")
+    if side == "greater":
+        level = percentile_pvalue(replicates, null, side="greater")
+    else:
+        level = 1.0 - percentile_pvalue(replicates, null, side="less")
+    if level <= 0.0:
+        return 0.0 if side == "greater" else 1.0
+    if level >= 1.0:
+        return 1.0 if side == "greater" else 0.0
+    w = float(ndtri(level)) - z0
+    if 1.0 + acc * w <= 0.0:
+        beyond = w < 0 if side == "greater" else w > 0
+        return 0.0 if beyond else 1.0
+    z = w / (1.0 + acc * w) - z0
+    return float(ndtr(z)) if side == "greater" else float(ndtr(-z))

@@ -203,7 +203,7 @@ def _result(
     transitions: np.ndarray | None = None,
 ) -> MultiplicityResult:
     p_adj = np.minimum(p_adj, 1.0)
-    rejected = tuple(_passes(q, alpha) for q in p_adj)
+    rejected = tuple(passes(q, alpha) for q in p_adj)
     return MultiplicityResult(
         procedure=procedure,
         alpha=alpha,
@@ -222,14 +222,15 @@ def _result(
     )
 
 
-def _passes(p: float, level: float) -> bool:
+def passes(p: float, level: float) -> bool:
     """``p <= level``, with a relative tolerance for the rounding of adjusted p-values (one
-    rule for every procedure, its rule text and its decision)."""
+    rule for every procedure, its rule text and its decision; the hypotheses' reasons use it
+    too)."""
     return bool(p <= level + _TOL * level)
 
 
 def _cmp(p: float, level: float) -> str:
-    return "<=" if _passes(p, level) else ">"
+    return "<=" if passes(p, level) else ">"
 
 
 def _verdict(q: float, alpha: float) -> str:
@@ -275,7 +276,7 @@ def fixed_sequence(
         if stopped is not None:
             rules.append(f"{step}: not rejected because {stopped} earlier in the sequence was not "
                          f"rejected ({_verdict(q, alpha)})")
-        elif _passes(p[i], alpha):
+        elif passes(p[i], alpha):
             rules.append(f"{step}: p = {p[i]:.4g} <= alpha = {alpha:g}; {_verdict(q, alpha)}")
         else:
             rules.append(f"{step}: p = {p[i]:.4g} > alpha = {alpha:g}; testing stops here")
@@ -360,7 +361,7 @@ def coprimary(
     p = _check_p(p_values)
     nm = _check_names(names, p.size)
     worst = float(p.max())
-    failing = [nm[i] for i in range(p.size) if not _passes(p[i], alpha)]
+    failing = [nm[i] for i in range(p.size) if not passes(p[i], alpha)]
     rules = []
     for i in range(p.size):
         own = f"p = {p[i]:.4g} {_cmp(p[i], alpha)} alpha = {alpha:g}"
@@ -483,12 +484,12 @@ def graphical(
     w_end, g_end = w0.copy(), g0.copy()
     left = np.ones(p.size, dtype=bool)
     for j in order:
-        if _passes(p_adj[j], alpha):
+        if passes(p_adj[j], alpha):
             _remove_node(w_end, g_end, left, j)
     rules = []
     step_of = {j: s for s, j in enumerate(order)}
     for i in range(p.size):
-        if _passes(p_adj[i], alpha):
+        if passes(p_adj[i], alpha):
             s = step_of[i]
             rules.append(
                 f"graphical (Bretz 2009): rejected at step {s + 1} with local level "

@@ -314,6 +314,7 @@ def auc_ci(
     cluster: Any = None,
     n_boot: int = 2000,
     seed: int | None = None,
+    interval: str = "percentile",
 ) -> AUCResult:
     """Empirical AUC with a confidence interval.
 
@@ -342,6 +343,8 @@ def auc_ci(
         Bootstrap replicates (``method="bootstrap"`` only).
     seed : int, optional
         Seed of the bootstrap; when omitted a fresh one is drawn and recorded in the result.
+    interval : {"percentile", "bca"}
+        Bootstrap interval type (``method="bootstrap"`` only).
 
     Returns
     -------
@@ -371,7 +374,8 @@ def auc_ci(
         from validation.stats.bootstrap import bootstrap_auc
 
         b = bootstrap_auc(
-            pos.astype(np.int8), s, cluster=cluster, n_boot=n_boot, seed=seed, alpha=a
+            pos.astype(np.int8), s, cluster=cluster, n_boot=n_boot, seed=seed, alpha=a,
+            interval=interval,
         )
         return AUCResult(
             estimate=b.estimate,
