@@ -253,7 +253,7 @@ def test_computation_error_names_the_item():
         sample_size_plan(Protocol.model_validate(data))
     msg = str(err.value)
     assert msg.startswith("sample_size.assumptions[0] (hypothesis H1, endpoint sensitivity):")
-    assert "no sample size up to 1000000 reaches power 0.9" in msg
+    assert "the requirement exceeds 1,000,000 units" in msg
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_assumptions_are_checked_before_lock(tmp_path, edit, field, expect):
     [({"var": -1e-4}, "'var' (the error variance of a reader's AUC) must be positive"),
      ({"cov1": 9e-3}, "'cov1' = 0.009 exceeds 'var' = 0.0008 in size"),
      ({"n_cases": 0}, "'n_cases' is the number of pilot cases behind the components, a whole "
-                      "number of at least 2; got 0"),
+                      "number from 2 to 1,000,000; got 0"),
      ({"n_cases": 45.5}, "got 45.5")],
 )
 def test_mrmc_components_are_checked(tmp_path, components, expect):
@@ -352,3 +352,94 @@ def test_planned_counts_are_consistent(tmp_path, changes, field, expect):
     assert isinstance(out.exception, ProtocolError)
     assert any(field in p and expect in p for p in out.exception.problems), \
         out.exception.problems
+
+
+def _with_endpoint(kind):
+    def edit(d):
+        d["endpoints"].append({"id": "other", "kind": kind, "role": "primary"})
+        next(h for h in d["hypotheses"] if h["id"] == "H2")["endpoint"] = "other"
+    return edit
+
+
+def test_accuracy_and_ppv_goals(tmp_path):
+    """Accuracy counts every case (no prevalence inflation, its own wording); a PPV goal has no
+    formula (its denominator depends on the calls) and leaves adequacy open."""
+    plan = json.loads(_run(["protocol", "sample-size",
+                            str(_cade_variant(tmp_path, _with_endpoint("accuracy"))),
+                            "--json"]).output)
+    h2 = plan["items"][1]
+    direct = ss.proportion_vs_goal(0.92, 0.85, alpha=0.025, power=0.9, endpoint="accuracy")
+    assert h2["n"] == direct.n and h2["n_total"] == direct.n
+    assert h2["n_enrol"] == math.ceil(direct.n / 0.95)
+    assert h2["justification"].startswith("The accuracy is tested against the performance "
+                                          "goal 0.85")
+    assert "with the condition" not in h2["justification"]
+    out = _run(["protocol", "sample-size", str(_cade_variant(tmp_path, _with_endpoint("ppv"))),
+                "--json"])
+    plan = json.loads(out.output)
+    assert "PPV goal" in plan["items"][1]["note"] and plan["not_computed"] == ["H2"]
+    assert plan["adequate"] is None
+
+
+def test_without_prevalence_the_cases_to_enrol_are_open(tmp_path):
+    """Counts with/without the condition are not cases to enrol: no 'Required' mixing units,
+    no 'adequate'."""
+    def edit(d):
+        del d["sample_size"]["prevalence"]
+    plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
+                            "--json"]).output)
+    assert plan["required_cases"] is None and plan["adequate"] is None
+    assert plan["no_total"] == ["H1", "H2", "H3"]
+    assert all("n_enrol" not in it and "depends on the prevalence" in it["caveat"]
+               for it in plan["items"])
+    assert plan["verdict"] == ("Planned: 800 cases; adequacy not established: no prevalence to "
+                               "turn the requirement of H1, H2, H3 into cases to enrol.")
+
+
+def test_mrmc_superiority_margin_and_equivalence(tmp_path, reference_dir):
+    from validation.stats.mrmc import mrmc_analysis
+    from validation.stats.mrmc.sample_size import mrmc_sample_size
+
+    df = pd.read_csv(reference_dir / "mrmc" / "vandyke_1993_roc.csv")
+    df[["reader", "modality", "case"]] = df[["reader", "modality", "case"]].astype(str)
+    vc = mrmc_analysis(df, modalities=("1", "2")).to_dict()["variance_components"]
+    comps = {k: vc[k] for k in ("var_tr", "var", "cov1", "cov2", "cov3")}
+    comps["n_cases"] = float(vc["n_cases"])
+    folder = tmp_path / "protocols"
+    shutil.copytree(ROOT / "protocols", folder)
+    data = yaml.safe_load((folder / "reader_study.yaml").read_text())
+    data["sample_size"]["assumptions"][0].update(expected=0.96, variance_components=comps)
+    h2 = next(h for h in data["hypotheses"] if h["id"] == "H2")
+    h2["margin"] = 0.02
+    (folder / "v.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    out = _run(["protocol", "sample-size", str(folder / "v.yaml"), "--json"])
+    assert out.exit_code == 0, (out.output, out.exception)
+    item = json.loads(out.output)["items"][0]
+    direct = mrmc_sample_size(effect=0.96 - 0.90 - 0.02, n_readers=5, var_tr=vc["var_tr"],
+                              var=vc["var"], cov1=vc["cov1"], cov2=vc["cov2"], cov3=vc["cov3"],
+                              pilot_cases=int(vc["n_cases"]), power=0.8, alpha=0.05)
+    assert item["n_cases"] == direct.n_cases
+    assert "a superiority margin of 0.02" in item["justification"]
+    h2["type"], h2["margin"] = "equivalence", 0.1
+    (folder / "v.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    plan = json.loads(_run(["protocol", "sample-size", str(folder / "v.yaml"), "--json"]).output)
+    assert "MRMC equivalence hypothesis" in plan["items"][0]["note"]
+
+
+def test_split_alpha_procedures_carry_a_caution(tmp_path):
+    def edit(d):
+        d["multiplicity"] = {"procedure": "holm", "hypotheses": ["H1", "H2", "H3"]}
+    plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
+                            "--json"]).output)
+    assert "sized above at the full one-sided alpha = 0.025" in plan["multiplicity_note"]
+    assert "compared with alpha / 3 = 0.008333" in plan["multiplicity_note"]
+    assert plan["joint_power"] is None  # holm: no all-must-succeed criterion
+
+
+def test_command_errors_name_the_file(tmp_path):
+    def edit(d):
+        d["sample_size"]["assumptions"][0]["expected"] = 0.8001
+    path = _cade_variant(tmp_path, edit)
+    out = _run(["protocol", "sample-size", str(path)])
+    assert isinstance(out.exception, ProtocolError)
+    assert str(out.exception).startswith(f"{path}: sample_size.assumptions[0] (hypothesis H1")

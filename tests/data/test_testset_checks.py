@@ -180,3 +180,21 @@ def test_ratings_must_be_fully_crossed(tmp_path: Path) -> None:
     assert "(2 reading(s) missing)" in str(exc.value)
     assert exc.value.problems == ["reader 'R1' has no rating of case 'C2' in modality 'unaided'",
                                   "reader 'R2' has no rating of case 'C1' in modality 'aided'"]
+
+
+def test_an_analysed_case_without_any_rating_is_refused(tmp_path: Path) -> None:
+    m = manifest([(1, False, False, False, "A"), (0, False, False, False, "A"),
+                  (1, False, False, False, "B")])
+    ts = build_test_set(m, source="m.csv", exclusions=RULES)
+    lines = ["reader_id,case_id,modality,rating"]
+    for r in ("R1", "R2"):
+        for c in ("C0", "C1"):
+            for mod in ("unaided", "aided"):
+                lines.append(f"{r},{c},{mod},3")
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as exc:
+        load_ratings(path, ts, modalities=["unaided", "aided"])
+    assert str(exc.value).startswith("ratings.csv: 1 analysed case(s) of the test set have no "
+                                     "rating at all")
+    assert exc.value.problems == ["case 'C2' has no rating"]

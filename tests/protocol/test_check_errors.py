@@ -55,18 +55,26 @@ def test_bad_indentation_is_malformed(write_protocol):
 @pytest.mark.parametrize(
     ("old", "new", "field", "expect"),
     [
-        ("  seed: 1", "  seed: one", "analysis.seed", "valid integer"),
-        ("alpha: 0.025", "alpha: five percent", "alpha", "valid number"),
+        ("  seed: 1", "  seed: one", "analysis.seed", "must be a whole number; got the text 'one'."),
+        ("alpha: 0.025", "alpha: five percent", "alpha",
+         "must be a number; got the text 'five percent'."),
         ("  operating_point: 0.5", "  operating_point: high", "model.operating_point", "number"),
         ("  version: \"1.0\"", "  version: 1.0", "study.version", 'Quote it in YAML, e.g. "1.0"'),
         ("  training_sites: [T1]", "  training_sites: T1", "model.training_sites", "list"),
         ('  risk_class: "II"', '  risk_class: "2"', "device.risk_class", "I, II, IIa, IIb, III"),
         ("  kind: precomputed", "  kind: pytorch", "model.kind", "torchscript, torch_export"),
         # a boolean or a quoted number is never read as a number (YAML's "yes" is true)
-        ("alpha: 0.025", 'alpha: "0.025"', "alpha", "valid number"),
+        ("alpha: 0.025", 'alpha: "0.025"', "alpha", "must be a number; got the text"),
         ("{id: H2, endpoint: spec, type: performance_goal, goal: 0.8}",
          "{id: H2, endpoint: spec, type: performance_goal, goal: yes}",
-         "hypotheses[1].goal", "valid number"),
+         "hypotheses[1].goal", "got True (YAML reads yes/no/true/false as a boolean)"),
+        ("alpha: 0.025", "alpha: 2e-2", "alpha",
+         "got the text '2e-2'. YAML reads 2e-2 as text (an exponent needs a dot in the "
+         "mantissa and a sign, as in 2.0e-02); write 0.02."),
+        ("  seed: 1", "  seed: 1.0", "analysis.seed", "must be a whole number; got 1.0 (write 1)"),
+        ("  operating_point: 0.5", '  operating_point: "0.5"', "model.operating_point",
+         "must be a number; got the text '0.5'. Write it without quotes."),
+        ("alpha: 0.025", "alpha: .nan", "alpha", "must be a finite number"),
     ],
 )
 def test_wrong_types_name_line_and_field(write_protocol, old, new, field, expect):

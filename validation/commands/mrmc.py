@@ -43,7 +43,11 @@ def mrmc(
     method: str = typer.Option("or", "--method", help="or | dbm"),
     margin: float | None = typer.Option(None, "--margin",
                                         help="Non-inferiority margin (positive)."),
-    alpha: float = typer.Option(0.05, "--alpha", help="Two-sided level of the intervals."),
+    alpha: float = typer.Option(
+        0.05, "--alpha",
+        help="Level of the two-sided intervals; with --margin also the one-sided level of the "
+        "non-inferiority and superiority tests (bound = lower limit of the 1 - 2 alpha "
+        "interval): give 0.025 for one-sided 2.5% tests."),
     seed: int = typer.Option(20261128, "--seed", help="Seed of the bootstrap."),
     binormal: bool = typer.Option(False, "--binormal",
                                   help="Also fit binormal ROC curves (ML) per reader."),

@@ -44,6 +44,8 @@ def _print(plan: dict[str, Any]) -> None:
         typer.echo(plan["verdict"])
     if (plan.get("enriched") or {}).get("note"):
         typer.echo(plan["enriched"]["note"])
+    if plan.get("multiplicity_note"):
+        typer.echo(plan["multiplicity_note"])
 
 
 @protocol_app.command("sample-size")
@@ -53,10 +55,14 @@ def sample_size(
 ) -> None:
     """Sample-size justification from the protocol's planning assumptions."""
     from validation.commands._common import echo_json
+    from validation.errors import ProtocolError
     from validation.protocol import load_protocol
 
     protocol = load_protocol(file, check_files=False)
-    plan = sample_size_plan(protocol)
+    try:
+        plan = sample_size_plan(protocol)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{file}: {exc}") from None
     if as_json:
         echo_json(plan)
     else:

@@ -72,6 +72,15 @@ def load_ratings(
     keep = df["case_id"].astype(str).isin(analysed_ids)
     truth = test_set.analysed.set_index(test_set.analysed["case_id"].astype(str))["truth"]
     table = df[keep].copy()
+    unread = sorted(analysed_ids - set(table["case_id"].astype(str)))
+    if unread:
+        raise DataError(
+            f"{p.name}: {len(unread)} analysed case(s) of the test set have no rating at all; "
+            f"the reader study reads every analysed case (the flow diagram and the standalone "
+            f"analysis count them):",
+            problems=[f"case {c!r} has no rating" for c in unread[:20]]
+            + ([f"... and {len(unread) - 20} more"] if len(unread) > 20 else []),
+        )
     missing = _missing_readings(table, mods)
     if missing:
         raise DataError(

@@ -160,6 +160,12 @@ def validate_text(
         return None, [Problem(file, line, None, "", f"malformed YAML: {exc}.")]
 
     locator = _Locator(node, file)
+    non_finite = list(_non_finite(data, ()))
+    for loc in non_finite:
+        problems.append(locator.problem(
+            loc, "must be a finite number; .inf and .nan have no place in a protocol."))
+    if non_finite:  # the model would turn some of them into misleading messages
+        return None, _dedupe(problems)
     try:
         Protocol.model_validate(data, context={"skip_cross_checks": True})
     except PydanticValidationError as exc:
@@ -175,6 +181,20 @@ def validate_text(
     if problems:
         return None, problems
     return Protocol.model_validate(data), []
+
+
+def _non_finite(data: Any, loc: tuple[Any, ...]) -> Any:
+    """Locations of .inf and .nan anywhere in the loaded YAML."""
+    import math
+
+    if isinstance(data, float) and not math.isfinite(data):
+        yield loc
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _non_finite(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _non_finite(v, (*loc, i))
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +301,31 @@ def _message(err: Any, loc: Loc) -> str:
         return f"'{name}' must be a list ('- item' lines or [a, b]); got {value!r}."
     if etype == "string_type" and isinstance(value, (int, float, bool)):
         return f"'{name}' must be text; got {value!r}. Quote it in YAML, e.g. \"{value}\"."
+    if etype in ("float_type", "int_type") and isinstance(value, str):
+        hint = ""
+        try:
+            number: float | None = float(value)
+            hint = " Write it without quotes."
+        except ValueError:
+            number = None
+        if number is not None and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", value.strip()):
+            # YAML 1.1 reads 1e-3 (no dot in the mantissa) and 1.0e12 (no sign) as text
+            import numpy as np
+
+            decimal = np.format_float_positional(number, trim="-")
+            hint = (f" YAML reads {value} as text (an exponent needs a dot in the mantissa and "
+                    f"a sign, as in {number:.1e}); write {decimal}.")
+        elif isinstance(value, bool) or value.lower() in ("yes", "no", "true", "false", "on", "off"):
+            hint = ""
+        what = "a number" if etype == "float_type" else "a whole number"
+        return f"'{name}' must be {what}; got the text {value!r}.{hint}"
+    if etype == "int_type" and isinstance(value, float):
+        return f"'{name}' must be a whole number; got {value!r} (write {value:.0f})." \
+            if value.is_integer() else f"'{name}' must be a whole number; got {value!r}."
+    if etype in ("float_type", "int_type") and isinstance(value, bool):
+        what = "a number" if etype == "float_type" else "a whole number"
+        return (f"'{name}' must be {what}; got {value!r} (YAML reads yes/no/true/false as a "
+                f"boolean).")
     if etype.endswith("_type") or etype.endswith("_parsing"):
         return f"'{name}': {msg[0].lower() + msg[1:]}; got {value!r}."
     return f"'{name}': {msg[0].lower() + msg[1:]}; got {value!r}."

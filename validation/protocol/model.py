@@ -122,6 +122,8 @@ def allowed_ci_methods(kind: str, unit: str) -> tuple[str, ...]:
 
 Number = Annotated[float, Strict()]
 """A YAML number: an integer or a float, never a boolean or a quoted string."""
+Whole = Annotated[int, Strict()]
+"""A YAML integer: never a float (800.0), a boolean or a quoted string."""
 
 
 class _Model(BaseModel):
@@ -167,7 +169,7 @@ class LockedModel(_Model):
         default_factory=list,
         description="Sites whose data trained or tuned the model; the test set must not use them.",
     )
-    operating_point: float = Field(
+    operating_point: Number = Field(
         description="Locked threshold: a score >= operating_point is a positive call."
     )
     score_column: str | None = Field(
@@ -611,8 +613,8 @@ class SampleSizeAssumption(_Model):
     )
     cluster_size: Number | None = Field(default=None, ge=1.0, description="Findings per patient.")
     icc: Number | None = Field(default=None, ge=0.0, le=1.0)
-    n_readers: int | None = Field(default=None, ge=2)
-    variance_components: dict[str, float] | None = Field(
+    n_readers: Whole | None = Field(default=None, ge=2)
+    variance_components: dict[str, Number] | None = Field(
         default=None, description="MRMC pilot variance components (e.g. var_r, var_tr, cov1..3)."
     )
 
@@ -636,11 +638,14 @@ class SampleSizeAssumption(_Model):
         if bad:
             raise ValueError(f"variance components must be finite numbers; {bad[0]!r} is {v[bad[0]]!r}")
         for key in ("n_cases", "pilot_cases"):
-            if key in v and not (v[key] >= 2 and float(v[key]).is_integer()):
+            if key in v and not (2 <= v[key] <= 1_000_000 and float(v[key]).is_integer()):
                 raise ValueError(
                     f"'{key}' is the number of pilot cases behind the components, a whole number "
-                    f"of at least 2; got {v[key]!r}"
+                    f"from 2 to 1,000,000; got {v[key]!r}"
                 )
+        if "n_cases" in v and "pilot_cases" in v:
+            raise ValueError("give the number of pilot cases once, as 'n_cases' (the name "
+                             "`validation mrmc --json` uses), not also as 'pilot_cases'")
         if "var" in v:
             var = v["var"]
             if not var > 0:
@@ -651,8 +656,9 @@ class SampleSizeAssumption(_Model):
                 if key in v and abs(v[key]) > var:
                     raise ValueError(
                         f"'{key}' = {v[key]!r} exceeds 'var' = {var!r} in size; a covariance of "
-                        f"two AUC estimates cannot exceed their variance (copy the components "
-                        f"of `validation mrmc --json` unchanged)"
+                        f"two AUC estimates cannot exceed their variance (copy var_tr, var, "
+                        f"cov1, cov2, cov3 and n_cases from the variance_components of "
+                        f"`validation mrmc --json` unchanged)"
                     )
         return v
 
@@ -663,9 +669,9 @@ class SampleSize(_Model):
     power: Number = Field(gt=0.0, lt=1.0)
     prevalence: Number | None = Field(default=None, gt=0.0, lt=1.0)
     dropout: Number = Field(default=0.0, ge=0.0, lt=1.0, description="Fraction not evaluable.")
-    planned_cases: int | None = Field(default=None, ge=1)
-    planned_positive: int | None = Field(default=None, ge=1)
-    planned_negative: int | None = Field(default=None, ge=1)
+    planned_cases: Whole | None = Field(default=None, ge=1)
+    planned_positive: Whole | None = Field(default=None, ge=1)
+    planned_negative: Whole | None = Field(default=None, ge=1)
     method: str | None = Field(default=None, description="e.g. 'exact binomial'.")
     assumptions: list[SampleSizeAssumption] = Field(default_factory=list)
     notes: str | None = None
@@ -674,8 +680,8 @@ class SampleSize(_Model):
 class Analysis(_Model):
     """Settings that make the analysis reproducible."""
 
-    seed: int = Field(ge=0, lt=2**32)
-    bootstrap_replicates: int = Field(default=2000, ge=200, le=1_000_000)
+    seed: Whole = Field(ge=0, lt=2**32)
+    bootstrap_replicates: Whole = Field(default=2000, ge=200, le=1_000_000)
     bootstrap_interval: Literal["percentile", "bca"] = Field(
         default="percentile", description="Bootstrap interval type (bootstrap CI methods only)."
     )
@@ -1079,6 +1085,30 @@ def _hid(h: Mapping[str, Any], i: int) -> str:
     return repr(hid) if isinstance(hid, str) else f"hypotheses[{i}] (no id)"
 
 
+_PLANNING_TOL = 1e-6
+"""Smallest distance between a planning assumption and its null boundary (closer values
+need an unbounded sample; this also absorbs rounding such as 0.90 - 0.95 > -0.05)."""
+
+
+def _valid_hypothesis_numbers(h: Mapping[str, Any]) -> bool:
+    """A known type, goal and margin (when given) valid numbers, and a null value in (0, 1)."""
+    if h.get("type") not in ("performance_goal", "noninferiority", "superiority", "equivalence"):
+        return False
+    values = {}
+    for key in ("goal", "margin"):
+        if h.get(key) is not None:
+            x = _number(h.get(key))
+            if x is None or not 0 < x < 1:
+                return False
+            values[key] = x
+    goal, margin = values.get("goal"), values.get("margin", 0.0)
+    if goal is not None and h.get("comparator_column") is None:
+        low = goal - margin if h["type"] in ("noninferiority", "equivalence") else goal
+        high = goal + margin if h["type"] in ("superiority", "equivalence") else goal
+        return 0 < low and high < 1
+    return True
+
+
 def _number(x: Any) -> float | None:
     """A YAML number (not a boolean), else ``None``."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
@@ -1156,6 +1186,8 @@ def _planning_problems(
         if not isinstance(h, Mapping) or expected is None or not 0 < expected < 1:
             continue
         htype = h.get("type")
+        if not _valid_hypothesis_numbers(h):
+            continue  # the hypothesis's own fields are reported; no second, derived error
         margin = _number(h.get("margin")) or 0.0
         goal, comp = _number(h.get("goal")), _number(a.get("comparator_expected"))
         kind = (endpoints.get(h.get("endpoint")) or {}).get("kind")
@@ -1166,15 +1198,16 @@ def _planning_problems(
         what = (f"the comparator's {_num(ref)} (comparator_expected)" if comparative
                 else f"the goal {_num(ref)}")
         diff = expected - ref
+        tol = _PLANNING_TOL  # a value on the boundary, up to rounding, is on the null side
         if htype == "performance_goal":
-            ok, alt = diff > 0, f"above {what}"
+            ok, alt = diff > tol, f"above {what}"
         elif htype == "noninferiority":
-            ok, alt = diff > -margin, f"above {what} minus the margin {_num(margin)}"
+            ok, alt = diff + margin > tol, f"above {what} minus the margin {_num(margin)}"
         elif htype == "superiority":
-            ok, alt = diff > margin, (f"above {what} plus the margin {_num(margin)}" if margin
-                                      else f"above {what}")
+            ok, alt = diff - margin > tol, (f"above {what} plus the margin {_num(margin)}"
+                                            if margin else f"above {what}")
         else:
-            ok, alt = abs(diff) < margin, f"within the margin {_num(margin)} of {what}"
+            ok, alt = margin - abs(diff) > tol, f"within the margin {_num(margin)} of {what}"
         if not ok:
             out.append((("sample_size", "assumptions", j, "expected"),
                         f"hypothesis {hid!r} ({htype}): the anticipated value {_num(expected)} "

@@ -14,6 +14,7 @@ from typing import Any
 
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+_SCAN_MAX = 400_000  # largest study size scanned for the joint target
 POWER_FN = "_power_at_evaluable"  # internal: power at N evaluable cases, dropped from the output
 
 
@@ -35,13 +36,21 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
     from validation.stats import sample_size as ss
 
     plan = protocol.sample_size
-    if h.type == "equivalence" or h.goal is None:
+    if h.type == "equivalence":
+        return {"note": f"no sample-size formula here for an equivalence hypothesis on "
+                        f"{ep.kind}; justify the size in the protocol's notes."}
+    if h.goal is None:
         return {"note": f"no sample-size formula for a {h.type} hypothesis on {ep.kind} "
                         "without a fixed reference; justify it in the protocol's notes."}
+    if ep.kind in ("ppv", "npv"):
+        return {"note": f"no sample-size formula here for a {ep.kind.upper()} goal: its "
+                        f"denominator (cases called {'positive' if ep.kind == 'ppv' else 'negative'}"
+                        ") depends on the model's calls; justify the size in the protocol's "
+                        "notes."}
     null = _null(h)
     prevalence = plan.prevalence
     if ep.kind in PROPORTION_KINDS:
-        endpoint = "specificity" if ep.kind == "specificity" else "sensitivity"
+        endpoint = ep.kind
         inflate = prevalence if ep.kind in ("sensitivity", "specificity") else None
         method = "normal" if (plan.method and "normal" in plan.method.lower()) else "exact"
         res = ss.proportion_vs_goal(a.expected, null, alpha=alpha, power=plan.power,
@@ -141,6 +150,10 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
 
 def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
     plan = protocol.sample_size
+    if h.type in ("equivalence", "performance_goal"):
+        return {"note": f"no sample-size formula here for an MRMC {h.type.replace('_', ' ')} "
+                        "hypothesis (the Obuchowski-Rockette power is for a difference between "
+                        "modalities); justify the size in the protocol's notes."}
     vc = a.variance_components or {}
     need = ("var_tr", "var", "cov1", "cov2", "cov3")
     missing = [k for k in need if k not in vc]
@@ -154,8 +167,11 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
                         "pilot study and copy its variance_components into the assumption."}
     from validation.stats.mrmc.sample_size import mrmc_sample_size
 
-    margin = float(h.margin) if (h.margin is not None and h.type == "noninferiority") else 0.0
-    effect = float(a.expected) - float(a.comparator_expected) + margin
+    # the test is of the difference shifted to its null boundary: + margin for
+    # non-inferiority (H0: d <= -margin), - margin for superiority by a margin (H0: d <= margin)
+    margin = float(h.margin) if h.margin is not None else 0.0
+    shift = margin if h.type == "noninferiority" else -margin
+    effect = float(a.expected) - float(a.comparator_expected) + shift
     res = mrmc_sample_size(effect=effect, n_readers=int(a.n_readers),
                            var_tr=float(vc["var_tr"]), var=float(vc["var"]),
                            cov1=float(vc["cov1"]), cov2=float(vc["cov2"]),
@@ -184,7 +200,8 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
         f"The difference of the mean AUC between modalities is tested by the Obuchowski-Rockette "
         f"method with random readers and cases (Hillis degrees of freedom) at one-sided alpha = "
         f"{alpha:g} (a two-sided F test at {2 * alpha:g}). Assuming AUCs of {a.expected:.4g} and "
-        f"{a.comparator_expected:.4g}{f' and a margin of {margin:g}' if margin else ''}, "
+        f"{a.comparator_expected:.4g}"
+        f"{f' and a {h.type} margin of {margin:g}' if margin else ''}, "
         f"{int(a.n_readers)} readers and {res.n_cases} cases give a power of {res.power:.3f} "
         f"(target {plan.power:g}), from pilot variance components of {int(pilot)} cases "
         "(Hillis, Obuchowski and Berbaum 2011)."
@@ -192,8 +209,13 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
     return d
 
 
-def sample_size_plan(protocol: Any) -> dict[str, Any]:
-    """The sample-size justification of ``protocol`` as plain data."""
+def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
+    """The sample-size justification of ``protocol`` as plain data.
+
+    ``strict``: an assumption whose computation fails raises :class:`ProtocolError` naming it
+    (the command line); with ``strict=False`` (the SAP) it becomes that item's note, the other
+    items are still computed, and adequacy is left open.
+    """
     from validation.errors import InputError, ProtocolError
 
     plan = protocol.sample_size
@@ -223,10 +245,21 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
             if ep.unit == "finding" and ep.kind not in MRMC_KINDS and "n" in d:
                 _clustered(d, a)
         except InputError as exc:
-            raise ProtocolError(
-                f"sample_size.assumptions[{i}] (hypothesis {h.id}, endpoint {ep.id}): {exc}"
-            ) from None
+            where = f"sample_size.assumptions[{i}] (hypothesis {h.id}, endpoint {ep.id})"
+            if strict:
+                raise ProtocolError(f"{where}: {exc}") from None
+            d = {"note": f"The sample size cannot be computed from {where}: {exc}"}
         total = d.get("n_total") or d.get("n")
+        if (d.get("n_total") is None and "n" in d and ep.kind in ("sensitivity", "specificity")
+                and ep.kind not in MRMC_KINDS):
+            # a count of cases with (or without) the condition is not a number of cases to
+            # enrol: without a prevalence it cannot be compared with the planned cases
+            total = None
+            note = (f"Without sample_size.prevalence the requirement counts cases "
+                    f"{'with' if ep.kind == 'sensitivity' else 'without'} the condition; the "
+                    f"number of cases to enrol depends on the prevalence.")
+            d["caveat"] = f"{d['caveat']} {note}" if d.get("caveat") else note
+            d["justification"] = f"{d['justification']} {note}"
         if total is not None and plan.dropout:
             d["n_enrol"] = int(math.ceil(total / (1.0 - plan.dropout) - 1e-9))
         elif total is not None:
@@ -235,13 +268,17 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
                       **d})
     needed = [it["n_enrol"] for it in items if it.get("n_enrol") is not None]
     required = max(needed) if needed else None
-    # an item without a computation leaves the study's requirement open
-    not_computed = [str(it["hypothesis"]) for it in items if it.get("n_enrol") is None]
+    # an item without a computation leaves the study's requirement open, as does one whose
+    # requirement cannot be turned into cases to enrol (no prevalence)
+    not_computed = [str(it["hypothesis"]) for it in items if "n" not in it]
+    no_total = [str(it["hypothesis"]) for it in items
+                if "n" in it and it.get("n_enrol") is None]
     adequate = None
     enriched = _enriched(plan, items)
     if enriched is not None:
         adequate = enriched["adequate"] if not not_computed else None
-    elif required is not None and plan.planned_cases is not None and not not_computed:
+    elif (required is not None and plan.planned_cases is not None and not not_computed
+          and not no_total):
         adequate = plan.planned_cases >= required
     # co-primary: success needs every hypothesis; fixed sequence: the last one is reached and
     # rejected only when every earlier one is, so its unconditional power is the joint power
@@ -253,7 +290,9 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
             adequate = joint["at_study_size"]["if_independent"] >= plan.power
     for it in items:
         it.pop(POWER_FN, None)
-    verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power)
+    split = _split_alpha_note(protocol, alpha)
+    verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power,
+                       no_total)
     if enriched is not None:
         verdict = _enriched_verdict(enriched, adequate, not_computed, joint, plan.power)
     return {
@@ -269,21 +308,28 @@ def sample_size_plan(protocol: Any) -> dict[str, Any]:
         "planned_cases": plan.planned_cases,
         "adequate": adequate,
         "not_computed": not_computed,
+        "no_total": no_total,
         "enriched": enriched,
+        "multiplicity_note": split,
         "verdict": verdict,
     }
 
 
 def _verdict(planned: int | None, required: int | None, adequate: bool | None,
              not_computed: list[str], joint: dict[str, Any] | None = None,
-             target: float | None = None) -> str | None:
+             target: float | None = None, no_total: list[str] | None = None) -> str | None:
     """One sentence on the planned number of cases, or ``None`` when none is planned."""
     if planned is None:
         return None
-    if not_computed:
-        return (f"Planned: {planned} cases; adequacy not established: no sample-size "
-                f"computation for {', '.join(not_computed)}"
-                + (f" (the computed hypotheses need {required})" if required else "") + ".")
+    if not_computed or no_total:
+        why = []
+        if not_computed:
+            why.append(f"no sample-size computation for {', '.join(not_computed)}")
+        if no_total:
+            why.append(f"no prevalence to turn the requirement of {', '.join(no_total)} into "
+                       f"cases to enrol")
+        return (f"Planned: {planned} cases; adequacy not established: {'; '.join(why)}"
+                + (f" (the others need {required})" if required else "") + ".")
     at = (joint or {}).get("at_study_size")
     if not adequate and required is not None and planned >= required and at is not None:
         more = joint.get("cases_for_target") if joint else None
@@ -292,6 +338,28 @@ def _verdict(planned: int | None, required: int | None, adequate: bool | None,
                 f"number of cases, but their joint power is {at['if_independent']:.3f} (if the "
                 f"tests are independent), below the target {target:g}{need}.")
     return f"Planned: {planned} cases: {'adequate' if adequate else 'NOT adequate'}."
+
+
+def _split_alpha_note(protocol: Any, alpha: float) -> str | None:
+    """Holm, Hochberg and graphical procedures start below the full alpha: say so."""
+    mult = protocol.multiplicity
+    procedure = str(mult.procedure)
+    family = list(mult.family())
+    if procedure in ("holm", "hochberg") and len(family) > 1:
+        k = len(family)
+        return (f"Each hypothesis is sized above at the full one-sided alpha = {alpha:g}. Under "
+                f"the {procedure.capitalize()} procedure a hypothesis can be rejected at the full "
+                f"alpha only when the others are; with none of them rejected the smallest p-value "
+                f"is compared with alpha / {k} = {alpha / k:.4g}. Sizing each hypothesis at "
+                f"alpha / {k} gives a plan that holds whatever the others show.")
+    if procedure == "graphical":
+        weights = mult.weights or {}
+        local = ", ".join(f"{h} {float(w) * alpha:.4g}" for h, w in weights.items())
+        return (f"Each hypothesis is sized above at the full one-sided alpha = {alpha:g}. In the "
+                f"graphical procedure a hypothesis starts at its weight times alpha ({local}) and "
+                f"reaches more only when alpha is passed on from rejected hypotheses; sizing "
+                f"each at its initial level gives a plan that holds whatever the others show.")
+    return None
 
 
 def _enriched(plan: Any, items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -389,6 +457,13 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
             "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
         }
         start = int(required or size)
+        if 4 * start > _SCAN_MAX:
+            joint["at_study_size"]["note"] = (
+                f"the size for the joint target is not searched beyond {_SCAN_MAX} cases")
+            joint["if_independent"] = joint["at_study_size"]["if_independent"]
+            joint["lower_bound"] = joint["at_study_size"]["lower_bound"]
+            joint["text"] = _joint_text(procedure, joint, plan.power)
+            return joint
         grid = np.arange(start, 4 * start + 1)
         product = np.prod([f(np.floor(grid * keep + 1e-9)) for f in fns], axis=0)  # type: ignore[misc]
         bad = np.flatnonzero(product < plan.power)
@@ -458,7 +533,8 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
                 f"{joint['lower_bound']:.3f} whatever their dependence{low}.")
     each = ", ".join(f"{h} {p:.3f}" for h, p in at["powers"].items())
     text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable "
-            f"after drop-out, those with and without the condition at their expected numbers) "
+            f"{'after drop-out, ' if at['cases'] != at['evaluable'] else ''}those with and "
+            f"without the condition at their expected numbers) "
             f"the powers are {each}; the joint power is "
             f"{at['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
             f"specificity, on disjoint cases; positively related tests, such as two hypotheses "

@@ -589,9 +589,10 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     empty: dict[str, Any] = {"items": [], "required": None, "planned": None,
                               "adequate": None, "verdict": "", "joint": "", "enriched": "",
+                              "multiplicity": "",
                               "error": None}
     try:
-        plan = sample_size_plan(Protocol.model_validate(protocol))
+        plan = sample_size_plan(Protocol.model_validate(protocol), strict=False)
     except (SuiteError, ModelError) as exc:
         return {**empty, "error": str(exc)}
     items = []
@@ -613,6 +614,7 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         "verdict": str(plan.get("verdict") or ""),
         "joint": str(joint.get("text", "")),
         "enriched": str((plan.get("enriched") or {}).get("note") or ""),
+        "multiplicity": str(plan.get("multiplicity_note") or ""),
         "error": None,
     }
 

@@ -165,6 +165,11 @@ def _power(power: Any) -> float:
 
 def _ceil(x: float) -> int:
     # guard against 100.00000000001 -> 101 from rounding error
+    if not x <= _N_MAX:
+        raise InputError(
+            f"the requirement exceeds {_N_MAX:,} units ({x:.4g}): the assumed value is too close "
+            "to the null boundary (or the power too high) for any feasible study."
+        )
     return int(math.ceil(x - 1e-9))
 
 
@@ -173,7 +178,7 @@ def _inflate(n: int, prevalence: float | None, endpoint: str) -> tuple[int | Non
         return None, ""
     prev = _prob(prevalence, "prevalence")
     frac = prev if endpoint == "sensitivity" else 1.0 - prev
-    total = _ceil(n / frac)
+    total = int(math.ceil(n / frac - 1e-9))
     who = "with" if endpoint == "sensitivity" else "without"
     return total, (f" With an expected prevalence of {prev:.4g}, {total} cases in total are "
                    f"needed so that about {n} are {who} the condition (Buderer 1996).")
@@ -239,8 +244,9 @@ def proportion_vs_goal(
     power : float
         Target power, in (0.5, 1).
     method : {"exact", "normal"}
-    endpoint : {"sensitivity", "specificity"}
-        Decides whether the prevalence or its complement converts ``n`` to a total.
+    endpoint : {"sensitivity", "specificity", "accuracy"}
+        Decides whether the prevalence or its complement converts ``n`` to a total (accuracy
+        counts every case: ``n_total = n``).
     prevalence : float, optional
         Expected prevalence among enrolled cases; then ``n_total = ceil(n / prevalence)`` (or
         ``n / (1 - prevalence)`` for specificity).
@@ -270,7 +276,7 @@ def proportion_vs_goal(
     alpha = check_alpha(alpha)
     target = _power(power)
     meth = check_choice(method, "method", ("exact", "normal"))
-    ep = check_choice(endpoint, "endpoint", ("sensitivity", "specificity"))
+    ep = check_choice(endpoint, "endpoint", ("sensitivity", "specificity", "accuracy"))
     za, zb = sps.norm.ppf(1 - alpha), sps.norm.ppf(target)
     n_norm_f = (za * math.sqrt(p0 * (1 - p0)) + zb * math.sqrt(p1 * (1 - p1))) ** 2 / (p1 - p0) ** 2
     n_norm = max(_ceil(n_norm_f), 1)
@@ -306,19 +312,24 @@ def proportion_vs_goal(
                if first != n else
                f" Exact power stays at or above {target:g} for every n from {n} to {upper}.")
         refs = (REF_CHERNICK_2002,)
-    n_total, prev_txt = _inflate(n, prevalence, ep)
-    if prevalence is not None:
-        assumptions["prevalence"] = float(prevalence)
-        refs = refs + (REF_BUDERER_1996,)
-    who = "with" if ep == "sensitivity" else "without"
+    n_total: int | None
+    if ep == "accuracy":  # every case counts: no prevalence inflation
+        n_total, prev_txt = n, ""
+        unit = "cases"
+    else:
+        n_total, prev_txt = _inflate(n, prevalence, ep)
+        if prevalence is not None:
+            assumptions["prevalence"] = float(prevalence)
+            refs = refs + (REF_BUDERER_1996,)
+        unit = f"cases {'with' if ep == 'sensitivity' else 'without'} the condition"
     justification = (
         f"The {ep} is tested against the performance goal {p0:.4g} (H0: {ep} <= {p0:.4g}) by a "
-        f"{test} at one-sided alpha = {alpha:g}. Assuming a true {ep} of {p1:.4g}, {n} cases "
-        f"{who} the condition give a power of {achieved:.3f} (target {target:g}).{saw}{prev_txt}"
+        f"{test} at one-sided alpha = {alpha:g}. Assuming a true {ep} of {p1:.4g}, {n} {unit} "
+        f"give a power of {achieved:.3f} (target {target:g}).{saw}{prev_txt}"
     )
     return SampleSizeResult(
         design="proportion_vs_goal", n=n, n_unrounded=n_norm_f if meth == "normal" else None,
-        unit=f"cases {who} the condition", n_total=n_total,
+        unit=unit, n_total=n_total,
         groups={}, power=achieved, target_power=target, alpha=alpha, assumptions=assumptions,
         formula=formula, justification=justification, method=f"{test} ({meth})",
         references=refs,
@@ -599,7 +610,7 @@ def unpaired_difference(
     eff = a1 - a2 + m
     n1_f = (za * s0 + zb * s1) ** 2 / eff**2
     n1 = max(_ceil(n1_f), 1)
-    n2 = max(_ceil(r * n1), 1)
+    n2 = max(int(math.ceil(r * n1 - 1e-9)), 1)
     achieved = float(sps.norm.cdf((eff * math.sqrt(n1) - za * s0) / s1))
     justification = (
         f"Non-inferiority of the new test to the comparator in independent groups "
@@ -787,7 +798,7 @@ def auc_vs_value(
         refs = (REF_HANLEY_MCNEIL_1982,)
         formula = ("smallest n_pos with z(1-alpha) SE(A0; n) + z(power) SE(A1; n) <= A1 - A0, "
                    "SE from Hanley and McNeil (1982)")
-    n_neg = max(_ceil(k * n_pos), 1)
+    n_neg = max(int(math.ceil(k * n_pos - 1e-9)), 1)
     n_total = None
     prev_txt = ""
     if prevalence is not None:
@@ -872,7 +883,7 @@ def auc_difference(
     za, zb = sps.norm.ppf(1 - alpha), sps.norm.ppf(target)
     n_f = (za * math.sqrt(v0) + zb * math.sqrt(v1)) ** 2 / (theta + m) ** 2
     n_pos = max(_ceil(n_f), 2)
-    n_neg = max(_ceil(k * n_pos), 1)
+    n_neg = max(int(math.ceil(k * n_pos - 1e-9)), 1)
     achieved = float(sps.norm.cdf(((theta + m) * math.sqrt(n_pos) - za * math.sqrt(v0))
                                   / math.sqrt(v1)))
     kind = "non-inferiority" if m > 0 else "superiority"

@@ -98,8 +98,12 @@ class MRMCResult(Result):
                          f"p = {tst.p_value:.4f}, CI {ci}")
         if self.noninferiority is not None:
             ni = self.noninferiority
-            lines.append(f"  non-inferiority ({b} vs {a}, margin {ni.margin}): lower bound "
-                         f"{ni.lower_bound:.4f}, p = {ni.p_value:.4g}")
+            lines.append(f"  non-inferiority ({b} vs {a}, margin {ni.margin:g}, one-sided "
+                         f"alpha {ni.alpha:g}): {100 * (1 - ni.alpha):.4g}% lower bound "
+                         f"{ni.lower_bound:.4f}, p = {ni.p_value:.4g}: "
+                         f"{'non-inferior' if ni.noninferior else 'not shown non-inferior'}; "
+                         f"superiority p = {ni.superiority_p_value:.4g}: "
+                         f"{'superior' if ni.superior else 'not shown superior'}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
