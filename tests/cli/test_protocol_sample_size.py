@@ -131,9 +131,7 @@ def test_mrmc_from_pilot_components(tmp_path, reference_dir):
     # the OR power of each at that many cases (mrmc_power, the module's own function)
     from validation.stats.mrmc.sample_size import mrmc_power
 
-    data["sample_size"]["assumptions"].append(
-        {"hypothesis": "H1", "expected": 0.90, "comparator_expected": 0.90, "n_readers": 5,
-         "variance_components": comps})
+    data["sample_size"]["assumptions"][1].update(expected=0.90, variance_components=comps)
     target.write_text(yaml.safe_dump(data))
     out = _run(["protocol", "sample-size", str(target), "--json"])
     assert out.exit_code == 0, (out.output, out.exception)
@@ -443,3 +441,25 @@ def test_command_errors_name_the_file(tmp_path):
     out = _run(["protocol", "sample-size", str(path)])
     assert isinstance(out.exception, ProtocolError)
     assert str(out.exception).startswith(f"{path}: sample_size.assumptions[0] (hypothesis H1")
+
+
+def test_assumption_fields_that_do_not_apply(tmp_path):
+    def edit(d):
+        d["sample_size"]["assumptions"][0].update(correlation=0.3, n_readers=5)
+    out = _run(["protocol", "check", str(_cade_variant(tmp_path, edit))])
+    assert isinstance(out.exception, ProtocolError)
+    probs = out.exception.problems
+    assert any("sample_size.assumptions[0].correlation: 'correlation' does not apply to "
+               "hypothesis 'H1', tested against the fixed goal; remove it" in p for p in probs)
+    assert any("sample_size.assumptions[0].n_readers" in p for p in probs), probs
+
+
+def test_hypothesis_without_assumption_leaves_the_size_open(tmp_path):
+    def edit(d):
+        del d["sample_size"]["assumptions"][1]  # H2
+    plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
+                            "--json"]).output)
+    assert plan["without_assumption"] == ["H2"] and plan["adequate"] is None
+    assert plan["verdict"].startswith("Planned: 800 cases; adequacy not established: no "
+                                      "planning assumption for H2 (tested by the multiplicity "
+                                      "procedure)")

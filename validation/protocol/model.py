@@ -1182,6 +1182,21 @@ def _planning_problems(
             continue
         seen[hid] = j
         h = hyps.get(hid)
+        if isinstance(h, Mapping):
+            kind = (endpoints.get(h.get("endpoint")) or {}).get("kind")
+            paired = h.get("comparator_column") is not None
+            mrmc = kind in MRMC_KINDS
+            unused = [k for k, applies in (("comparator_expected", paired or mrmc),
+                                           ("correlation", paired), ("n_readers", mrmc),
+                                           ("variance_components", mrmc))
+                      if a.get(k) is not None and not applies]
+            for k in unused:
+                out.append((("sample_size", "assumptions", j, k),
+                            f"'{k}' does not apply to hypothesis {hid!r}, "
+                            + ("a reader-study (MRMC) comparison" if mrmc else
+                               "tested against the fixed goal" if not paired else
+                               "a paired comparison with its comparator column")
+                            + "; remove it"))
         expected = _number(a.get("expected"))
         if not isinstance(h, Mapping) or expected is None or not 0 < expected < 1:
             continue

@@ -273,9 +273,18 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
     not_computed = [str(it["hypothesis"]) for it in items if "n" not in it]
     no_total = [str(it["hypothesis"]) for it in items
                 if "n" in it and it.get("n_enrol") is None]
+    # confirmatory hypotheses (the multiplicity family) without a planning assumption leave
+    # the study's size open too
+    planned_ids = {str(a.hypothesis) for a in plan.assumptions}
+    family = list(protocol.multiplicity.family()) or [
+        h.id for h in protocol.hypotheses
+        if protocol.endpoint(h.endpoint).role in ("primary", "secondary")]
+    unplanned = [str(hid) for hid in family if str(hid) not in planned_ids]
     adequate = None
     enriched = _enriched(plan, items)
-    if enriched is not None:
+    if unplanned:
+        pass  # adequacy stays open
+    elif enriched is not None:
         adequate = enriched["adequate"] if not not_computed else None
     elif (required is not None and plan.planned_cases is not None and not not_computed
           and not no_total):
@@ -292,8 +301,8 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
         it.pop(POWER_FN, None)
     split = _split_alpha_note(protocol, alpha)
     verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power,
-                       no_total)
-    if enriched is not None:
+                       no_total, unplanned)
+    if enriched is not None and not unplanned:
         verdict = _enriched_verdict(enriched, adequate, not_computed, joint, plan.power)
     return {
         "study_id": protocol.study.id,
@@ -308,6 +317,7 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
         "planned_cases": plan.planned_cases,
         "adequate": adequate,
         "not_computed": not_computed,
+        "without_assumption": unplanned,
         "no_total": no_total,
         "enriched": enriched,
         "multiplicity_note": split,
@@ -317,12 +327,20 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
 
 def _verdict(planned: int | None, required: int | None, adequate: bool | None,
              not_computed: list[str], joint: dict[str, Any] | None = None,
-             target: float | None = None, no_total: list[str] | None = None) -> str | None:
-    """One sentence on the planned number of cases, or ``None`` when none is planned."""
+             target: float | None = None, no_total: list[str] | None = None,
+             unplanned: list[str] | None = None) -> str | None:
+    """One sentence on the planned number of cases (or, with none planned, on hypotheses
+    without a planning assumption; else ``None``)."""
     if planned is None:
+        if unplanned:
+            return (f"No planning assumption for {', '.join(unplanned)}, which the multiplicity "
+                    f"procedure tests; the study's size is not justified for it.")
         return None
-    if not_computed or no_total:
+    if not_computed or no_total or unplanned:
         why = []
+        if unplanned:
+            why.append(f"no planning assumption for {', '.join(unplanned)} (tested by the "
+                       f"multiplicity procedure)")
         if not_computed:
             why.append(f"no sample-size computation for {', '.join(not_computed)}")
         if no_total:
