@@ -214,6 +214,8 @@ def test_findings_are_inflated_by_the_design_effect(tmp_path):
                              str(_cade_variant(tmp_path, lambda d: edit(d, False))),
                              "--json"]).output)["items"][0]
     assert plain["n"] == direct.n and "counted as independent" in plain["caveat"]
+    assert "Finding-level hypotheses count findings and patient-level ones count patients" \
+        in plan["units_note"]
 
 
 @pytest.mark.parametrize(

@@ -44,8 +44,9 @@ def _print(plan: dict[str, Any]) -> None:
         typer.echo(plan["verdict"])
     if (plan.get("enriched") or {}).get("note"):
         typer.echo(plan["enriched"]["note"])
-    if plan.get("multiplicity_note"):
-        typer.echo(plan["multiplicity_note"])
+    for key in ("multiplicity_note", "units_note"):
+        if plan.get(key):
+            typer.echo(plan[key])
 
 
 @protocol_app.command("sample-size")

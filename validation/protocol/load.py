@@ -276,6 +276,8 @@ def _message(err: Any, loc: Loc) -> str:
     msg = str(err["msg"])
     ctx = err.get("ctx") or {}
     name = next((p for p in reversed(loc) if isinstance(p, str) and p.isidentifier()), "value")
+    if loc and isinstance(loc[-1], int):  # an item of a list: name it with its index
+        name = f"{name}[{loc[-1]}]"
     if etype in ("value_error", "assertion_error"):
         msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
         return msg if msg.endswith((".", "?")) else msg + "."
@@ -312,9 +314,11 @@ def _message(err: Any, loc: Loc) -> str:
             # YAML 1.1 reads 1e-3 (no dot in the mantissa) and 1.0e12 (no sign) as text
             import numpy as np
 
-            decimal = np.format_float_positional(number, trim="-")
+            plain = 1e-6 <= abs(number) < 1e16 or number == 0
+            write = (np.format_float_positional(number, trim="-") if plain
+                     else f"{number:.1e}")
             hint = (f" YAML reads {value} as text (an exponent needs a dot in the mantissa and "
-                    f"a sign, as in {number:.1e}); write {decimal}.")
+                    f"a sign, as in {number:.1e}); write {write}.")
         elif isinstance(value, bool) or value.lower() in ("yes", "no", "true", "false", "on", "off"):
             hint = ""
         what = "a number" if etype == "float_type" else "a whole number"

@@ -629,38 +629,6 @@ class SampleSizeAssumption(_Model):
             )
         return v
 
-    @field_validator("variance_components")
-    @classmethod
-    def _components(cls, v: dict[str, float] | None) -> dict[str, float] | None:
-        if v is None:
-            return v
-        bad = [k for k, x in v.items() if not math.isfinite(x)]
-        if bad:
-            raise ValueError(f"variance components must be finite numbers; {bad[0]!r} is {v[bad[0]]!r}")
-        for key in ("n_cases", "pilot_cases"):
-            if key in v and not (2 <= v[key] <= 1_000_000 and float(v[key]).is_integer()):
-                raise ValueError(
-                    f"'{key}' is the number of pilot cases behind the components, a whole number "
-                    f"from 2 to 1,000,000; got {v[key]!r}"
-                )
-        if "n_cases" in v and "pilot_cases" in v:
-            raise ValueError("give the number of pilot cases once, as 'n_cases' (the name "
-                             "`validation mrmc --json` uses), not also as 'pilot_cases'")
-        if "var" in v:
-            var = v["var"]
-            if not var > 0:
-                raise ValueError(
-                    f"'var' (the error variance of a reader's AUC) must be positive; got {var!r}"
-                )
-            for key in ("cov1", "cov2", "cov3"):
-                if key in v and abs(v[key]) > var:
-                    raise ValueError(
-                        f"'{key}' = {v[key]!r} exceeds 'var' = {var!r} in size; a covariance of "
-                        f"two AUC estimates cannot exceed their variance (copy var_tr, var, "
-                        f"cov1, cov2, cov3 and n_cases from the variance_components of "
-                        f"`validation mrmc --json` unchanged)"
-                    )
-        return v
 
 
 class SampleSize(_Model):
@@ -1090,6 +1058,35 @@ _PLANNING_TOL = 1e-6
 need an unbounded sample; this also absorbs rounding such as 0.90 - 0.95 > -0.05)."""
 
 
+def _component_problems(v: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """MRMC pilot variance components: pilot cases a whole number, var > 0, |cov| <= var."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for key in ("n_cases", "pilot_cases"):
+        x = _number(v.get(key))
+        if key in v and x is not None and not (2 <= x <= 1_000_000 and x.is_integer()):
+            out.append(((key,), f"'{key}' is the number of pilot cases behind the components, "
+                                f"a whole number from 2 to 1,000,000; got {_num(x)}"))
+    if "n_cases" in v and "pilot_cases" in v:
+        out.append((("pilot_cases",), "give the number of pilot cases once, as 'n_cases' (the "
+                                      "name `validation mrmc --json` uses), not also as "
+                                      "'pilot_cases'"))
+    var = _number(v.get("var"))
+    if "var" in v and var is not None:
+        if not var > 0:
+            out.append((("var",), f"'var' (the error variance of a reader's AUC) must be "
+                                  f"positive; got {_num(var)}"))
+        else:
+            for key in ("cov1", "cov2", "cov3"):
+                c = _number(v.get(key))
+                if c is not None and abs(c) > var:
+                    out.append(((key,), f"'{key}' = {_num(c)} exceeds 'var' = {_num(var)} in "
+                                        f"size; a covariance of two AUC estimates cannot exceed "
+                                        f"their variance (copy var_tr, var, cov1, cov2, cov3 and "
+                                        f"n_cases from the variance_components of `validation "
+                                        f"mrmc --json` unchanged)"))
+    return out
+
+
 def _valid_hypothesis_numbers(h: Mapping[str, Any]) -> bool:
     """A known type, goal and margin (when given) valid numbers, and a null value in (0, 1)."""
     if h.get("type") not in ("performance_goal", "noninferiority", "superiority", "equivalence"):
@@ -1197,6 +1194,10 @@ def _planning_problems(
                                "tested against the fixed goal" if not paired else
                                "a paired comparison with its comparator column")
                             + "; remove it"))
+        vc = a.get("variance_components")
+        if isinstance(vc, Mapping):
+            out.extend((("sample_size", "assumptions", j, "variance_components", *loc), msg)
+                       for loc, msg in _component_problems(vc))
         expected = _number(a.get("expected"))
         if not isinstance(h, Mapping) or expected is None or not 0 < expected < 1:
             continue

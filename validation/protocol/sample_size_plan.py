@@ -300,6 +300,11 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
     for it in items:
         it.pop(POWER_FN, None)
     split = _split_alpha_note(protocol, alpha)
+    units = {protocol.endpoint(str(it["endpoint"])).unit for it in items}
+    mixed = ("Finding-level hypotheses count findings and patient-level ones count patients "
+             "(cases); the largest requirement and the planned cases compare numbers in both "
+             "units, so check each against its own unit."
+             if {"finding", "patient"} <= units else None)
     verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power,
                        no_total, unplanned)
     if enriched is not None and not unplanned:
@@ -321,6 +326,7 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
         "no_total": no_total,
         "enriched": enriched,
         "multiplicity_note": split,
+        "units_note": mixed,
         "verdict": verdict,
     }
 

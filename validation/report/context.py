@@ -614,7 +614,8 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         "verdict": str(plan.get("verdict") or ""),
         "joint": str(joint.get("text", "")),
         "enriched": str((plan.get("enriched") or {}).get("note") or ""),
-        "multiplicity": str(plan.get("multiplicity_note") or ""),
+        "multiplicity": " ".join(str(plan[k]) for k in ("multiplicity_note", "units_note")
+                                 if plan.get(k)),
         "error": None,
     }
 
