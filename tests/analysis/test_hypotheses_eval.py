@@ -249,6 +249,32 @@ def test_bca_bootstrap_endpoint_is_decided_on_its_bca_bound() -> None:
         assert "BCa" in h["reason"]
 
 
+@pytest.mark.parametrize("interval", ["percentile", "bca"])
+def test_auc_bootstrap_endpoint_is_decided_on_its_own_interval(interval: str) -> None:
+    """An AUC with a bootstrap interval: the hypothesis inverts that same interval (BCa when the
+    protocol says so), so its CI is the endpoint's and the decision follows its bound."""
+    from validation.analysis.engine import _standalone_endpoint
+
+    cases = _paired_cases(seed=9, n=400)
+    proto = make_protocol(
+        endpoints=[{"id": "auc", "kind": "auc", "unit": "patient", "ci": "bootstrap"}],
+        hypotheses=[{"id": "H1", "endpoint": "auc", "type": "performance_goal", "goal": 0.7}],
+        multiplicity={"procedure": "none"}, sidedness="one-sided", alpha=0.025,
+        analysis={"seed": 1, "bootstrap_replicates": 1000, "bootstrap_interval": interval})
+    pooled = _standalone_endpoint(proto, proto.endpoints[0], cases, {}, alpha=0.05, seed=1,
+                                  n_indeterminate=int(cases["indeterminate"].sum()))["pooled"]
+    assert pooled["method"].endswith(interval)
+    ctx = HypothesisContext(cases=cases, ratings=None, ci_alpha=0.05, seed=1)
+    lower = pooled["ci"][0]
+    for goal, expect in ((lower - 1e-6, "pass"), (lower + 1e-6, "fail")):
+        p = proto.model_copy(update={"hypotheses": [proto.hypotheses[0].model_copy(
+            update={"goal": goal})]})
+        h = evaluate_hypotheses(p, {"endpoints": {"auc": {"pooled": pooled}}}, ctx)[0][0]
+        assert h["ci"] == pooled["ci"] and h["decision"] == expect, h["reason"]
+        label = "BCa" if interval == "bca" else "percentile"
+        assert h["test"] == f"test inverting the bootstrap {label} interval"
+
+
 def test_bootstrap_bound_equal_to_the_goal_fails() -> None:
     """With 1001 replicates the percentile bound is an order statistic, a fraction k/50 here:
     across seeds it often equals the goal 0.8 exactly. Such a bound does not exceed the goal,

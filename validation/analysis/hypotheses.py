@@ -15,7 +15,9 @@ How each hypothesis is tested (``theta`` the endpoint, ``ref`` its reference):
   p-value inverts that interval (:mod:`validation.stats.interval_inversion`; the bootstrap
   replicates are redrawn with the analysis seed). Either way the interval bound and the
   p-value, which the multiplicity procedure uses, always agree;
-* AUC endpoints against a fixed value: z test with the endpoint's standard error;
+* AUC endpoints against a fixed value: z test with the endpoint's standard error (DeLong,
+  logit, Obuchowski); with a bootstrap interval the p-value inverts that interval (percentile
+  or BCa, replicates redrawn with the analysis seed), as for proportions;
 * MRMC endpoints: the modality difference (second listed minus ``comparator``) from the reader
   study with the Obuchowski-Rockette random-reader random-case standard error and Hillis
   degrees of freedom (t test);
@@ -121,12 +123,17 @@ def _shifted(t: HypothesisTest, shift: float, null: float, h: Any) -> dict[str, 
 
 def _reason_for_bound(
     h: Any, ci: tuple[float, float], null: float, p: float, alpha: float, conf: float,
-    how: str,
+    how: str, floor: float | None = None,
 ) -> tuple[str, str]:
-    """Decision by the inverting p-value (it agrees with the bound) and the sentence for it."""
+    """Decision by the inverting p-value (it agrees with the bound) and the sentence for it.
+
+    ``floor``: the resolution of a bootstrap p-value (1 / replicates); a p of 0 is written
+    ``p < floor``.
+    """
     pct = f"{100 * conf:.4g}%"
     ok = passes(p, alpha)
-    ptxt = f"one-sided p = {p:.4g} {'<=' if ok else '>'} alpha = {alpha:g}"
+    shown = f"< {floor:.2g}" if (floor is not None and p == 0.0) else f"= {p:.4g}"
+    ptxt = f"one-sided p {shown} {'<=' if ok else '>'} alpha = {alpha:g}"
     if h.type == "equivalence":
         m = float(h.margin)
         return ("pass" if ok else "fail"), (
@@ -192,8 +199,17 @@ def _proportion_vs_value(
                   "margin": float(h.margin) if h.margin is not None else None,
                   "null_value": null})
         return d
-    # other interval methods: the p-value inverts the endpoint's own interval, so the bound and
-    # the p-value (which the multiplicity procedure uses) always agree
+    return _interval_bound_test(h, ep, pooled, alpha, protocol, ctx)
+
+
+def _interval_bound_test(
+    h: Any, ep: Any, pooled: dict[str, Any], alpha: float, protocol: Any, ctx: Any
+) -> dict[str, Any]:
+    """A fixed-value hypothesis decided by inverting the endpoint's own interval (binomial or
+    bootstrap), so the bound and the p-value (which the multiplicity procedure uses) always
+    agree."""
+    ref = float(h.goal)
+    null = _null_value(h, ref)
     est = float(pooled["estimate"])
     lo, hi = (float(v) for v in pooled["ci"])
     conf = 1.0 - 2.0 * alpha
@@ -205,9 +221,14 @@ def _proportion_vs_value(
         p = pvalue(null, "greater")
     se = float(pooled["se"]) if pooled.get("se") else (hi - lo) / (2.0 * float(sps.norm.ppf(1.0 - alpha)))
     stat = (est - null) / se if se > 0 else None
-    decision, reason = _reason_for_bound(h, (lo, hi), null, p, alpha, conf, how)
+    n_boot = pooled.get("n_boot")
+    decision, reason = _reason_for_bound(h, (lo, hi), null, p, alpha, conf, how,
+                                         floor=1.0 / n_boot if n_boot else None)
+    label = CI_LABELS.get(str(ep.ci), str(ep.ci))
+    if str(pooled.get("method", "")).endswith("-bca"):
+        label = label.replace("percentile", "BCa")
     return {
-        "type": h.type, "test": f"test inverting the {CI_LABELS.get(str(ep.ci), ep.ci)} interval",
+        "type": h.type, "test": f"test inverting the {label} interval",
         "estimate": est, "ci": [lo, hi], "confidence": conf,
         "margin": float(h.margin) if h.margin is not None else None, "goal": ref,
         "null_value": null, "statistic": stat, "df": None, "p_value": p, "alpha": alpha,
@@ -277,6 +298,14 @@ def _bootstrap_result(h: Any, ep: Any, protocol: Any, ctx: Any) -> Any:
                         "the per-case data, which was not given.")
     d = unit_data(cases, unit=ep.unit, operating_point=float(protocol.model.operating_point),
                   scenario=analysis_scenario(protocol, ep), score_bounds=score_bounds(cases))
+    if ep.kind == "auc":
+        from validation.stats.bootstrap import bootstrap_auc
+
+        return bootstrap_auc(
+            d.truth, d.score, cluster=d.cluster if ep.ci == "cluster_bootstrap" else None,
+            n_boot=int(protocol.analysis.bootstrap_replicates), seed=int(ctx.seed),
+            alpha=float(ctx.ci_alpha), interval=str(protocol.analysis.bootstrap_interval),
+        )
     outcome, cluster = proportion_outcome(ep.kind, d)
     res = bootstrap_proportion(
         outcome, cluster=cluster if ep.ci == "cluster_bootstrap" else None,
@@ -473,6 +502,9 @@ def evaluate_hypothesis(
         pooled = block["pooled"]
         if ep.kind in PROPORTION_KINDS:
             d = _proportion_vs_value(h, ep, pooled, alpha, protocol, context)
+        elif str(ep.ci) in ("bootstrap", "cluster_bootstrap") and pooled.get("estimate") is not None:
+            # the AUC's own bootstrap interval (percentile or BCa) decides, as it is reported
+            d = _interval_bound_test(h, ep, pooled, alpha, protocol, context)
         else:
             if pooled.get("estimate") is None or not pooled.get("se"):
                 raise DataError(f"hypothesis {h.id!r}: endpoint {ep.id!r} has no estimate "

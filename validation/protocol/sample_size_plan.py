@@ -353,7 +353,8 @@ def _verdict(planned: int | None, required: int | None, adequate: bool | None,
             why.append(f"no prevalence to turn the requirement of {', '.join(no_total)} into "
                        f"cases to enrol")
         return (f"Planned: {planned} cases; adequacy not established: {'; '.join(why)}"
-                + (f" (the others need {required})" if required else "") + ".")
+                + (f"; the computed hypotheses need {required} cases" if required else "")
+                + ".")
     at = (joint or {}).get("at_study_size")
     if not adequate and required is not None and planned >= required and at is not None:
         more = joint.get("cases_for_target") if joint else None
@@ -378,11 +379,17 @@ def _split_alpha_note(protocol: Any, alpha: float) -> str | None:
                 f"alpha / {k} gives a plan that holds whatever the others show.")
     if procedure == "graphical":
         weights = mult.weights or {}
-        local = ", ".join(f"{h} {float(w) * alpha:.4g}" for h, w in weights.items())
+        local = ", ".join(f"{h} {float(w) * alpha:.4g}" for h, w in weights.items()
+                          if float(w) > 0)
+        later = [str(h) for h, w in weights.items() if float(w) == 0]
+        tail = (f"; {', '.join(later)} start{'s' if len(later) == 1 else ''} with no alpha and "
+                f"{'is' if len(later) == 1 else 'are'} tested only with alpha passed on"
+                if later else "")
         return (f"Each hypothesis is sized above at the full one-sided alpha = {alpha:g}. In the "
-                f"graphical procedure a hypothesis starts at its weight times alpha ({local}) and "
-                f"reaches more only when alpha is passed on from rejected hypotheses; sizing "
-                f"each at its initial level gives a plan that holds whatever the others show.")
+                f"graphical procedure a hypothesis starts at its weight times alpha ({local}"
+                f"{tail}) and reaches more only when alpha is passed on from rejected "
+                f"hypotheses; sizing each hypothesis with initial alpha at that level gives a "
+                f"plan that holds whatever the others show.")
     return None
 
 
@@ -476,11 +483,13 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
             "cases": int(size),
             "evaluable": int(np.floor(size * keep + 1e-9)),
             "basis": "planned" if planned is not None else "required",
+            "mix": ("planned" if plan.planned_positive is not None
+                    and plan.planned_negative is not None else "expected"),
             "powers": {str(it["hypothesis"]): p for it, p in zip(items, powers, strict=True)},
             "if_independent": float(math.prod(powers)),
             "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
         }
-        start = int(required or size)
+        start = int(max(required or size, size))
         if 4 * start > _SCAN_MAX:
             joint["at_study_size"]["note"] = (
                 f"the size for the joint target is not searched beyond {_SCAN_MAX} cases")
@@ -488,7 +497,7 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
             joint["lower_bound"] = joint["at_study_size"]["lower_bound"]
             joint["text"] = _joint_text(procedure, joint, plan.power)
             return joint
-        grid = np.arange(start, 4 * start + 1)
+        grid = np.arange(1, 4 * start + 1)
         product = np.prod([f(np.floor(grid * keep + 1e-9)) for f in fns], axis=0)  # type: ignore[misc]
         bad = np.flatnonzero(product < plan.power)
         if bad.size == 0:
@@ -556,9 +565,11 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
                 f"{joint['if_independent']:.3f} if the tests are independent and at least "
                 f"{joint['lower_bound']:.3f} whatever their dependence{low}.")
     each = ", ".join(f"{h} {p:.3f}" for h, p in at["powers"].items())
-    text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable "
-            f"{'after drop-out, ' if at['cases'] != at['evaluable'] else ''}those with and "
-            f"without the condition at their expected numbers) "
+    drop = " after drop-out" if at["cases"] != at["evaluable"] else ""
+    mix = ("in the planned proportion" if at.get("mix") == "planned"
+           else "at their expected numbers")
+    text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable"
+            f"{drop}; those with and without the condition {mix}) "
             f"the powers are {each}; the joint power is "
             f"{at['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
             f"specificity, on disjoint cases; positively related tests, such as two hypotheses "
@@ -567,8 +578,8 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
     more = joint.get("cases_for_target")
     if at["if_independent"] < target:
         text += f" This is below the target {target:g}."
-    text += (" " + f"From {more} cases on, the joint power is at least {target:g} if the tests are "
-             f"independent." if more is not None else
-             "No size up to four times the largest single requirement gives a joint power of "
-             f"{target:g}.")
+    text += " " + (f"From {more} cases on, the joint power is at least {target:g} if the "
+                   f"tests are independent." if more is not None else
+                   f"No size up to four times the larger of the planned and the required size "
+                   f"gives a joint power of {target:g}.")
     return text
