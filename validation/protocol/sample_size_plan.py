@@ -481,7 +481,7 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
         powers = [float(f(evaluable)[0]) for f in fns]  # type: ignore[misc]
         joint["at_study_size"] = {
             "cases": int(size),
-            "evaluable": int(np.floor(size * keep + 1e-9)),
+            "evaluable": int(evaluable[0]),
             "basis": "planned" if planned is not None else "required",
             "mix": ("planned" if plan.planned_positive is not None
                     and plan.planned_negative is not None else "expected"),
@@ -489,15 +489,8 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
             "if_independent": float(math.prod(powers)),
             "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
         }
-        start = int(max(required or size, size))
-        if 4 * start > _SCAN_MAX:
-            joint["at_study_size"]["note"] = (
-                f"the size for the joint target is not searched beyond {_SCAN_MAX} cases")
-            joint["if_independent"] = joint["at_study_size"]["if_independent"]
-            joint["lower_bound"] = joint["at_study_size"]["lower_bound"]
-            joint["text"] = _joint_text(procedure, joint, plan.power)
-            return joint
-        grid = np.arange(1, 4 * start + 1)
+        # scan 1 .. 4 x the larger of the planned and required sizes (not beyond _SCAN_MAX)
+        grid = np.arange(1, min(4 * int(max(required or size, size)), _SCAN_MAX) + 1)
         product = np.prod([f(np.floor(grid * keep + 1e-9)) for f in fns], axis=0)  # type: ignore[misc]
         bad = np.flatnonzero(product < plan.power)
         if bad.size == 0:
@@ -581,5 +574,5 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
     text += " " + (f"From {more} cases on, the joint power is at least {target:g} if the "
                    f"tests are independent." if more is not None else
                    f"No size up to four times the larger of the planned and the required size "
-                   f"gives a joint power of {target:g}.")
+                   f"(at most {_SCAN_MAX:,} cases) gives a joint power of {target:g}.")
     return text
