@@ -253,15 +253,15 @@ def _interval_pvalue_function(
         n = float(pooled["n"])
         n_eff = float(pooled.get("effective_n") or n)
         x_eff = float(pooled["estimate"]) * n_eff
-        where = (f" on the Rao-Scott effective sample size of {n_eff:.4g} findings (design "
-                 f"effect {float(pooled.get('design_effect') or 1.0):.4g})"
+        where = (f" on the Rao-Scott effective sample size of {n_eff:.4g} findings, design "
+                 f"effect {float(pooled.get('design_effect') or 1.0):.4g},"
                  if pooled.get("effective_n") is not None else "")
 
         def binomial(null: float, side: str) -> float:
             return proportion_interval_pvalue(x_eff, n_eff, null, method=ci, side=side)  # type: ignore[arg-type]
 
-        return binomial, (f"p inverts the {CI_LABELS[ci]} interval{where}, so the bound and p "
-                          "agree")
+        return binomial, (f"p inverts the {CI_LABELS[ci]} interval{where or ','} so the bound "
+                          "and p agree")
     if ci in ("bootstrap", "cluster_bootstrap"):
         boot = _bootstrap_result(h, ep, protocol, ctx)
         if boot.interval == "bca":
