@@ -184,6 +184,9 @@ def test_clustered_endpoint_p_value_inverts_its_interval() -> None:
             pooled["estimate"] * n_eff, n_eff, goal, method="wilson"), abs=1e-15)
         assert h["decision"] == expect, (goal, h["reason"])
         assert (h["p_value"] <= 0.025) == (h["ci"][0] > goal)
+        # the statistic is the score z on the effective sample size (the test that decided)
+        score_z = (pooled["estimate"] - goal) / np.sqrt(goal * (1 - goal) / n_eff)
+        assert h["statistic"] == pytest.approx(score_z, abs=1e-9)
         assert h["test"] == "test inverting the Wilson score interval"
         assert "effective sample size" in h["reason"]
 

@@ -219,8 +219,9 @@ def _interval_bound_test(
         p = max(pvalue(null - m, "greater"), pvalue(null + m, "less"))
     else:
         p = pvalue(null, "greater")
-    se = float(pooled["se"]) if pooled.get("se") else (hi - lo) / (2.0 * float(sps.norm.ppf(1.0 - alpha)))
-    stat = (est - null) / se if se > 0 else None
+    # the statistic is the normal deviate of the inverting p-value (a Wald z from the interval's
+    # standard error would not be the test that decided)
+    stat = float(sps.norm.isf(p)) if 0.0 < p < 1.0 else None
     n_boot = pooled.get("n_boot")
     decision, reason = _reason_for_bound(h, (lo, hi), null, p, alpha, conf, how,
                                          floor=1.0 / n_boot if n_boot else None)
