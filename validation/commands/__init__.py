@@ -9,7 +9,18 @@ from __future__ import annotations
 from types import ModuleType
 
 from validation.commands import _common as _common  # noqa: F401
-from validation.commands import calculators, diff, models, mrmc, protocol, provenance, report, run, sample_size
+from validation.commands import (
+    calculators,
+    diff,
+    models,
+    mrmc,
+    protocol,
+    provenance,
+    report,
+    run,
+    sample_size,
+    surveil,
+)
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
@@ -21,4 +32,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     report,
     run,
     sample_size,
+    surveil,
 )

@@ -52,6 +52,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -163,6 +164,28 @@ class SurveillanceBatchRecord(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
 
 
+class SurveillanceDataRecord(Base):
+    """Case-level data of a surveillance plan: a batch's rows or a labels file, kept as Parquet
+    beside the registry (``parquet_sha256`` names the file) with its per-period aggregates."""
+
+    __tablename__ = "surveillance_data"
+    __table_args__ = (UniqueConstraint("plan_id", "kind", "source_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    plan_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(200))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    parquet_sha256: Mapped[str] = mapped_column(String(64))
+    n_rows: Mapped[int] = mapped_column(Integer)
+    periods: Mapped[str] = mapped_column(Text)
+    aggregates: Mapped[str] = mapped_column(Text)
+    operator: Mapped[str] = mapped_column(String(320))
+    received_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
 class AccessRecord(Base):
     """One run touching the sequestered test set."""
 
@@ -186,6 +209,7 @@ RECORD_TABLES: dict[str, type[Base]] = {
     "protocol.locked": ProtocolLockRecord,
     "approval.recorded": ApprovalRecord,
     "surveillance.batch": SurveillanceBatchRecord,
+    "surveillance.data": SurveillanceDataRecord,
     "test_set.accessed": AccessRecord,
 }
 """Audit action -> the table whose rows it creates (one row per entry)."""
@@ -549,6 +573,88 @@ class Registry:
             unique={"plan_id": plan_id, "batch_id": batch_id},
             same=("batch_sha256", "n_cases"))
         return stored
+
+    def record_surveillance_data(
+        self, *, data: SurveillanceDataRecord, operator: str,
+        check: Callable[[Session, list[dict[str, Any]]], None] | None = None,
+        batch_id: str | None = None, events: tuple[tuple[str, str, dict[str, Any]], ...] = (),
+    ) -> tuple[dict[str, Any], bool]:
+        """Record a batch's or a labels file's data in one transaction, exactly once.
+
+        The same source (``plan_id``, ``kind``, ``source_sha256``) again returns the stored
+        record (``False``). For a batch (``batch_id`` given) its
+        :class:`SurveillanceBatchRecord` is written in the same transaction, so a different
+        file under a used batch id is refused. ``check(session, earlier)`` runs inside the
+        transaction, after the plan's earlier data records (payloads, oldest first) are read
+        under a per-plan lock, and raises to refuse (nothing is written). ``events`` are extra
+        audit entries ``(action, subject, payload)`` written with the record (amendments).
+        """
+        _check_text("operator", operator)
+        wanted = record_payload(data)
+
+        def work(session: Session) -> tuple[dict[str, Any], bool]:
+            if self.backend == "postgresql":  # one writer per plan; SQLite: BEGIN IMMEDIATE
+                session.execute(sql_text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                                {"k": f"surveillance:{data.plan_id}"})
+            rows = session.execute(
+                select(SurveillanceDataRecord)
+                .where(SurveillanceDataRecord.plan_id == data.plan_id)
+                .order_by(SurveillanceDataRecord.audit_seq)).scalars().all()
+            earlier = [record_payload(r) for r in rows]
+            for r in earlier:
+                if r["kind"] == data.kind and r["source_sha256"] == data.source_sha256:
+                    return r, False
+            if batch_id is not None:
+                old = session.execute(
+                    select(SurveillanceBatchRecord)
+                    .where(SurveillanceBatchRecord.plan_id == data.plan_id)
+                    .where(SurveillanceBatchRecord.batch_id == batch_id)).scalar_one_or_none()
+                if old is not None:
+                    raise InputError(
+                        f"batch id {batch_id!r} of plan {data.plan_id!r} is already in with "
+                        f"another file (sha256 {old.batch_sha256}); this file's sha256 is "
+                        f"{data.source_sha256}. A batch is never replaced: send corrections "
+                        "under a new batch id (or late truth as a labels file).")
+            if check is not None:
+                check(session, earlier)
+            if batch_id is not None:
+                batch = SurveillanceBatchRecord(
+                    plan_id=data.plan_id, batch_id=batch_id, batch_sha256=data.source_sha256,
+                    n_cases=data.n_rows, run_id=None, operator=operator,
+                    received_utc=data.received_utc)
+                b_payload = record_payload(batch)
+                entry = self.append(session, actor=operator, action="surveillance.batch",
+                                    subject=f"{data.plan_id}/{batch_id}", payload=b_payload)
+                batch.audit_seq = entry.seq
+                session.add(batch)
+            fresh = SurveillanceDataRecord(**wanted)
+            entry = self.append(session, actor=operator, action="surveillance.data",
+                                subject=f"{data.plan_id}/{data.kind}/{data.source_id}",
+                                payload=wanted)
+            fresh.audit_seq = entry.seq
+            session.add(fresh)
+            for action, subject, payload in events:
+                self.append(session, actor=operator, action=action, subject=subject,
+                            payload=payload)
+            session.flush()
+            return wanted, True
+
+        return self.write(work)
+
+    def surveillance_data(self, plan_id: str) -> list[dict[str, Any]]:
+        """The plan's data records (payloads with ``audit_seq``), oldest first."""
+        return self.read(lambda s: [
+            record_payload(r) | {"audit_seq": r.audit_seq} for r in s.execute(
+                select(SurveillanceDataRecord)
+                .where(SurveillanceDataRecord.plan_id == plan_id)
+                .order_by(SurveillanceDataRecord.audit_seq)).scalars()])
+
+    def entries_for(self, action: str, subject_prefix: str) -> list[AuditView]:
+        """Audit entries of one action whose subject starts with ``subject_prefix``."""
+        return self.read(lambda s: [_view(e) for e in s.execute(
+            select(AuditEntry).where(AuditEntry.action == action)
+            .where(AuditEntry.subject.startswith(subject_prefix, autoescape=True))
+            .order_by(AuditEntry.seq)).scalars()])
 
     def record_test_set_access_entry(self, *, test_set_id: str, test_set_sha256: str,
                                      run_id: str, study_id: str, model_sha256: str,
