@@ -15,7 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from surv_fixture import make_baseline, make_batch, model_sha, write_plan  # noqa: E402
+import pandas as pd  # noqa: E402
+from surv_fixture import case_mix, make_baseline, make_batch, model_sha, write_plan  # noqa: E402
 
 POSTGRES_ENV = "VALIDATION_TEST_POSTGRES_URL"
 
@@ -35,9 +36,11 @@ class Surv:
     registry: str
     model: str
     folder: Path
+    pool: pd.DataFrame
 
     def batch(self, name: str, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("model", self.model)
+        kwargs.setdefault("pool", self.pool)
         return make_batch(self.folder / "batches" / f"{name}.csv", batch_id=name, **kwargs)
 
 
@@ -46,7 +49,8 @@ def surv(tmp_path: Path, baseline: dict[str, Path], monkeypatch: pytest.MonkeyPa
     url = f"sqlite:///{tmp_path / 'reg' / 'registry.sqlite'}"
     monkeypatch.setenv("VALIDATION_REGISTRY", url)
     plan = write_plan(tmp_path / "plan", baseline)
-    return Surv(plan=plan, registry=url, model=model_sha(baseline), folder=tmp_path)
+    return Surv(plan=plan, registry=url, model=model_sha(baseline), folder=tmp_path,
+                pool=case_mix(baseline))
 
 
 @pytest.fixture

@@ -105,6 +105,12 @@ def write_plan(folder: Path, baseline: dict[str, Path], *, minimum: int = 20) ->
     return path
 
 
+def case_mix(baseline: dict[str, Path]) -> pd.DataFrame:
+    """The pivotal test set's (manufacturer, age, sex) rows, to draw batches from."""
+    man = pd.read_csv(baseline["protocol"].parent / "manifest.csv", dtype=str)
+    return man[["manufacturer", "age", "sex"]].reset_index(drop=True)
+
+
 def model_sha(baseline: dict[str, Path]) -> str:
     lock = json.loads((baseline["protocol"].parent / "demo.yaml.lock.json").read_text())
     return str(lock["protocol"]["model"]["sha256"])
@@ -112,7 +118,8 @@ def model_sha(baseline: dict[str, Path]) -> str:
 
 def make_batch(path: Path, *, batch_id: str, month: str, n: int, model: str, seed: int,
                sites: tuple[str, ...] = SITES, prefix: str | None = None,
-               degraded_site: str | None = None, labelled: float = 1.0) -> Path:
+               degraded_site: str | None = None, labelled: float = 1.0,
+               pool: pd.DataFrame | None = None) -> Path:
     """A batch of ``n`` cases in ``month`` (``2026-03``); positives score lower at
     ``degraded_site``; a share ``1 - labelled`` of cases without truth."""
     rng = np.random.default_rng(seed)
@@ -123,6 +130,12 @@ def make_batch(path: Path, *, batch_id: str, month: str, n: int, model: str, see
         bad = (site == degraded_site) & (truth == 1)
         score = np.where(bad, score - 0.4, score)
     day = rng.integers(1, 28, n)
+    if pool is not None:  # the pivotal case mix (manufacturer, age, sex)
+        mix = pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
+    else:
+        mix = pd.DataFrame({"manufacturer": rng.choice(list(MAKERS), n),
+                            "age": np.round(rng.uniform(20, 90, n), 1),
+                            "sex": rng.choice(["F", "M"], n)})
     df = pd.DataFrame({
         "batch_id": batch_id,
         "case_id": [f"{prefix or batch_id}-{i:05d}" for i in range(n)],
@@ -131,9 +144,9 @@ def make_batch(path: Path, *, batch_id: str, month: str, n: int, model: str, see
         "score": np.round(np.clip(score, 0, 1), 6),
         "model_sha256": model,
         "truth": [str(t) if u < labelled else "" for t, u in zip(truth, rng.random(n), strict=True)],
-        "manufacturer": rng.choice(list(MAKERS), n),
-        "age": np.round(rng.uniform(20, 90, n), 1),
-        "sex": rng.choice(["F", "M"], n),
+        "manufacturer": mix["manufacturer"],
+        "age": mix["age"],
+        "sex": mix["sex"],
     })
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False)
