@@ -14,6 +14,7 @@ from validation.errors import DataError, InputError, LockError
 from validation.provenance import Registry, check_chain
 from validation.provenance.registry import SurveillanceBatchRecord, SurveillanceDataRecord
 from validation.surveillance import ingest_batch, ingest_inbox
+from validation.surveillance.context import open_context
 from validation.surveillance.ingest import ModelMismatchError, recorded_cases
 
 
@@ -118,8 +119,8 @@ def test_inbox_ingests_new_files_in_order_and_skips_known(surv) -> None:  # type
     surv.batch("B3", month="2026-04", n=40, seed=20)
     second = ingest_inbox(surv.plan, inbox)
     assert [r.batch_id for r in second] == ["B3"]
-    assert len(recorded_cases(__import__("validation.surveillance.context", fromlist=["x"])
-                              .open_context(surv.plan))) == 160
+    with open_context(surv.plan) as ctx:
+        assert len(recorded_cases(ctx)) == 160
 
 
 def test_store_is_parquet_addressed_by_hash(surv) -> None:  # type: ignore[no-untyped-def]

@@ -39,7 +39,8 @@ def _state(url: str) -> tuple[int, int, bool]:
 
 
 def _n_cases(surv, url: str) -> int:  # type: ignore[no-untyped-def]
-    return len(recorded_cases(open_context(surv.plan, registry=url)))
+    with open_context(surv.plan, registry=url) as ctx:
+        return len(recorded_cases(ctx))
 
 
 def test_two_ingests_at_once_neither_lose_nor_double_count(surv, registry_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -56,7 +56,19 @@ class Context:
     results_path: Path
     registry: Registry
     store: Path
+    owns_registry: bool = False
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Close the registry connection if this context opened it."""
+        if self.owns_registry:
+            self.registry.close()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def plan_id(self) -> str:
@@ -109,7 +121,7 @@ def open_context(plan_path: str | os.PathLike[str], *, registry: Registry | str 
     reg = open_registry(registry, create=create)
     return Context(plan_path=p, plan=plan, plan_lock=lock, protocol_path=protocol_path,
                    protocol_lock=proto_lock, results_path=results_path, registry=reg,
-                   store=store_root(reg.url))
+                   store=store_root(reg.url), owns_registry=reg is not registry)
 
 
 def _rate(num: float, den: float) -> float | None:

@@ -240,7 +240,13 @@ def ingest_batch(plan_path: str | os.PathLike[str], batch_path: str | os.PathLik
     DataError, InputError, LockError
         Bad input (exit 2); nothing was ingested.
     """
-    ctx = _ctx or open_context(plan_path, registry=registry)
+    if _ctx is None:
+        with open_context(plan_path, registry=registry) as ctx:
+            return _ingest(ctx, batch_path, dask)
+    return _ingest(_ctx, batch_path, dask)
+
+
+def _ingest(ctx: Context, batch_path: str | os.PathLike[str], dask: str | None) -> IngestResult:
     bp = Path(batch_path)
     if not bp.is_file():
         raise InputError(f"'batch' must be a file; got {os.fspath(batch_path)!r} which "
@@ -282,17 +288,17 @@ def ingest_inbox(plan_path: str | os.PathLike[str], inbox: str | os.PathLike[str
     folder = Path(inbox)
     if not folder.is_dir():
         raise InputError(f"'inbox' must be a folder; got {os.fspath(inbox)!r}.")
-    ctx = open_context(plan_path, registry=registry)
-    known = {r["source_sha256"] for r in ctx.registry.surveillance_data(ctx.plan_id)
-             if r["kind"] == "cases"}
-    out = []
-    for f in sorted(p for p in folder.iterdir()
-                    if p.is_file() and p.suffix.lower() in BATCH_SUFFIXES
-                    and not p.name.startswith(".")):
-        if sha256_bytes(f.read_bytes()) in known:
-            continue
-        out.append(ingest_batch(plan_path, f, dask=dask, _ctx=ctx))
-    return out
+    with open_context(plan_path, registry=registry) as ctx:
+        known = {r["source_sha256"] for r in ctx.registry.surveillance_data(ctx.plan_id)
+                 if r["kind"] == "cases"}
+        out = []
+        for f in sorted(p for p in folder.iterdir()
+                        if p.is_file() and p.suffix.lower() in BATCH_SUFFIXES
+                        and not p.name.startswith(".")):
+            if sha256_bytes(f.read_bytes()) in known:
+                continue
+            out.append(ingest_batch(plan_path, f, dask=dask, _ctx=ctx))
+        return out
 
 
 def recorded_cases(ctx: Context) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from validation.data.specs import load_spec, read_table_bytes, validate_table
 from validation.errors import DataError, InputError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.registry import Registry, SurveillanceDataRecord, utc_now
-from validation.surveillance.context import open_context
+from validation.surveillance.context import Context, open_context
 from validation.surveillance.ingest import _rows, operator_name, recorded_cases, write_alarms
 from validation.surveillance.store import write_frame
 
@@ -62,10 +62,14 @@ def merge_labels(plan_path: str | os.PathLike[str], labels_path: str | os.PathLi
     DataError
         The file breaks its spec, or names cases that were never ingested (every row listed).
     """
+    with open_context(plan_path, registry=registry) as ctx:
+        return _merge(ctx, labels_path)
+
+
+def _merge(ctx: Context, labels_path: str | os.PathLike[str]) -> LabelsResult:
     from validation.surveillance.aggregate import aggregate_cases
     from validation.surveillance.rules import evaluate
 
-    ctx = open_context(plan_path, registry=registry)
     lp = Path(labels_path)
     if not lp.is_file():
         raise InputError(f"'labels' must be a file; got {os.fspath(labels_path)!r}.")

@@ -117,7 +117,11 @@ def _metrics(ctx: Context, cases: pd.DataFrame, periods: list[str]) -> list[dict
 def surveillance_status(plan_path: str | os.PathLike[str], *,
                         registry: Registry | str | None = None) -> dict[str, Any]:
     """The status dict of the plan (see docs/SURVEILLANCE.md for its fields)."""
-    ctx = open_context(plan_path, registry=registry, create=False)
+    with open_context(plan_path, registry=registry, create=False) as ctx:
+        return _status(ctx)
+
+
+def _status(ctx: Context) -> dict[str, Any]:
     cases = recorded_cases(ctx)
     ev = evaluate(ctx, cases)
     records = ctx.registry.surveillance_data(ctx.plan_id)
