@@ -174,8 +174,10 @@ def load_baseline(ctx: Context) -> Baseline:
             if factor in frame.columns:
                 counts = frame[factor].dropna().astype(str).value_counts()
                 mix[factor] = {str(k): int(v) for k, v in sorted(counts.items())}
-    return Baseline(rates=rates, scores=preds["score"].to_numpy(dtype=float), truth=truth,
-                    mix=mix)
+    scores = pd.to_numeric(preds["score"], errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(scores)  # cases without a score (non-diagnostic) carry no signal
+    return Baseline(rates=rates, scores=scores[finite],
+                    truth=None if truth is None else truth[finite], mix=mix)
 
 
 def add_derived(df: pd.DataFrame, plan: SurveillancePlan) -> pd.DataFrame:
