@@ -37,7 +37,7 @@ from validation.errors import DataError, InputError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.registry import Registry, SurveillanceDataRecord, utc_now
 from validation.surveillance.context import BASE_COLUMNS, Context, add_derived, open_context
-from validation.surveillance.plan import period_label
+from validation.surveillance.plan import period_labels
 from validation.surveillance.store import read_frame, write_frame
 
 BATCH_SPEC = "surveillance_batch"
@@ -126,12 +126,12 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
     for c in ("batch_id", "case_id", "site", "model_sha256", "manufacturer", "scanner_model",
               "sex"):
         out[c] = out[c].astype("string")
-    out["acquired_at"] = [d.isoformat() for d in days]
+    stamps = pd.to_datetime(df["acquired_at"])
+    out["acquired_at"] = stamps.dt.strftime("%Y-%m-%d").astype("string")
     out["truth"] = pd.to_numeric(out["truth"], errors="coerce").astype("Int8")
     out["age"] = pd.to_numeric(out["age"], errors="coerce").astype("float64")
     out["score"] = out["score"].astype("float64")
-    out["period"] = pd.Series([period_label(d, ctx.plan.period) for d in days],
-                              dtype="string")
+    out["period"] = period_labels(stamps, ctx.plan.period)
     out["row"] = range(1, len(out) + 1)
     return add_derived(out, ctx.plan)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -464,4 +463,12 @@ def period_label(day: date, period: str) -> str:
     return f"{y:04d}-W{w:02d}"
 
 
-_PERIOD = re.compile(r"^\d{4}-(\d{2}|W\d{2})$")
+def period_labels(stamps: Any, period: str) -> Any:
+    """:func:`period_label` of a pandas datetime Series, vectorised (a string Series)."""
+    import pandas as pd
+
+    s = pd.Series(stamps)
+    if period == "month":
+        return s.dt.strftime("%Y-%m").astype("string")
+    iso = s.dt.isocalendar()
+    return (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).astype("string")
