@@ -29,7 +29,7 @@ monitors:
   protocol_sha256: "{protocol_sha}"
   results: {results}
   results_sha256: "{results_sha}"
-period: month
+period: {period}
 start: 2026-01-01
 minimum_cases: {minimum}
 sites: [SITE-A, SITE-B, SITE-C, SITE-D]
@@ -88,7 +88,8 @@ def make_baseline(root: Path, env: dict[str, str]) -> dict[str, Path]:
     return {"protocol": root / "inputs" / "demo.yaml", "results": results}
 
 
-def write_plan(folder: Path, baseline: dict[str, Path], *, minimum: int = 20) -> Path:
+def write_plan(folder: Path, baseline: dict[str, Path], *, minimum: int = 20,
+               period: str = "month") -> Path:
     """Write and lock a plan over ``baseline``; return its path."""
     from validation.surveillance.plan import lock_plan
 
@@ -96,7 +97,7 @@ def write_plan(folder: Path, baseline: dict[str, Path], *, minimum: int = 20) ->
     text = PLAN.format(protocol=baseline["protocol"], protocol_sha=lock["protocol_sha256"],
                        results=baseline["results"],
                        results_sha=hashlib.sha256(baseline["results"].read_bytes()).hexdigest(),
-                       minimum=minimum)
+                       minimum=minimum, period=period)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "plan.yaml"
     path.write_text(text)
