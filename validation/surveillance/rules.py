@@ -182,7 +182,8 @@ def _chart(ctx: Context, rule: Rule, site: str | None, subgroup: dict[str, str] 
         res = vs.ewma_proportion(good, trials, target=float(b), lam=rule.lam, width=width)
         z, lo, hi = (np.asarray(x, dtype=float) for x in (res.statistic, res.lower, res.upper))
         for i, p in enumerate(used):
-            signal = bool(z[i] < lo[i] or z[i] > hi[i])
+            # accuracy: only a drop is a signal; the positive-call rate: either direction
+            signal = bool(z[i] < lo[i] or (rule.metric == "positive_call_rate" and z[i] > hi[i]))
             chart["points"].append({"period": p, "statistic": float(z[i]), "lower": float(lo[i]),
                                     "upper": float(hi[i]), "signal": signal})
             if signal:
