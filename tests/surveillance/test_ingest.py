@@ -157,3 +157,16 @@ def test_alarm_for_a_degraded_site_and_exit_codes(surv) -> None:  # type: ignore
                                           json.dumps(a["subgroup"], sort_keys=True), a["metric"]))
     assert {"period", "site", "subgroup", "metric", "rule", "severity", "figures",
             "first_detected"} == set(written["alarms"][0])
+
+
+def test_dask_aggregation_records_the_same_aggregates(surv, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = surv.batch("B1", month="2026-02", n=300, seed=60)
+    local_url = f"sqlite:///{tmp_path / 'local' / 'registry.sqlite'}"
+    dask_url = f"sqlite:///{tmp_path / 'dask' / 'registry.sqlite'}"
+    ingest_batch(surv.plan, path, registry=local_url)
+    ingest_batch(surv.plan, path, registry=dask_url, dask="local")
+    with Registry(local_url) as a, Registry(dask_url) as b:
+        (ra,) = a.rows(SurveillanceDataRecord)
+        (rb,) = b.rows(SurveillanceDataRecord)
+    assert json.loads(ra[1]["aggregates"]) == json.loads(rb[1]["aggregates"])
+    assert ra[1]["parquet_sha256"] == rb[1]["parquet_sha256"]
