@@ -67,6 +67,71 @@ class DemoFiles:
     n_cases: int
 
 
+@dataclass(frozen=True, slots=True)
+class DemoFinding:
+    """One finding of a simulated patient: its truth and the random parts of its score."""
+
+    truth: int
+    severity: float
+    noise: float
+    non_diagnostic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPatient:
+    """One simulated patient of a site (one or two findings)."""
+
+    diseased: bool
+    age: float
+    sex: str
+    manufacturer: str
+    consent_withdrawn: bool
+    ai_opt_out: bool
+    effect: float
+    findings: tuple[DemoFinding, ...]
+
+
+def draw_patient(rng: np.random.Generator, site: DemoSite) -> DemoPatient:
+    """Draw one patient of ``site`` (the demo's generator; the draws' order is fixed)."""
+    w = np.asarray(site.manufacturer_weights, dtype=float)
+    w = w / w.sum()
+    n_find = 2 if rng.random() < 0.15 else 1
+    diseased = rng.random() < site.prevalence
+    age = float(np.clip(rng.normal(site.age_mean, 13.0), 18.0, 95.0))
+    sex = "F" if rng.random() < 0.48 else "M"
+    manufacturer = MANUFACTURERS[int(rng.choice(len(MANUFACTURERS), p=w))]
+    consent_withdrawn = bool(rng.random() < 0.02)
+    ai_opt_out = bool(rng.random() < 0.015)
+    effect = float(rng.normal(0.0, 0.5))
+    findings = []
+    for f in range(n_find):
+        # the second finding of a diseased patient is positive two times in three
+        truth = int(diseased and (f == 0 or rng.random() < 0.67))
+        severity = float(rng.gamma(2.0, 0.5)) if truth else 0.0
+        noise = float(rng.normal(0.0, 1.0))
+        non_diag = bool(rng.random() < 0.03)
+        findings.append(DemoFinding(truth=truth, severity=severity, noise=noise,
+                                    non_diagnostic=non_diag))
+    return DemoPatient(diseased=bool(diseased), age=age, sex=sex, manufacturer=manufacturer,
+                       consent_withdrawn=consent_withdrawn, ai_opt_out=ai_opt_out, effect=effect,
+                       findings=tuple(findings))
+
+
+def demo_score(site: DemoSite, patient: DemoPatient, finding: DemoFinding, *,
+               positive_shift: float = 0.0) -> float:
+    """The model's score of a finding: the logistic of the latent score.
+
+    ``positive_shift`` is added to the latent score of positive findings (0 in the pivotal
+    study; negative where surveillance simulates a scanner that hides lesions).
+    """
+    latent = (
+        -1.1 + site.shift + patient.effect
+        + finding.truth * (site.separation * 0.8 + 0.6 * finding.severity + positive_shift)
+        + finding.noise
+    )
+    return float(1.0 / (1.0 + np.exp(-latent)))
+
+
 def simulate(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate the manifest and the model scores.
 
@@ -85,44 +150,26 @@ def simulate(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> tuple[pd.DataFr
     scores: list[float] = []
     for s_idx, site in enumerate(SITES):
         n_pat = max(8, int(round(site.n_patients * scale)))
-        w = np.asarray(site.manufacturer_weights, dtype=float)
-        w = w / w.sum()
         for p in range(n_pat):
             pid = f"P{s_idx + 1}{p + 1:04d}"
-            n_find = 2 if rng.random() < 0.15 else 1
-            diseased = rng.random() < site.prevalence
-            age = float(np.clip(rng.normal(site.age_mean, 13.0), 18.0, 95.0))
-            sex = "F" if rng.random() < 0.48 else "M"
-            manufacturer = MANUFACTURERS[int(rng.choice(len(MANUFACTURERS), p=w))]
-            consent_withdrawn = bool(rng.random() < 0.02)
-            ai_opt_out = bool(rng.random() < 0.015)
-            patient_effect = rng.normal(0.0, 0.5)
-            for f in range(n_find):
-                # the second finding of a diseased patient is positive two times in three
-                truth = int(diseased and (f == 0 or rng.random() < 0.67))
-                severity = rng.gamma(2.0, 0.5) if truth else 0.0
-                latent = (
-                    -1.1 + site.shift + patient_effect
-                    + truth * (site.separation * 0.8 + 0.6 * severity)
-                    + rng.normal(0.0, 1.0)
-                )
-                non_diag = bool(rng.random() < 0.03)
-                score = float("nan") if non_diag else float(1.0 / (1.0 + np.exp(-latent)))
+            patient = draw_patient(rng, site)
+            for f, finding in enumerate(patient.findings):
                 rows.append(
                     {
                         "case_id": f"{site.site}-{p + 1:04d}-{f + 1}",
                         "patient_id": pid,
                         "site": site.site,
-                        "truth": truth,
-                        "sex": sex,
-                        "age": round(age, 1),
-                        "manufacturer": manufacturer,
-                        "consent_withdrawn": consent_withdrawn,
-                        "ai_opt_out": ai_opt_out,
-                        "non_diagnostic": non_diag,
+                        "truth": finding.truth,
+                        "sex": patient.sex,
+                        "age": round(patient.age, 1),
+                        "manufacturer": patient.manufacturer,
+                        "consent_withdrawn": patient.consent_withdrawn,
+                        "ai_opt_out": patient.ai_opt_out,
+                        "non_diagnostic": finding.non_diagnostic,
                     }
                 )
-                scores.append(score)
+                scores.append(float("nan") if finding.non_diagnostic
+                              else demo_score(site, patient, finding))
     manifest = pd.DataFrame(rows)
     predictions = pd.DataFrame({"case_id": manifest["case_id"], "score": scores})
     return manifest, predictions
