@@ -1,7 +1,7 @@
 """Where the suite's own files are: the repository's folders, or their copies in the package.
 
-``data_specs/``, ``reports/`` and ``protocols/demo.yaml`` live at the repository root
-(ARCHITECTURE.md). An editable install finds them there; a wheel carries copies under
+``data_specs/``, ``reports/``, ``protocols/demo.yaml`` and ``protocols/surveillance_demo.yaml``
+live at the repository root (ARCHITECTURE.md). An editable install finds them there; a wheel carries copies under
 ``validation/assets/`` (written by ``setup.py`` at build time), found when the repository's
 folders are not beside the package.
 """
@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE.parent
 ASSETS = PACKAGE / "assets"
 
-SHIPPED = ("data_specs", "reports", "protocols/demo.yaml")
+SHIPPED = ("data_specs", "reports", "protocols/demo.yaml", "protocols/surveillance_demo.yaml")
 """Repository paths copied into ``validation/assets/`` when a wheel is built."""
 
 

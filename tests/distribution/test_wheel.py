@@ -30,7 +30,8 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
-    shutil.copy2(ROOT / "protocols" / "demo.yaml", src / "protocols" / "demo.yaml")
+    for name in ("demo.yaml", "surveillance_demo.yaml"):
+        shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
     dist = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
@@ -52,8 +53,8 @@ def test_assets_are_copies_of_the_repository_files(unpacked: Path) -> None:
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), rel
         for sub in cmp.subdirs.values():
             assert not (sub.left_only or sub.right_only or sub.diff_files), sub.left
-    assert filecmp.cmp(ROOT / "protocols" / "demo.yaml", assets / "protocols" / "demo.yaml",
-                       shallow=False)
+    for name in ("demo.yaml", "surveillance_demo.yaml"):
+        assert filecmp.cmp(ROOT / "protocols" / name, assets / "protocols" / name, shallow=False)
     assert (assets / "demo_model" / "demo_model.pt").is_file()
 
 
@@ -62,8 +63,9 @@ def test_installed_package_finds_its_resources(unpacked: Path, tmp_path: Path) -
         "from validation.data.specs import spec_dir, load_spec\n"
         "from validation.report.qmd import templates_dir\n"
         "from validation.demo_data import find_demo_template\n"
+        "from validation.surveillance.demo import find_plan_template\n"
         "load_spec('test_set_manifest')\n"
-        "for p in (spec_dir(), templates_dir(), find_demo_template()):\n"
+        "for p in (spec_dir(), templates_dir(), find_demo_template(), find_plan_template()):\n"
         "    print(p)\n"
     )
     env = {k: v for k, v in os.environ.items()
@@ -74,4 +76,5 @@ def test_installed_package_finds_its_resources(unpacked: Path, tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     paths = [Path(line) for line in proc.stdout.splitlines()]
     assets = unpacked / "validation" / "assets"
-    assert paths == [assets / "data_specs", assets / "reports", assets / "protocols" / "demo.yaml"]
+    assert paths == [assets / "data_specs", assets / "reports", assets / "protocols" / "demo.yaml",
+                     assets / "protocols" / "surveillance_demo.yaml"]

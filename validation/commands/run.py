@@ -129,12 +129,18 @@ def register(app: typer.Typer) -> None:
             False, "--tabular",
             help="Simulated scores instead of images through the locked demo model (faster).",
         ),
+        surveillance: bool = typer.Option(
+            True, "--surveillance/--no-surveillance",
+            help="Also monitor the pivotal run for a simulated year (surveillance/ in --out).",
+        ),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
     ) -> None:
         """Simulate a multi-site image study, lock the demo protocol, run the locked model, analyse,
-        render the SAP and report, and print the table and the documents' paths."""
+        render the SAP and report, and print the table and the documents' paths; then monitor
+        the model for a simulated year after the study (surveillance plan, twelve monthly
+        batches, late labels, alarms, surveillance report)."""
         from validation.analysis.results import load_results
-        from validation.demo_data import prepare_demo
+        from validation.demo_data import DEFAULT_SEED, prepare_demo
         from validation.pipeline import run_protocol
 
         protocol_path = prepare_demo(out, seed=seed, images=not tabular)
@@ -147,3 +153,35 @@ def register(app: typer.Typer) -> None:
         for doc in sorted(report_dir.glob("*.*")) if report_dir.is_dir() else []:
             if doc.suffix in (".html", ".pdf", ".docx"):
                 typer.echo(f"{doc.stem.upper()} {doc.suffix[1:]}: {doc}")
+        if surveillance:
+            from validation.surveillance.demo import run_surveillance_demo
+
+            demo = run_surveillance_demo(
+                out, protocol_path=protocol_path, run_dir=run_dir,
+                seed=DEFAULT_SEED if seed is None else seed, formats=_formats(formats),
+                progress=None if quiet else typer.echo,
+            )
+            print_surveillance(demo)
+
+
+def print_surveillance(demo: Any) -> None:
+    """One line per alarm chain (rule, scope): its first detection and the periods it holds."""
+    sim = demo.simulation
+    typer.echo(f"surveillance: {len(sim.months)} months from {sim.months[0].period}, new scanner "
+               f"at {sim.scenario.degraded_site} from {sim.degradation_start}; labels "
+               f"{sim.scenario.label_delay} months late")
+    chains: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for a in demo.alarms:
+        sub = a.get("subgroup")
+        scope = f"{sub['factor']}={sub['level']}" if sub else (a.get("site") or "all sites")
+        chains.setdefault((str(a["rule"]), scope, str(a["metric"]), str(a["severity"])),
+                          []).append(a)
+    if not chains:
+        typer.echo("surveillance: no alarm")
+    for (rule, scope, metric, severity), items in chains.items():
+        periods = ", ".join(str(a["period"]) for a in items)
+        typer.echo(f"ALARM {severity}: {metric} at {scope} (rule {rule}), first detected "
+                   f"{items[0]['first_detected']}; periods {periods}")
+    typer.echo(f"alarms: {demo.alarms_path}")
+    for doc in demo.reports:
+        typer.echo(f"SURVEILLANCE {doc.suffix[1:]}: {doc}")
