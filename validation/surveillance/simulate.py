@@ -52,7 +52,7 @@ class SurveillanceScenario:
     start: str = "2025-01"
     """First month (``YYYY-MM``); the months must be over before the ingest date."""
     months: int = 12
-    volume: float = 1.0
+    volume: float = 0.5
     """Patients per site and month, as a multiple of the site's pivotal size."""
     degraded_site: str = "SITE-A"
     degradation_month: int = 8
