@@ -125,12 +125,13 @@ def _chart_sections(status: dict[str, Any], periods: list[str], fig_dir: Path
     by_rule: dict[str, list[dict[str, Any]]] = {}
     for c in status["charts"]:
         by_rule.setdefault(str(c["rule"]), []).append(c)
-    sections, fig_of_rule = [], {}
+    sections: list[dict[str, Any]] = []
+    fig_of_rule: dict[str, str] = {}
     for rule, charts in by_rule.items():
         main = [c for c in charts if not c.get("subgroup")]
         subs = [c for c in charts if c.get("subgroup")]
         first = charts[0]
-        figs = []
+        figs: list[dict[str, Any]] = []
         for part, group in (("scopes", main), ("subgroups", subs)):
             if any(c.get("points") for c in group):
                 figs.append({"name": chart_figure(group, periods, fig_dir, f"chart-{slug(rule)}-{part}"),
@@ -167,7 +168,8 @@ def surveillance_context(status: dict[str, Any], fig_dir: Path) -> dict[str, Any
         if rows:
             used = [s for s in scopes if any(r["scope"] == s for r in rows)]
             metric_figs.append({"metric": METRIC_LABELS[metric], "name": metric_figure(
-                rows, periods, used, metric, fig_dir, f"metric-{slug(metric)}")})
+                rows, periods, used, metric, fig_dir, f"metric-{slug(metric)}"),
+                "estimated": any(r.get("estimated") for r in rows)})
     tables = []
     for scope in scopes:
         rows = []

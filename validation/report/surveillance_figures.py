@@ -40,7 +40,7 @@ def scope_label(site: str | None, subgroup: dict[str, Any] | None) -> str:
 
 
 def _grid(n: int) -> tuple[int, int]:
-    cols = 1 if n == 1 else 2 if n <= 4 else 3
+    cols = 1 if n == 1 else 2 if n <= 6 else 3
     return (n + cols - 1) // cols, cols
 
 
@@ -152,7 +152,7 @@ def subgroup_figure(rows: Sequence[dict[str, Any]], periods: Sequence[str], fact
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel(f"{METRIC_LABELS.get(metric, metric)} (observed)", fontsize=8)
     _period_ticks(ax, periods)
-    ax.legend(fontsize=7, frameon=False, ncol=min(4, max(1, len(levels))), loc="lower left",
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               title=factor, title_fontsize=7)
     fig.tight_layout()
     return _save(fig, out_dir, name)
