@@ -11,7 +11,8 @@ the surveillance report. Layout under the demo folder::
     surveillance/batches/<month>.csv               the simulated batches
     surveillance/labels/<month>.csv                their labels (released two months later)
     surveillance/simulation.json                   what was simulated (degraded site, start)
-    surveillance/registry.sqlite, store/           the demo's registry and case-level Parquet
+    surveillance/registry.sqlite                   the demo's own registry (audit chain)
+    surveillance/surveillance/PMS-DEMO/            its case-level Parquet (the store beside it)
     surveillance/status.json, alarms.json          the final status and every alarm
     surveillance/report/surveillance.{html,pdf}    the surveillance report
 """

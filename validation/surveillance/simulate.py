@@ -57,9 +57,9 @@ class SurveillanceScenario:
     degraded_site: str = "SITE-A"
     degradation_month: int = 8
     """1-based month from which the new scanner is in use."""
-    new_scanner_share: float = 0.6
+    new_scanner_share: float = 0.75
     """Share of the degraded site's patients imaged on the new scanner from then on."""
-    positive_shift: float = -2.5
+    positive_shift: float = -3.0
     """Added to the latent (logit) score of the new scanner's positive findings."""
     label_delay: int = 2
     """Months between a month's cases and the release of their labels."""
