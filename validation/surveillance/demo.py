@@ -152,9 +152,9 @@ def run_surveillance_demo(out: str | os.PathLike[str], *, protocol_path: str | o
     _fresh_folder(folder)
     protocol_path, run_dir = Path(protocol_path), Path(run_dir)
     sites, pool, model_sha = _pivotal(protocol_path, run_dir)
-    # the image demo's pivotal sites are small: twice their size per month
+    # the image demo's pivotal sites are small: one and a half times their size per month
     sc = scenario or (SurveillanceScenario() if pool is None
-                      else SurveillanceScenario(degraded_site=sites[0], volume=2.0))
+                      else SurveillanceScenario(degraded_site=sites[0], volume=1.5))
     plan = write_demo_plan(folder, protocol_path=protocol_path,
                            results_path=run_dir / "results.json", sites=sites,
                            approver=DEMO_APPROVER, meaning="approved surveillance plan (demo)")

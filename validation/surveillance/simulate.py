@@ -14,7 +14,8 @@ Two score generators, the same as the pivotal study's:
 * ``tabular`` (the tabular demo): patients drawn by :func:`validation.demo_data.draw_patient`
   for the demo's sites and scored by :func:`validation.demo_data.demo_score`;
 * ``empirical`` (the image demo, whose scores come from the locked network): the pivotal run's
-  own scored cases resampled within site and truth, the degradation applied on the logit scale.
+  own scored cases resampled within site, a new-scanner positive scored as one of the site's
+  pivotal negatives (the lesion is invisible to the model).
 
 The same seed gives byte-identical files (``numpy.random.default_rng``, fixed formatting).
 """
@@ -167,14 +168,15 @@ def _empirical_month(rng: np.random.Generator, period: str, month: int,
         picks = rng.integers(0, len(cell), n)
         days = rng.integers(1, 29, n)
         switch = rng.random(n) < scenario.new_scanner_share
+        negatives = cell.loc[cell["truth"] == 0, "score"].to_numpy(dtype=float)
+        masked = rng.integers(0, max(1, len(negatives)), n)
         for i in range(n):
             case = cell.iloc[int(picks[i])]
             new_scanner = bool(switch[i]) and degraded and site == scenario.degraded_site
             score = float(case["score"])
-            if new_scanner and int(case["truth"]) == 1:
-                s = min(max(score, 1e-6), 1 - 1e-6)
-                score = float(1.0 / (1.0 + np.exp(-(np.log(s / (1 - s))
-                                                     + scenario.positive_shift))))
+            if new_scanner and int(case["truth"]) == 1 and len(negatives):
+                # the lesion is invisible on the new scanner: the case scores like a negative
+                score = float(negatives[int(masked[i])])
             rows.append(_row(period, str(site), f"{site}-{i + 1:04d}", int(days[i]), score,
                              int(case["truth"]), str(case["manufacturer"]), float(case["age"]),
                              str(case["sex"]), new_scanner))
@@ -273,7 +275,8 @@ def simulation_record(sim: Simulation, *, seed: int, sites: list[str], model_sha
         "degradation_start": sim.degradation_start,
         "degradation": {"manufacturer": NEW_MANUFACTURER, "scanner_model": NEW_SCANNER_MODEL,
                         "share_of_site_patients": sc.new_scanner_share,
-                        "positive_latent_shift": sc.positive_shift},
+                        "positives": f"latent score shifted by {sc.positive_shift}"
+                        if generator == "tabular" else "scored as the site's pivotal negatives"},
         "label_delay_months": sc.label_delay,
         "volume": sc.volume,
         "periods": [{"period": m.period, "batch_id": m.batch_id,
