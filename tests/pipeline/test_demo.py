@@ -83,3 +83,10 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert [h["id"] for h in res["hypotheses"]] == ["H1", "H2", "H3"]
     assert {h["decision"] for h in res["hypotheses"]} <= {"pass", "fail"}
     assert res["multiplicity"]["procedure"] == "fixed_sequence"
+    # then a simulated year of surveillance: the new scanner at S1 is caught, nowhere else
+    from tests.pipeline.test_demo_surveillance import check_alarms
+
+    alarms = json.loads((out / "surveillance" / "alarms.json").read_text())["alarms"]
+    check_alarms(alarms, degraded="S1")
+    assert "ALARM major: sensitivity at S1" in stdout
+    assert "SURVEILLANCE pdf:" in stdout and "SURVEILLANCE html:" in stdout

@@ -1,6 +1,7 @@
 """`validation demo`'s surveillance part: after the pivotal run, a year of monthly batches, labels
 two months late, the new scanner at one site from month 8. The alarm for that site fires in
-month 8 or 9 and not before, and no alarm fires for any other site."""
+month 8 or 9 and not before, and no alarm fires for any other site. (The image demo's
+surveillance is checked in test_demo.py's end-to-end demo.)"""
 
 from __future__ import annotations
 
@@ -101,17 +102,3 @@ def test_robust_across_seeds(tmp_path, seed, monkeypatch):
     demo = run_surveillance_demo(tmp_path, protocol_path=protocol, run_dir=run_dir, seed=seed,
                                  formats=())
     check_alarms(demo.alarms)
-
-
-@pytest.mark.slow
-def test_image_demo_surveillance(tmp_path):
-    out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "validation", "demo", "--out", str(out),
-                           "--format", "none", "--quiet"], capture_output=True, text=True,
-                          env=_env(tmp_path), check=False, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    sim = json.loads((out / "surveillance" / "simulation.json").read_text(encoding="utf-8"))
-    assert sim["generator"] == "empirical" and sim["degraded_site"] == "S1"
-    record = json.loads((out / "surveillance" / "alarms.json").read_text(encoding="utf-8"))
-    check_alarms(record["alarms"], degraded="S1")
-    assert "ALARM major: sensitivity at S1" in proc.stdout
