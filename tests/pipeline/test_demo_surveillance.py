@@ -50,7 +50,7 @@ def tabular_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("demo-surv")
     out = root / "demo"
     proc = subprocess.run([sys.executable, "-m", "validation", "demo", "--out", str(out),
-                           "--tabular", "--format", "html"], capture_output=True, text=True,
+                           "--tabular", "--format", "html,pdf"], capture_output=True, text=True,
                           env=_env(root), check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc.stdout
@@ -77,6 +77,24 @@ def test_demo_prints_the_alarm_and_writes_the_report(tabular_demo):
     status = json.loads((out / "surveillance" / "status.json").read_text(encoding="utf-8"))
     assert status["plan"]["approval"] is not None
     assert [p["n_labelled"] > 0 for p in status["periods"]] == [True] * 10 + [False] * 2
+
+
+def test_real_status_report_pages_read(tabular_demo, tmp_path):
+    """The report of the demo's own status as PDF pages: numbered, none blank, the alarm in it."""
+    from PIL import Image
+
+    out, _ = tabular_demo
+    pdf = out / "surveillance" / "report" / "surveillance.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.count("\f")
+    assert pages >= 4 and f"Page {pages} of {pages}" in text
+    assert "sensitivity-cusum" in text and DEGRADED in text and "estimated" in text
+    subprocess.run(["pdftoppm", "-r", "24", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    for png in sorted(tmp_path.glob("p-*.png")):
+        with Image.open(png) as im:
+            hist = im.convert("L").histogram()
+        assert sum(hist[:200]) / sum(hist) > 0.005, f"{png.name} looks blank"
 
 
 def test_labels_merged_two_months_late(tabular_demo):
