@@ -117,6 +117,5 @@ def test_robust_across_seeds(tmp_path, seed, monkeypatch):
     protocol = prepare_demo(tmp_path, seed=seed)
     run_dir = run_protocol(protocol, out_dir=tmp_path / "runs", formats=(), progress=False,
                            operator="demo")
-    demo = run_surveillance_demo(tmp_path, protocol_path=protocol, run_dir=run_dir, seed=seed,
-                                 formats=())
+    demo = run_surveillance_demo(tmp_path, protocol_path=protocol, run_dir=run_dir, seed=seed)
     check_alarms(demo.alarms)

@@ -158,13 +158,18 @@ def register(app: typer.Typer) -> None:
 
             demo = run_surveillance_demo(
                 out, protocol_path=protocol_path, run_dir=run_dir,
-                seed=DEFAULT_SEED if seed is None else seed, formats=_formats(formats),
-                progress=None if quiet else typer.echo,
+                seed=DEFAULT_SEED if seed is None else seed, progress=None if quiet else typer.echo,
             )
-            print_surveillance(demo)
+            reports: list[Path] = []
+            if _formats(formats):
+                from validation.report.surveillance import render_surveillance_report
+
+                reports = render_surveillance_report(demo.status_data, demo.folder / "report",
+                                                     formats=_formats(formats))
+            print_surveillance(demo, reports)
 
 
-def print_surveillance(demo: Any) -> None:
+def print_surveillance(demo: Any, reports: list[Path]) -> None:
     """One line per alarm chain (rule, scope): its first detection and the periods it holds."""
     sim = demo.simulation
     typer.echo(f"surveillance: {len(sim.months)} months from {sim.months[0].period}, new scanner "
@@ -183,5 +188,5 @@ def print_surveillance(demo: Any) -> None:
         typer.echo(f"ALARM {severity}: {metric} at {scope} (rule {rule}), first detected "
                    f"{items[0]['first_detected']}; periods {periods}")
     typer.echo(f"alarms: {demo.alarms_path}")
-    for doc in demo.reports:
+    for doc in reports:
         typer.echo(f"SURVEILLANCE {doc.suffix[1:]}: {doc}")

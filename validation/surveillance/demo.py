@@ -4,8 +4,9 @@
 the monitored protocol, the pivotal ``results.json``, their sha256 and the pivotal sites filled
 in) and locks it, simulates twelve monthly batches (:mod:`validation.surveillance.simulate`),
 ingests them in order into a registry of its own, merges each month's labels two months late,
-and writes ``surveillance/simulation.json``, ``status.json``, ``alarms.json`` (every period) and
-the surveillance report. Layout under the demo folder::
+and writes ``surveillance/simulation.json``, ``status.json`` and ``alarms.json`` (every period);
+the surveillance report is rendered from ``status.json`` by the caller (the report layer sits
+above this one). Layout under the demo folder::
 
     surveillance/plan.yaml, plan.yaml.lock.json   the locked demo plan
     surveillance/batches/<month>.csv               the simulated batches
@@ -14,7 +15,7 @@ the surveillance report. Layout under the demo folder::
     surveillance/registry.sqlite                   the demo's own registry (audit chain)
     surveillance/surveillance/PMS-DEMO/            its case-level Parquet (the store beside it)
     surveillance/status.json, alarms.json          the final status and every alarm
-    surveillance/report/surveillance.{html,pdf}    the surveillance report
+    surveillance/report/surveillance.{html,pdf}    the surveillance report (``validation demo``)
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class SurveillanceDemo:
     status: Path
     alarms_path: Path
     alarms: list[dict[str, Any]]
-    reports: list[Path]
+    status_data: dict[str, Any]
 
 
 def find_plan_template() -> Path:
@@ -128,7 +129,6 @@ def _pivotal(protocol_path: Path, run_dir: Path) -> tuple[list[str], Any, str]:
 
 def run_surveillance_demo(out: str | os.PathLike[str], *, protocol_path: str | os.PathLike[str],
                           run_dir: str | os.PathLike[str], seed: int,
-                          formats: Sequence[str] = ("html", "pdf"),
                           scenario: SurveillanceScenario | None = None,
                           progress: Callable[[str], None] | None = None) -> SurveillanceDemo:
     """Monitor the demo's pivotal run for a simulated year (see the module docstring).
@@ -139,7 +139,6 @@ def run_surveillance_demo(out: str | os.PathLike[str], *, protocol_path: str | o
     protocol_path : the locked demo protocol.
     run_dir : the pivotal run's folder (``results.json``, ``predictions.parquet``).
     seed : the demo's seed.
-    formats : report formats (empty: no report).
     scenario : what to simulate (the default: SITE-A's new scanner from month 8).
     progress : called with one line per step.
     """
@@ -186,10 +185,5 @@ def run_surveillance_demo(out: str | os.PathLike[str], *, protocol_path: str | o
          "plan_sha256": status["plan"]["sha256"],
          "periods": [p["period"] for p in status["periods"]], "alarms": alarms},
         indent=2, sort_keys=True) + "\n")
-    reports: list[Path] = []
-    if formats:
-        from validation.report.surveillance import render_surveillance_report
-
-        reports = render_surveillance_report(status, folder / "report", formats=formats)
     return SurveillanceDemo(folder=folder, plan=plan, simulation=sim, status=status_path,
-                            alarms_path=alarms_path, alarms=alarms, reports=reports)
+                            alarms_path=alarms_path, alarms=alarms, status_data=status)
