@@ -1,0 +1,161 @@
+"""Per-period counts of a surveillance batch: pooled, per site, per factor level.
+
+:func:`aggregate_cases` turns case rows into one tidy frame of counts, the figures the
+registry keeps for each batch and the status reads. It runs on pandas, or on Dask when asked
+(a scheduler address, or ``"local"`` for an in-process LocalCluster) with the same frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from validation.errors import InputError
+
+COUNTS = ("n", "n_labelled", "n_pos", "n_neg", "tp", "fn", "tn", "fp", "called_pos")
+"""Count columns: cases, labelled cases, positives, negatives, the 2x2 cells, positive calls
+(among all cases, labelled or not)."""
+KEYS = ("period", "site", "factor", "level")
+REQUIRED = ("period", "site", "score", "truth")
+
+
+def _indicators(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -> pd.DataFrame:
+    """One int8 column per count (plus the keys), the frame both paths group."""
+    score = pd.to_numeric(cases["score"], errors="coerce").to_numpy(dtype=float)
+    called = score >= threshold
+    truth = pd.to_numeric(cases["truth"], errors="coerce").to_numpy(dtype=float)
+    pos = truth == 1
+    neg = truth == 0
+    out = pd.DataFrame({
+        "period": cases["period"].astype("string").to_numpy(dtype=object),
+        "site": cases["site"].astype("string").to_numpy(dtype=object),
+        "n": np.ones(len(cases), dtype=np.int8),
+        "n_labelled": (pos | neg).astype(np.int8),
+        "n_pos": pos.astype(np.int8),
+        "n_neg": neg.astype(np.int8),
+        "tp": (pos & called).astype(np.int8),
+        "fn": (pos & ~called).astype(np.int8),
+        "tn": (neg & ~called).astype(np.int8),
+        "fp": (neg & called).astype(np.int8),
+        "called_pos": called.astype(np.int8),
+    })
+    for f in factors:
+        col = cases[f].astype("string")
+        out[f"_f_{f}"] = col.to_numpy(dtype=object)
+    return out
+
+
+def _check(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -> list[str]:
+    if not isinstance(cases, pd.DataFrame):
+        raise InputError(f"'cases' must be a pandas DataFrame; got {type(cases).__name__}.")
+    missing = [c for c in REQUIRED if c not in cases.columns]
+    if missing:
+        raise InputError(f"'cases' must have the columns {', '.join(REQUIRED)}; missing "
+                         f"{', '.join(missing)}.")
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        raise InputError(f"'threshold' must be a number; got {threshold!r}.") from None
+    if not np.isfinite(t):
+        raise InputError(f"'threshold' must be finite; got {threshold!r}.")
+    fs = [str(f) for f in factors]
+    bad = [f for f in fs if f not in cases.columns or f in KEYS]
+    if bad:
+        raise InputError(f"'factors' must name columns of 'cases' other than {', '.join(KEYS)}; "
+                         f"got {', '.join(map(repr, bad))}.")
+    if cases["period"].isna().any():
+        i = int(np.flatnonzero(cases["period"].isna().to_numpy())[0])
+        raise InputError(f"'cases' column 'period' must be set on every row; missing at row {i}.")
+    return fs
+
+
+def _grouped(ind: Any, factors: Sequence[str]) -> list[tuple[Any, str | None, bool]]:
+    """The groupings: (summed frame, factor or None, grouped by site)."""
+    cols = list(COUNTS)
+    out: list[tuple[Any, str | None, bool]] = [
+        (ind.groupby(["period"])[cols].sum(), None, False),
+        (ind.groupby(["period", "site"])[cols].sum(), None, True),
+    ]
+    for f in factors:
+        key = f"_f_{f}"
+        out.append((ind.groupby(["period", key])[cols].sum(), f, False))
+        out.append((ind.groupby(["period", "site", key])[cols].sum(), f, True))
+    return out
+
+
+def _tidy(parts: list[tuple[pd.DataFrame, str | None, bool]]) -> pd.DataFrame:
+    frames = []
+    for summed, factor, by_site in parts:
+        df = summed.reset_index()
+        df = df.rename(columns={f"_f_{factor}": "level"}) if factor else df
+        if not by_site:
+            df["site"] = None
+        df["factor"] = factor
+        if factor is None:
+            df["level"] = None
+        frames.append(df[list(KEYS) + list(COUNTS)])
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("period", "site", "factor", "level"):
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
+        out[c] = [None if v is None else str(v) for v in out[c]]
+    for c in COUNTS:
+        out[c] = out[c].astype(np.int64)
+    out = out.sort_values(list(KEYS), na_position="first", kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def aggregate_cases(cases: pd.DataFrame, *, threshold: float, factors: Sequence[str],
+                    dask: str | None = None) -> pd.DataFrame:
+    """Tidy counts per (period, site, factor, level).
+
+    Parameters
+    ----------
+    cases : DataFrame
+        Case rows with ``period`` (string label), ``site``, ``score``, ``truth`` (1, 0 or
+        missing) and the ``factors`` columns.
+    threshold : float
+        A case is called positive when ``score >= threshold``.
+    factors : sequence of str
+        Columns whose levels get their own rows (e.g. ``manufacturer``, ``age_band``); rows
+        with a missing level are left out of that factor's rows.
+    dask : str, optional
+        ``"local"`` for an in-process Dask LocalCluster, or a scheduler address
+        (``tcp://host:8786``); None (default) computes with pandas.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``period, site, factor, level`` and the counts ``n, n_labelled, n_pos, n_neg,
+        tp, fn, tn, fp, called_pos`` (int64). Pooled rows have ``site``, ``factor`` and
+        ``level`` None; site rows ``factor`` and ``level`` None; factor rows come pooled over
+        sites (``site`` None) and per site. Sorted by the keys (None first), the same frame on
+        both paths.
+    """
+    fs = _check(cases, threshold, factors)
+    ind = _indicators(cases, float(threshold), fs)
+    if dask is None:
+        return _tidy(_grouped(ind, fs))
+    return _tidy(_dask_grouped(ind, fs, str(dask)))
+
+
+def _dask_grouped(ind: pd.DataFrame, factors: Sequence[str], address: str
+                  ) -> list[tuple[pd.DataFrame, str | None, bool]]:
+    import dask
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    nparts = max(1, min(16, len(ind) // 250_000 + 1))
+    with dask.config.set({"dataframe.convert-string": False}):
+        ddf = dd.from_pandas(ind, npartitions=nparts, sort=False)
+        lazy = _grouped(ddf, factors)
+        if address == "local":
+            with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                              dashboard_address=None) as cluster, Client(cluster) as client:
+                computed = client.compute([g for g, _, _ in lazy], sync=True)
+        else:
+            with Client(address) as client:
+                computed = client.compute([g for g, _, _ in lazy], sync=True)
+    return [(c, f, s) for c, (_, f, s) in zip(computed, lazy, strict=True)]
