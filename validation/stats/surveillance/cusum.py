@@ -258,8 +258,14 @@ def _chain_arl(states: int, d: NDArray[np.int64], n: int, p: float) -> float:
     return float(np.asarray(sol)[0])
 
 
-_ROUNDING = {"low": lambda w: np.ceil(w - 1e-9), "near": np.rint,
-             "high": lambda w: np.floor(w + 1e-9)}
+def _round(w: NDArray[np.float64], rounding: str) -> NDArray[np.int64]:
+    if rounding == "low":
+        r = np.ceil(w - 1e-9)
+    elif rounding == "high":
+        r = np.floor(w + 1e-9)
+    else:
+        r = np.rint(w)
+    return np.asarray(r, dtype=np.int64)
 
 
 @lru_cache(maxsize=8192)
@@ -270,7 +276,7 @@ def _arl_grid(states: int, grid: float, p0: float, p1: float, n: int, p: float,
     w1, w0 = llr_weights(p0, p1)
     x = np.arange(n + 1)
     w = (x * w1 + (n - x) * w0) * grid
-    return _chain_arl(states, np.asarray(_ROUNDING[rounding](w), dtype=np.int64), n, p)
+    return _chain_arl(states, _round(w, rounding), n, p)
 
 
 def _arl_triple(states: int, grid: float, p0: float, p1: float, n: int, p: float

@@ -193,10 +193,10 @@ def _counts(mix: Mapping[str, object], name: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for key, v in mix.items():
         ok = isinstance(v, (int, np.integer, float, np.floating)) and not isinstance(v, bool)
-        if not ok or not math.isfinite(float(v)) or float(v) < 0 \
-                or float(v) != round(float(v)):  # type: ignore[arg-type]
+        f = float(v) if ok else math.nan  # type: ignore[arg-type]
+        if not math.isfinite(f) or f < 0 or f != round(f):
             raise InputError(f"'{name}[{key!r}]' must be a whole number >= 0; got {v!r}.")
-        out[str(key)] = out.get(str(key), 0) + int(v)  # type: ignore[arg-type]
+        out[str(key)] = out.get(str(key), 0) + int(f)
     if sum(out.values()) == 0:
         raise InputError(f"'{name}' must hold at least one case; got all counts 0.")
     return out

@@ -164,7 +164,7 @@ def fit_calibrator(scores: object, truth: object, *, method: str = "isotonic") -
         return Calibrator(method="isotonic", x=np.asarray(iso.X_thresholds_, dtype=np.float64),
                           y=np.asarray(iso.y_thresholds_, dtype=np.float64), coef=None,
                           intercept=None, n=int(t.size), references=(REF_ZADROZNY_2002,))
-    lr = LogisticRegression(penalty=None, solver="lbfgs", max_iter=1000)
+    lr = LogisticRegression(C=np.inf, solver="newton-cg", tol=1e-12, max_iter=1000)
     lr.fit(s.reshape(-1, 1), t)
     return Calibrator(method="platt", x=None, y=None, coef=float(lr.coef_[0, 0]),
                       intercept=float(lr.intercept_[0]), n=int(t.size),
