@@ -30,8 +30,8 @@ def _indicators(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -
     pos = truth == 1
     neg = truth == 0
     out = pd.DataFrame({
-        "period": cases["period"].astype("string").to_numpy(dtype=object),
-        "site": cases["site"].astype("string").to_numpy(dtype=object),
+        "period": _key(cases["period"]),
+        "site": _key(cases["site"]),
         "n": np.ones(len(cases), dtype=np.int8),
         "n_labelled": (pos | neg).astype(np.int8),
         "n_pos": pos.astype(np.int8),
@@ -43,9 +43,16 @@ def _indicators(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -
         "called_pos": called.astype(np.int8),
     })
     for f in factors:
-        col = cases[f].astype("string")
-        out[f"_f_{f}"] = col.to_numpy(dtype=object)
+        out[f"_f_{f}"] = _key(cases[f])
     return out
+
+
+def _key(col: pd.Series) -> pd.Categorical:
+    """A grouping key as a categorical of strings (missing stays missing)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    labels = pd.Index([str(u) for u in uniques], dtype=object)
+    return pd.Categorical.from_codes(codes, categories=labels) if len(labels) else \
+        pd.Categorical([None] * len(col), categories=pd.Index([], dtype=object))
 
 
 def _check(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -> list[str]:
@@ -76,33 +83,37 @@ def _grouped(ind: Any, factors: Sequence[str]) -> list[tuple[Any, str | None, bo
     """The groupings: (summed frame, factor or None, grouped by site)."""
     cols = list(COUNTS)
     out: list[tuple[Any, str | None, bool]] = [
-        (ind.groupby(["period"])[cols].sum(), None, False),
-        (ind.groupby(["period", "site"])[cols].sum(), None, True),
+        (ind.groupby(["period"], observed=True)[cols].sum(), None, False),
+        (ind.groupby(["period", "site"], observed=True)[cols].sum(), None, True),
     ]
     for f in factors:
         key = f"_f_{f}"
-        out.append((ind.groupby(["period", key])[cols].sum(), f, False))
-        out.append((ind.groupby(["period", "site", key])[cols].sum(), f, True))
+        out.append((ind.groupby(["period", key], observed=True)[cols].sum(), f, False))
+        out.append((ind.groupby(["period", "site", key], observed=True)[cols].sum(), f, True))
     return out
 
 
 def _tidy(parts: list[tuple[pd.DataFrame, str | None, bool]]) -> pd.DataFrame:
-    frames = []
+    keys: dict[str, list[str | None]] = {k: [] for k in KEYS}
+    counts: dict[str, list[np.ndarray]] = {c: [] for c in COUNTS}
+
+    def strings(values: Any, m: int) -> list[str | None]:
+        if values is None:
+            return [None] * m
+        return [None if pd.isna(v) else str(v) for v in values]
+
     for summed, factor, by_site in parts:
         df = summed.reset_index()
-        df = df.rename(columns={f"_f_{factor}": "level"}) if factor else df
-        if not by_site:
-            df["site"] = None
-        df["factor"] = factor
-        if factor is None:
-            df["level"] = None
-        frames.append(df[list(KEYS) + list(COUNTS)])
-    out = pd.concat(frames, ignore_index=True)
-    for c in ("period", "site", "factor", "level"):
-        out[c] = out[c].astype(object).where(out[c].notna(), None)
-        out[c] = [None if v is None else str(v) for v in out[c]]
+        m = len(df)
+        keys["period"] += strings(df["period"], m)
+        keys["site"] += strings(df["site"] if by_site else None, m)
+        keys["factor"] += [factor] * m
+        keys["level"] += strings(df[f"_f_{factor}"] if factor else None, m)
+        for c in COUNTS:
+            counts[c].append(df[c].to_numpy(dtype=np.int64))
+    out = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in keys.items()})
     for c in COUNTS:
-        out[c] = out[c].astype(np.int64)
+        out[c] = np.concatenate(counts[c]) if counts[c] else np.zeros(0, dtype=np.int64)
     out = out.sort_values(list(KEYS), na_position="first", kind="mergesort")
     return out.reset_index(drop=True)
 
