@@ -107,7 +107,7 @@ def child_stats(folder: Path, pooled_only: bool) -> dict[str, float]:
     spec = float((~called & (bt == 0)).sum() / (bt == 0).sum())
     _evaluate_cell(vs, cal, base, cases, sens, spec, True)
     if not pooled_only:
-        for site, cell in cases.groupby("site", sort=True):
+        for _site, cell in cases.groupby("site", sort=True):
             _evaluate_cell(vs, cal, base, cell, sens, spec, False)
     t_stats = time.perf_counter() - t2
     return {"read_s": t_read, "aggregate_s": t_agg, "stats_s": t_stats,
