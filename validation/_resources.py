@@ -1,9 +1,9 @@
 """Where the suite's own files are: the repository's folders, or their copies in the package.
 
 ``data_specs/``, ``reports/``, ``protocols/demo.yaml`` and ``protocols/surveillance_demo.yaml``
-live at the repository root (ARCHITECTURE.md). An editable install finds them there; a wheel carries copies under
-``validation/assets/`` (written by ``setup.py`` at build time), found when the repository's
-folders are not beside the package.
+live at the repository root (ARCHITECTURE.md). An editable install finds them there; a wheel
+carries copies under ``validation/assets/`` (written by ``setup.py`` at build time), found when
+the repository's folders are not beside the package.
 """
 
 from __future__ import annotations

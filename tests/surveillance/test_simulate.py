@@ -45,7 +45,8 @@ def test_pivotal_generator_unchanged(tmp_path):
     import yaml
 
     files = generate_demo_data(tmp_path)
-    shipped = yaml.safe_load(Path("protocols/demo.yaml").read_text(encoding="utf-8"))
+    template = Path(__file__).resolve().parents[2] / "protocols" / "demo.yaml"
+    shipped = yaml.safe_load(template.read_text(encoding="utf-8"))
     assert files.predictions_sha256 == shipped["model"]["sha256"]
 
 
