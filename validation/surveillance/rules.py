@@ -179,8 +179,8 @@ def _chart(ctx: Context, rule: Rule, site: str | None, subgroup: dict[str, str] 
         if b is None:
             return chart, alarms
         width = _width(rule)
-        res = vs.ewma_proportion(good, trials, target=float(b), lam=rule.lam, width=width)
-        z, lo, hi = (np.asarray(x, dtype=float) for x in (res.statistic, res.lower, res.upper))
+        ew = vs.ewma_proportion(good, trials, target=float(b), lam=rule.lam, width=width)
+        z, lo, hi = (np.asarray(x, dtype=float) for x in (ew.statistic, ew.lower, ew.upper))
         for i, p in enumerate(used):
             # accuracy: only a drop is a signal; the positive-call rate: either direction
             signal = bool(z[i] < lo[i] or (rule.metric == "positive_call_rate" and z[i] > hi[i]))
@@ -205,17 +205,17 @@ def _chart(ctx: Context, rule: Rule, site: str | None, subgroup: dict[str, str] 
     if b is None or not used:
         return chart, alarms
     sd = _baseline_auc_sd(ctx)
-    res = vs.normal_cusum(np.asarray(values), mean=float(b), sd=sd, shift=-float(rule.shift or 0),
-                          arl0=float(rule.target_arl0 or 0))
-    chart.update(limit=float(res.limit), arl0=float(res.arl0), arl1=float(res.arl1))
+    nc = vs.normal_cusum(np.asarray(values), mean=float(b), sd=sd, shift=-float(rule.shift or 0),
+                         arl0=float(rule.target_arl0 or 0))
+    chart.update(limit=float(nc.limit), arl0=float(nc.arl0), arl1=float(nc.arl1))
     for i, p in enumerate(used):
-        st = float(np.asarray(res.statistic)[i])
-        signal = bool(np.asarray(res.signals)[i])
+        st = float(np.asarray(nc.statistic)[i])
+        signal = bool(np.asarray(nc.signals)[i])
         chart["points"].append({"period": p, "statistic": st, "lower": None,
-                                "upper": float(res.limit), "signal": signal})
+                                "upper": float(nc.limit), "signal": signal})
         if signal:
             alarms.append(_alarm(rule, p, site, subgroup, {
-                "statistic": st, "limit": float(res.limit), "auc": values[i],
+                "statistic": st, "limit": float(nc.limit), "auc": values[i],
                 "baseline_auc": float(b), "sd": sd}))
     return chart, alarms
 
@@ -244,12 +244,12 @@ def _drift(ctx: Context, rules: list[Rule], cases: pd.DataFrame, periods: list[s
                 if len(cur) < minimum:
                     continue
                 if rule.chart == "psi":
-                    r = vs.population_stability_index(bl.scores, cur["score"].to_numpy(float))
+                    psi = vs.population_stability_index(bl.scores, cur["score"].to_numpy(float))
                     thr = rule.threshold if rule.threshold is not None else 0.25
                     rows.append({"period": p, "site": site, "check": "psi", "variable": "score",
-                                 "statistic": float(r.estimate), "p_value": None,
+                                 "statistic": float(psi.estimate), "p_value": None,
                                  "adjusted_p_value": None, "threshold": thr,
-                                 "flag": bool(r.estimate > thr)})
+                                 "flag": bool(psi.estimate > thr)})
                 elif rule.chart == "ks":
                     r = vs.ks_drift(bl.scores, cur["score"].to_numpy(float))
                     rows.append({"period": p, "site": site, "check": "ks", "variable": "score",
