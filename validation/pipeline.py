@@ -34,12 +34,10 @@ from typing import Any
 import pandas as pd
 
 from validation._atomic import write_bytes_atomic, write_text_atomic
+from validation.constants import LOCK_FILE, PREDICTIONS_FILE, RESULTS_FILE
 from validation.errors import DataError, ValidationError
 
 INCOMPLETE_SUFFIX = ".incomplete"
-RESULTS_FILE = "results.json"
-PREDICTIONS_FILE = "predictions.parquet"
-LOCK_FILE = "protocol.lock.json"
 FAILED_FILE = "FAILED.txt"
 
 

@@ -33,9 +33,8 @@ from validation.analysis.results import SCHEMA_VERSION, unavailable
 from validation.analysis.subgroups import subgroup_levels
 from validation.data.testset import INDETERMINATE
 from validation.errors import DataError, InputError
+from validation.protocol.vocabulary import MRMC_KINDS
 from validation.stats.roc_band import roc_sensitivity_band
-
-MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +45,6 @@ class AnalysisContext:
     ratings: pd.DataFrame | None
     ci_alpha: float
     seed: int
-
-
-def ci_alpha(protocol: Any) -> float:
-    """Two-sided alpha of the reported intervals (``2 alpha`` for a one-sided protocol)."""
-    a = float(protocol.alpha)
-    return 2.0 * a if protocol.sidedness == "one-sided" else a
 
 
 def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
@@ -333,7 +326,7 @@ def analyse(
     DataError
         If a pooled endpoint cannot be estimated (e.g. no reference-positive case).
     """
-    a = ci_alpha(protocol)
+    a = protocol.ci_alpha
     levels = _levels(cases, protocol)
     n_ind = int(cases[INDETERMINATE].sum())
     endpoints: dict[str, Any] = {}

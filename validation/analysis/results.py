@@ -18,7 +18,6 @@ from validation.errors import InputError
 from validation.stats._result import to_plain
 
 SCHEMA_VERSION = "1.0"
-RESULTS_FILE = "results.json"
 
 
 def stat_dict(result: Any, **extra: Any) -> dict[str, Any]:

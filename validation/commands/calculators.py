@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-DEFAULT_SEED = 20261128
+from validation.constants import DEFAULT_SEED
+
 _AUC_CI = ("delong", "logit", "bootstrap")
 _ACC_CI = ("wilson", "exact", "jeffreys", "agresti-coull")
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from validation.constants import PREDICTIONS_FILE
+
 model_app = typer.Typer(
     name="model",
     help="Locked models: hash an artifact, check a model card, scan DICOM headers for PHI.",
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
         protocol: Path | None = typer.Argument(
             None, help="Protocol YAML: its model, test set and exclusions are used."
         ),
-        out: Path = typer.Option(Path("predictions.parquet"), "--out", help="Predictions file."),
+        out: Path = typer.Option(Path(PREDICTIONS_FILE), "--out", help="Predictions file."),
         model: Path | None = typer.Option(None, "--model", help="Artifact (without a protocol)."),
         kind: str = typer.Option(
             "torchscript", "--kind", help="torchscript, torch_export or onnx."

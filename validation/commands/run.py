@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from validation.constants import RESULTS_FILE
+
 
 def _formats(value: str | None) -> tuple[str, ...]:
     if not value or value.strip().lower() == "none":
@@ -142,7 +144,7 @@ def register(app: typer.Typer) -> None:
             protocol_path, out_dir=out / "runs", formats=_formats(formats), progress=not quiet,
             operator="demo",
         )
-        print_standalone_table(load_results(run_dir / "results.json"), run_dir)
+        print_standalone_table(load_results(run_dir / RESULTS_FILE), run_dir)
         report_dir = run_dir / "report"
         for doc in sorted(report_dir.glob("*.*")) if report_dir.is_dir() else []:
             if doc.suffix in (".html", ".pdf", ".docx"):

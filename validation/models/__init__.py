@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import write_json_atomic
+from validation.constants import DEFAULT_SEED
 from validation.errors import DataError, LockedModelError
 from validation.models.artifact import (
     IMAGE_MODEL_KINDS,
@@ -30,7 +31,6 @@ from validation.models.artifact import (
 from validation.models.card import InputSpec, ModelCard, check_card, load_card
 from validation.models.inference import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_SEED,
     PREDICTION_COLUMNS,
     CaseImage,
     read_predictions,

@@ -12,24 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
-MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS
+
 _SCAN_MAX = 400_000  # largest study size scanned for the joint target
 POWER_FN = "_power_at_evaluable"  # internal: power at N evaluable cases, dropped from the output
-
-
-def _null(h: Any) -> float:
-    m = float(h.margin) if h.margin is not None else 0.0
-    if h.type == "noninferiority":
-        return float(h.goal) - m
-    if h.type == "superiority":
-        return float(h.goal) + m
-    return float(h.goal)
-
-
-def _one_sided(protocol: Any) -> float:
-    a = float(protocol.alpha)
-    return a if protocol.sidedness == "one-sided" else a / 2.0
 
 
 def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[str, Any]:
@@ -47,7 +33,7 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
                         f"denominator (cases called {'positive' if ep.kind == 'ppv' else 'negative'}"
                         ") depends on the model's calls; justify the size in the protocol's "
                         "notes."}
-    null = _null(h)
+    null = h.null_value()
     prevalence = plan.prevalence
     if ep.kind in PROPORTION_KINDS:
         endpoint = ep.kind
@@ -224,7 +210,7 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
             "the protocol has no 'sample_size' section with 'assumptions'; add one assumption "
             "per confirmatory hypothesis (hypothesis, expected, ...) to justify the sample size."
         )
-    alpha = _one_sided(protocol)
+    alpha = protocol.one_sided_level
     items = []
     for i, a in enumerate(plan.assumptions):
         try:

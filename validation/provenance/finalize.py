@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from validation.constants import LOCK_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.access_log import run_id_of
 from validation.provenance.approvals import approvals_of, load_lock, lock_fields
@@ -30,8 +31,6 @@ from validation.provenance.manifest import (
     write_manifest,
 )
 from validation.provenance.registry import Registry, open_registry
-
-LOCK_FILE = "protocol.lock.json"
 
 
 def default_operator() -> str:

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import canonical_json, write_json_atomic
+from validation.constants import INPUTS_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.hashing import hash_tree, sha256_bytes, sha256_file
 
-INPUTS_FILE = "inputs.json"
 SCHEMA_VERSION = "1.0"
 
 

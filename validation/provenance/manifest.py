@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import canonical_json, write_bytes_atomic
+from validation.constants import MANIFEST_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.hashing import hash_tree, sha256_bytes
 
-MANIFEST_FILE = "manifest.json"
 INCOMPLETE_SUFFIX = ".incomplete"
 SCHEMA_VERSION = "1.0"
 

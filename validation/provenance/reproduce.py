@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from validation.constants import RESULTS_FILE
 from validation.errors import ProvenanceError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.inputs import check_inputs, load_inputs
 from validation.provenance.manifest import INCOMPLETE_SUFFIX, is_incomplete
 from validation.provenance.registry import Registry
-
-RESULTS_FILE = "results.json"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from validation.constants import LOCK_FILE, RESULTS_FILE
 from validation.errors import InputError
 from validation.report.render import FORMATS, check_formats, render_qmd, renderer_name
 
@@ -46,12 +47,12 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     fmts = check_formats(formats)
     out = run_dir / "report"
     context = sar_context(run_dir)
-    results = read_json(run_dir / "results.json")
+    results = read_json(run_dir / RESULTS_FILE)
     figures = make_figures(results, out / "figures", png="docx" in fmts)
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
-    lock = run_dir / "protocol.lock.json"
+    lock = run_dir / LOCK_FILE
     if lock.is_file():
         outputs += render_qmd(write_sap_qmd(sap_context(lock), out), fmts)
     return outputs

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from validation.constants import ENVIRONMENT_FILE, INPUTS_FILE, LOCK_FILE, MANIFEST_FILE, RESULTS_FILE
 from validation.errors import RenderError
 
 #: The declared rounding: rule name -> how a number read from a source file is shown.
@@ -359,11 +360,11 @@ def _first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
 
 def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, Any]:
     """The traceability appendix: values copied verbatim from the dossier files."""
-    lock = read_json(run_dir / "protocol.lock.json", required=False) or {}
-    inputs = read_json(run_dir / "inputs.json", required=False)
-    env = read_json(run_dir / "environment.json", required=False) or {}
+    lock = read_json(run_dir / LOCK_FILE, required=False) or {}
+    inputs = read_json(run_dir / INPUTS_FILE, required=False)
+    env = read_json(run_dir / ENVIRONMENT_FILE, required=False) or {}
     usage = read_json(run_dir / "test_set_usage.json", required=False)
-    manifest = read_json(run_dir / "manifest.json", required=False)
+    manifest = read_json(run_dir / MANIFEST_FILE, required=False)
     approval = None
     if lock:
         _, approval, _ = lock_parts(lock)
@@ -374,25 +375,25 @@ def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, 
             rows.append({"item": item, "value": str(value), "source": source})
 
     protocol = (results or {}).get("protocol") or {}
-    add("Protocol sha256", protocol.get("sha256") or lock.get("sha256"), "results.json")
-    add("Protocol YAML sha256", lock.get("yaml_sha256"), "protocol.lock.json")
-    add("Model sha256", ((results or {}).get("model") or {}).get("sha256"), "results.json")
+    add("Protocol sha256", protocol.get("sha256") or lock.get("sha256"), RESULTS_FILE)
+    add("Protocol YAML sha256", lock.get("yaml_sha256"), LOCK_FILE)
+    add("Model sha256", ((results or {}).get("model") or {}).get("sha256"), RESULTS_FILE)
     run_id = run_dir.name.removesuffix(".incomplete")
     add("Run id", run_id, "run directory name")
     add("Run date (UTC)", _first(env, "created_utc", "time_utc", "date_utc", "timestamp"),
-        "environment.json")
+        ENVIRONMENT_FILE)
     operator = _first(env, "operator")
     if operator is None and usage:
         entries = usage.get("entries") or usage.get("accesses") or []
         if entries:
             operator = _first(entries[-1], "operator", "who")
     add("Operator", operator, "environment.json / test_set_usage.json")
-    add("Suite version", _first(env, "suite_version", "validation_version"), "environment.json")
-    add("Code git commit", _first(env, "git_commit", "commit"), "environment.json")
-    add("Python", _first(env, "python", "python_version"), "environment.json")
-    add("Platform", _first(env, "platform"), "environment.json")
-    add("Renderer", _first(env, "renderer"), "environment.json")
-    add("Seed", (results or {}).get("seed"), "results.json")
+    add("Suite version", _first(env, "suite_version", "validation_version"), ENVIRONMENT_FILE)
+    add("Code git commit", _first(env, "git_commit", "commit"), ENVIRONMENT_FILE)
+    add("Python", _first(env, "python", "python_version"), ENVIRONMENT_FILE)
+    add("Platform", _first(env, "platform"), ENVIRONMENT_FILE)
+    add("Renderer", _first(env, "renderer"), ENVIRONMENT_FILE)
+    add("Seed", (results or {}).get("seed"), RESULTS_FILE)
 
     files: list[dict[str, str]] = []
     if inputs:
@@ -462,12 +463,12 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
-    results = read_json(run_dir / "results.json")
+    results = read_json(run_dir / RESULTS_FILE)
     for key in ("protocol", "flow", "endpoints", "hypotheses"):
         if key not in results:
             raise RenderError(f"'results.json' must have the key {key!r}; got keys "
                               f"{sorted(results)!r}.")
-    lock = read_json(run_dir / "protocol.lock.json", required=False)
+    lock = read_json(run_dir / LOCK_FILE, required=False)
     protocol: dict[str, Any] = {}
     if lock:
         protocol, _, _ = lock_parts(lock)
