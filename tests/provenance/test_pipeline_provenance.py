@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from validation.cli import app
 from validation.errors import ProvenanceError
-from validation.provenance import diff_keys, reproduce_run, verify_run
+from validation.provenance import verify_run
+from validation.reproduce import diff_keys, reproduce_run
 
 # --- diff_keys, pure ------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from scipy import stats as sps
 
 from validation.errors import DataError, InputError, ProtocolError
 from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS, SUPERIORITY_MARGIN_WITH_COMPARATOR
-from validation.stats._result import to_plain
+from validation.stats import to_plain
 from validation.stats.hypotheses import (
     HypothesisTest,
     normal_test,

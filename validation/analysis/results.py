@@ -15,7 +15,7 @@ from typing import Any
 
 from validation._atomic import write_json_atomic
 from validation.errors import InputError
-from validation.stats._result import to_plain
+from validation.stats import to_plain
 
 SCHEMA_VERSION = "1.0"
 

@@ -56,7 +56,7 @@ def auc(
     """AUC with a DeLong, logit or bootstrap interval; paired DeLong test with --score-b."""
     from validation.commands._common import echo_json, fmt
     from validation.data.tabular import load_binary_outcome
-    from validation.stats._checks import check_alpha, check_choice
+    from validation.stats import check_alpha, check_choice
     from validation.stats.roc import auc_ci, compare_auc
 
     check_choice(ci, "--ci", _AUC_CI)
@@ -134,7 +134,7 @@ def accuracy(
     from validation.commands._common import echo_json, fmt
     from validation.data.tabular import load_binary_outcome
     from validation.errors import InputError
-    from validation.stats._checks import check_alpha, check_choice
+    from validation.stats import check_alpha, check_choice
     from validation.stats.proportions import diagnostic_accuracy
 
     check_choice(ci, "--ci", _ACC_CI)

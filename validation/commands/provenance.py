@@ -127,7 +127,7 @@ def reproduce(
     Exit 0 when byte-identical, 1 listing the differing keys, 2 when the recorded inputs
     changed or are missing.
     """
-    from validation.provenance.reproduce import reproduce_run
+    from validation.reproduce import reproduce_run
 
     report = reproduce_run(run_dir, registry=registry, protocol=protocol, operator=operator)
     if as_json:

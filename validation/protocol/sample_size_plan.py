@@ -39,11 +39,11 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
         endpoint = ep.kind
         inflate = prevalence if ep.kind in ("sensitivity", "specificity") else None
         method = "normal" if (plan.method and "normal" in plan.method.lower()) else "exact"
-        res = ss.proportion_vs_goal(a.expected, null, alpha=alpha, power=plan.power,
+        res = ss.proportion_vs_goal_sample_size(a.expected, null, alpha=alpha, power=plan.power,
                                     method=method, endpoint=endpoint, prevalence=inflate)
     elif ep.kind == "auc":
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
-        res = ss.auc_vs_value(a.expected, null, alpha=alpha, power=plan.power, ratio=ratio,
+        res = ss.auc_vs_value_sample_size(a.expected, null, alpha=alpha, power=plan.power, ratio=ratio,
                               prevalence=prevalence)
     else:
         return {"note": f"endpoint kind {ep.kind!r} has no sample-size formula here."}
@@ -118,12 +118,12 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
     prevalence = plan.prevalence
     if ep.kind == "auc":
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
-        res = ss.auc_difference(a.expected, a.comparator_expected, correlation=a.correlation,
+        res = ss.auc_difference_sample_size(a.expected, a.comparator_expected, correlation=a.correlation,
                                 margin=margin, alpha=alpha, power=plan.power, ratio=ratio)
         return res.to_dict() | {POWER_FN: _units_power(res, "auc", study_share(plan))}
     else:
         p10, p01 = ss.discordant_probabilities(a.expected, a.comparator_expected, a.correlation)
-        res = ss.paired_difference(p10, p01, margin=margin, alpha=alpha, power=plan.power,
+        res = ss.paired_difference_sample_size(p10, p01, margin=margin, alpha=alpha, power=plan.power,
                                    endpoint=ep.kind, prevalence=prevalence)
         d = res.to_dict()
         d["justification"] = (

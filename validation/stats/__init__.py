@@ -3,6 +3,11 @@
 Each family has its own module; the public names are re-exported here.
 """
 
+# helpers other layers use (argument checks of the CLI, results as plain data): public, not
+# statistics, so outside __all__
+from validation.stats._checks import check_alpha as check_alpha
+from validation.stats._checks import check_choice as check_choice
+from validation.stats._result import to_plain as to_plain
 from validation.stats.bootstrap import (
     BootstrapResult,
     bootstrap_auc,
@@ -27,6 +32,7 @@ from validation.stats.mrmc import (
     study_conduct,
 )
 from validation.stats.multiplicity import MultiplicityResult
+from validation.stats.placements import placement_values
 from validation.stats.proportions import (
     ConfusionMatrix,
     DiagnosticAccuracy,
@@ -45,7 +51,6 @@ from validation.stats.roc import (
     compare_auc,
     compare_auc_unpaired,
     operating_point,
-    placement_values,
     roc_curve_points,
 )
 from validation.stats.roc_band import ROCBand, roc_sensitivity_band

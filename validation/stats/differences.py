@@ -221,12 +221,14 @@ def restricted_mle(
     if not (math.isfinite(d) and -1.0 <= d <= 1.0):
         raise InputError(f"'delta' (the null difference p1 - p2) must be in [-1, 1]; "
                          f"got {delta!r}.")
-    return _restricted_mle(x1 / n1, n1, x2 / n2, n2, d)
+    return restricted_mle_proportions(x1 / n1, n1, x2 / n2, n2, d)
 
 
-def _restricted_mle(
+def restricted_mle_proportions(
     p1: float, n1: float, p2: float, n2: float, delta: float
 ) -> tuple[float, float]:
+    """:func:`restricted_mle` from proportions and (possibly fractional) group sizes, without
+    input checks: the form sample-size planning evaluates at anticipated proportions."""
     theta = n2 / n1
     a = 1.0 + theta
     b = -(1.0 + theta + p1 + theta * p2 + delta * (theta + 2.0))
@@ -249,7 +251,7 @@ def _restricted_mle(
 def _unpaired_variance(
     p1: float, n1: int, p2: float, n2: int, delta: float, mn_correction: bool
 ) -> float:
-    t1, t2 = _restricted_mle(p1, n1, p2, n2, delta)
+    t1, t2 = restricted_mle_proportions(p1, n1, p2, n2, delta)
     var = max(t1 * (1.0 - t1), 0.0) / n1 + max(t2 * (1.0 - t2), 0.0) / n2
     if mn_correction:
         n = n1 + n2
@@ -491,7 +493,7 @@ def unpaired_difference(
 # --------------------------------------------------------------------------- paired
 
 
-def _tango_q21(b: float, c: float, n: float, delta: float) -> float:
+def tango_q21(b: float, c: float, n: float, delta: float) -> float:
     """Restricted MLE of the cell probability ``p21`` (test 2 only) under ``p1 - p2 = delta``."""
     a_ = 2.0 * n
     b_ = -b - c + (2.0 * n - b + c) * delta
@@ -502,7 +504,7 @@ def _tango_q21(b: float, c: float, n: float, delta: float) -> float:
 
 def _tango_variance(b: float, c: float, n: float, delta: float) -> float:
     """``n (2 q21 + delta (1 - delta))``: the null variance of ``b - c`` times ... per Tango."""
-    return max(n * (2.0 * _tango_q21(b, c, n, delta) + delta * (1.0 - delta)), 0.0)
+    return max(n * (2.0 * tango_q21(b, c, n, delta) + delta * (1.0 - delta)), 0.0)
 
 
 def tango_statistic(a: int, b: int, c: int, d: int, *, null_difference: float) -> float:

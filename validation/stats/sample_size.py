@@ -3,18 +3,18 @@
 All tests are one-sided at level ``alpha`` (0.025 for "the lower bound of the two-sided 95%
 interval exceeds the goal"), with power ``power`` at the assumed true values.
 
-* :func:`proportion_vs_goal`: sensitivity or specificity against a performance goal, by the exact
+* :func:`proportion_vs_goal_sample_size`: sensitivity or specificity against a performance goal, by the exact
   binomial test (searching n with the saw-tooth of exact power handled: the reported n is the
   smallest from which every larger n up to the search bound keeps the power; Chernick and Liu
   2002) or the normal approximation; inflated to a total number of cases by the prevalence
   (Buderer 1996).
-* :func:`paired_difference`: two tests on the same cases (McNemar / Tango design), with a
+* :func:`paired_difference_sample_size`: two tests on the same cases (McNemar / Tango design), with a
   non-inferiority margin (Nam 1997; Liu et al. 2002) or for superiority (Connor 1987).
-* :func:`unpaired_difference`: two independent groups with a non-inferiority margin
+* :func:`unpaired_difference_sample_size`: two independent groups with a non-inferiority margin
   (Farrington and Manning 1990; restricted or unrestricted variance).
-* :func:`auc_vs_value` and :func:`auc_difference`: an AUC against a fixed value, or two AUCs on
-  the same cases, with the binormal variance function of Obuchowski (1994; Obuchowski and McClish
-  1997) or the exponential approximation of Hanley and McNeil (1982).
+* :func:`auc_vs_value_sample_size` and :func:`auc_difference_sample_size`: an AUC against a
+  fixed value, or two AUCs on the same cases, with the binormal variance function of
+  Obuchowski (1994; Obuchowski and McClish 1997) or the exponential approximation of Hanley and McNeil (1982).
 
 * :func:`design_effect`: the inflation ``1 + (m - 1) icc`` for several findings per patient
   (Kish 1965; Donner and Klar 2000).
@@ -62,7 +62,7 @@ from scipy import stats as sps
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_choice
 from validation.stats._result import Result
-from validation.stats.differences import _restricted_mle, _tango_q21, check_margin
+from validation.stats.differences import check_margin, restricted_mle_proportions, tango_q21
 
 REF_CHERNICK_2002 = (
     "Chernick MR, Liu CY (2002). The saw-toothed behavior of power versus sample size and "
@@ -212,7 +212,7 @@ def exact_binomial_power(
     return k, power
 
 
-def proportion_vs_goal(
+def proportion_vs_goal_sample_size(
     expected: float,
     goal: float,
     *,
@@ -263,7 +263,7 @@ def proportion_vs_goal(
 
     Examples
     --------
-    >>> proportion_vs_goal(0.9, 0.8, alpha=0.025, power=0.8, method="normal").n
+    >>> proportion_vs_goal_sample_size(0.9, 0.8, alpha=0.025, power=0.8, method="normal").n
     108
     """
     p1 = _prob(expected, "expected")
@@ -339,7 +339,7 @@ def proportion_vs_goal(
 # --------------------------------------------------------------------------- paired
 
 
-def paired_difference(
+def paired_difference_sample_size(
     p10: float,
     p01: float,
     *,
@@ -374,7 +374,7 @@ def paired_difference(
     alpha, power : float
         One-sided level and target power.
     endpoint, prevalence :
-        Convert the pairs to a total number of cases (see :func:`proportion_vs_goal`).
+        Convert the pairs to a total number of cases (see :func:`proportion_vs_goal_sample_size`).
 
     Returns
     -------
@@ -405,7 +405,7 @@ def paired_difference(
             "otherwise no sample size gives the power."
         )
     if m > 0:
-        q = _tango_q21(a10, a01, 1.0, d0)
+        q = tango_q21(a10, a01, 1.0, d0)
         s0 = math.sqrt(max(2 * q + d0 * (1 - d0), 0.0))
         refs: tuple[str, ...] = (REF_NAM_1997, REF_LIU_2002)
         kind, test = "non-inferiority", "Tango's score test"
@@ -544,7 +544,7 @@ def discordant_probabilities(p1: float, p2: float, correlation: float) -> tuple[
 # --------------------------------------------------------------------------- unpaired
 
 
-def unpaired_difference(
+def unpaired_difference_sample_size(
     p1: float,
     p2: float,
     *,
@@ -601,7 +601,7 @@ def unpaired_difference(
             f"the expected difference p1 - p2 = {a1 - a2:.4g} must exceed -margin = {-m:.4g}."
         )
     if var == "restricted":
-        t1, t2 = _restricted_mle(a1, 1.0, a2, r, -m)
+        t1, t2 = restricted_mle_proportions(a1, 1.0, a2, r, -m)
     else:
         t1, t2 = a1, a2
     s0 = math.sqrt(t1 * (1 - t1) + t2 * (1 - t2) / r)
@@ -726,7 +726,7 @@ def _auc_common(
     return alpha, target, k, var
 
 
-def auc_vs_value(
+def auc_vs_value_sample_size(
     auc: float,
     null_auc: float = 0.5,
     *,
@@ -764,7 +764,7 @@ def auc_vs_value(
 
     Examples
     --------
-    >>> r = auc_vs_value(0.8, 0.5, alpha=0.025, power=0.9)
+    >>> r = auc_vs_value_sample_size(0.8, 0.5, alpha=0.025, power=0.9)
     >>> r.groups
     {'positive': 17, 'negative': 17}
     """
@@ -821,7 +821,7 @@ def auc_vs_value(
     )
 
 
-def auc_difference(
+def auc_difference_sample_size(
     auc_new: float,
     auc_comparator: float,
     *,
@@ -952,14 +952,14 @@ def power_at(result: SampleSizeResult, n: Any) -> np.ndarray:
         m = float(a["margin"] or 0.0)
         delta, psi, d0 = a10 - a01, a10 + a01, -m
         if m > 0:
-            q = _tango_q21(a10, a01, 1.0, d0)
+            q = tango_q21(a10, a01, 1.0, d0)
             s0 = math.sqrt(max(2 * q + d0 * (1 - d0), 0.0))
         else:
             s0 = math.sqrt(psi)
         out = normal(delta - d0, s0, math.sqrt(max(psi - delta * delta, 0.0)))
     elif design == "unpaired_difference":
         a1, a2, m, r = (float(a[k]) for k in ("p1", "p2", "margin", "ratio"))
-        t1, t2 = _restricted_mle(a1, 1.0, a2, r, -m) if a["variance"] == "restricted" else (a1, a2)
+        t1, t2 = restricted_mle_proportions(a1, 1.0, a2, r, -m) if a["variance"] == "restricted" else (a1, a2)
         out = normal(a1 - a2 + m, math.sqrt(t1 * (1 - t1) + t2 * (1 - t2) / r),
                      math.sqrt(a1 * (1 - a1) + a2 * (1 - a2) / r))
     elif design == "auc_vs_value":

@@ -40,7 +40,7 @@ from scipy.stats import rankdata
 from validation.constants import DEFAULT_SEED
 from validation.errors import InputError
 from validation.stats._checks import check_choice, check_count
-from validation.stats.roc import placement_values
+from validation.stats.placements import placement_values
 
 ENDPOINTS = ("auc", "sensitivity", "specificity")
 COVARIANCES = ("jackknife", "delong", "bootstrap")

@@ -148,7 +148,7 @@ def reproduce_run(
             f"'{RESULTS_FILE}' in {str(root)!r} is not valid JSON: {exc}."
         ) from None
 
-    from validation.pipeline import run_protocol  # the pipeline layer composes the run
+    from validation.pipeline import run_protocol  # reproduce sits beside the pipeline it reruns
 
     accepted = inspect.signature(run_protocol).parameters
     url = registry.url if isinstance(registry, Registry) else registry
