@@ -84,9 +84,9 @@ def auc(
         out["comparison"] = {
             "auc_a": cmp.auc_a,
             "auc_b": cmp.auc_b,
-            "difference": cmp.difference,
+            "difference": cmp.estimate,
             "se": cmp.se,
-            "z": cmp.z,
+            "z": cmp.statistic,
             "p_value": cmp.p_value,
             "ci": list(cmp.ci),
         }
@@ -104,8 +104,8 @@ def auc(
     if cmp is not None and score_b is not None:
         rows.append([score_b, fmt(cmp.auc_b), fmt(cmp.se_b), ""])
         notes.append(
-            f"{score} - {score_b}: difference {fmt(cmp.difference)}, SE {fmt(cmp.se)}, "
-            f"z {fmt(cmp.z, 3)}, p {fmt(cmp.p_value)}, {level} {_ci_text(cmp.ci)} "
+            f"{score} - {score_b}: difference {fmt(cmp.estimate)}, SE {fmt(cmp.se)}, "
+            f"z {fmt(cmp.statistic, 3)}, p {fmt(cmp.p_value)}, {level} {_ci_text(cmp.ci)} "
             f"({cmp.method})"
         )
     _table(f"AUC - {data.name}", ["score", "AUC", "SE", level], rows, notes)

@@ -128,9 +128,9 @@ class AUCResult(Result):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AUCComparison(Result):
-    """Test of the difference of two AUCs (``difference = auc_a - auc_b``).
+    """Test of the difference of two AUCs (``estimate = auc_a - auc_b``).
 
-    ``z`` is the statistic ``difference / se``; ``p_value`` is for ``alternative``
+    ``statistic`` is ``estimate / se`` (a z, or a t when ``df`` is set); ``p_value`` is for ``alternative``
     (two-sided by default); ``ci`` is always the two-sided ``1 - alpha`` interval of the
     difference. ``df`` is set only when the statistic is referred to a t distribution
     (the unpaired test with ``distribution="t-welch"``); otherwise it is standard normal.
@@ -138,9 +138,9 @@ class AUCComparison(Result):
 
     auc_a: float
     auc_b: float
-    difference: float
+    estimate: float
     se: float
-    z: float
+    statistic: float
     p_value: float
     ci: tuple[float, float]
     alternative: str
@@ -155,14 +155,6 @@ class AUCComparison(Result):
     covariance: float
     n_clusters: int | None = None
     df: float | None = None
-
-    @property
-    def estimate(self) -> float:
-        return self.difference
-
-    @property
-    def statistic(self) -> float:
-        return self.z
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -383,12 +375,17 @@ def compare_auc(
     Returns
     -------
     AUCComparison
-        ``difference`` = AUC(a) - AUC(b), ``se``, ``z``, ``p_value``, ``ci``.
+        ``estimate`` = AUC(a) - AUC(b), ``se``, ``statistic`` (z), ``p_value``, ``ci``.
 
     Notes
     -----
-    If the two scores rank every positive-negative pair identically the variance of the
-    difference is zero and the test is undefined; this raises :class:`InputError`.
+    If the two scores rank every positive-negative pair identically (for instance two scores
+    that both separate the classes perfectly) the variance of the difference is zero and the
+    test is undefined; this raises :class:`InputError`. R pROC's ``roc.test`` instead reports
+    ``z = 0, p = 1`` for that case. The suite refuses on purpose: a p-value of 1 from a test
+    whose variance is zero is not evidence of anything, and printed in a report it reads as a
+    computed result; the refusal makes the analysis state the two AUCs (and their identity)
+    instead.
 
     References
     ----------
@@ -454,9 +451,9 @@ def _comparison(
     return AUCComparison(
         auc_a=auc_a,
         auc_b=auc_b,
-        difference=diff,
+        estimate=diff,
         se=se,
-        z=z,
+        statistic=z,
         p_value=p,
         ci=(diff - zq * se, diff + zq * se),
         alternative=alternative,
@@ -507,6 +504,14 @@ def compare_auc_unpaired(
     AUCComparison
         ``n_positive``/``n_negative`` are the totals over both samples.
 
+    Raises
+    ------
+    InputError
+        When both samples' DeLong variances are zero (both scores perfect, or one perfect and
+        one constant), before the Welch degrees of freedom are formed (they would be 0/0),
+        with either ``distribution``. R pROC returns NaN there; the suite refuses with a
+        message about the two independent samples, since no test statistic exists.
+
     References
     ----------
     DeLong et al. (1988) doi:10.2307/2531595; Robin et al. (2011) doi:10.1186/1471-2105-12-77.
@@ -521,6 +526,14 @@ def compare_auc_unpaired(
         raise InputError(f"sample b: {exc}") from None
     var_a = ra.se**2
     var_b = rb.se**2
+    if not var_a + var_b > 0.0:
+        raise InputError(
+            "the DeLong variances of both samples are zero (in each sample the score separates "
+            "the positive and negative cases perfectly, or one sample is perfect and the other "
+            f"constant: AUC {ra.estimate:g} in sample a and {rb.estimate:g} in sample b); the "
+            "unpaired test of two independent AUCs is undefined. Report the two AUCs with their "
+            "intervals (e.g. auc_ci(..., method='bootstrap')) instead of a test."
+        )
     df = None
     name = "delong-unpaired"
     refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014, HANLEY_MCNEIL_1982)
