@@ -244,8 +244,8 @@ def test_cluster_size_needs_icc(tmp_path):
 
 def test_computation_error_names_the_item():
     """An error inside the computation names the assumption, hypothesis and endpoint."""
+    from validation.analysis.sample_size import sample_size_plan
     from validation.protocol import Protocol
-    from validation.protocol.sample_size_plan import sample_size_plan
 
     data = yaml.safe_load((ROOT / "protocols" / "cade_pneumothorax.yaml").read_text())
     data["sample_size"]["assumptions"][0]["expected"] = 0.8001

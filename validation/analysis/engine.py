@@ -30,6 +30,7 @@ from validation.analysis.endpoints import (
     unit_data,
 )
 from validation.analysis.results import SCHEMA_VERSION, unavailable
+from validation.analysis.sample_size import sample_size_section
 from validation.analysis.subgroups import subgroup_levels
 from validation.data.testset import INDETERMINATE
 from validation.errors import DataError, InputError
@@ -401,6 +402,9 @@ def analyse(
     hyps, mult = evaluate(protocol, results, cases=cases, ratings=ratings, alpha=a, seed=seed)
     results["hypotheses"] = hyps
     results["multiplicity"] = mult
+    plan = sample_size_section(protocol)
+    if plan is not None:
+        results["sample_size"] = plan  # the justification the SAP and report show
     return results
 
 

@@ -9,8 +9,9 @@ This layer never computes a statistic and never imports :mod:`validation.stats`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from validation.constants import LOCK_FILE, RESULTS_FILE
 from validation.errors import InputError
@@ -54,7 +55,8 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
     lock = run_dir / LOCK_FILE
     if lock.is_file():
-        outputs += render_qmd(write_sap_qmd(sap_context(lock), out), fmts)
+        plan = results.get("sample_size")
+        outputs += render_qmd(write_sap_qmd(sap_context(lock, plan), out), fmts)
     return outputs
 
 
@@ -75,7 +77,8 @@ def _copy_explanations(run_dir: Path, results: dict, figures: Path) -> None:
 
 
 def render_sap(lock_path: str | Path, out_dir: str | Path,
-               formats: Iterable[str] | str = FORMATS) -> list[Path]:
+               formats: Iterable[str] | str = FORMATS,
+               sample_size: Mapping[str, Any] | None = None) -> list[Path]:
     """Render the statistical analysis plan from a locked protocol alone into ``out_dir``.
 
     Parameters
@@ -86,6 +89,9 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     out_dir : path
         Folder for ``sap.qmd``, the styles and the rendered documents (created if needed).
     formats : iterable of {"html", "pdf", "docx"} or a comma-separated string
+    sample_size : mapping, optional
+        The plain sample-size plan (:func:`validation.analysis.sample_size.sample_size_section`
+        of the locked protocol); the report formats it and computes nothing.
 
     Returns
     -------
@@ -107,4 +113,4 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     fmts = check_formats(formats)
     out = Path(out_dir)
     copy_styles(out)
-    return render_qmd(write_sap_qmd(sap_context(lock_path), out), fmts)
+    return render_qmd(write_sap_qmd(sap_context(lock_path, sample_size), out), fmts)

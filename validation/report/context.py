@@ -577,25 +577,18 @@ def _planned_difference(h: Mapping[str, Any], ep: Mapping[str, Any], reader: Any
     return f"the difference in {label}"
 
 
-def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The justification recomputed from the locked protocol's planning assumptions."""
-    from pydantic import ValidationError as ModelError
-
-    from validation.errors import ValidationError as SuiteError
-    from validation.protocol import Protocol
-    from validation.protocol.sample_size_plan import sample_size_plan
-
-    sample = protocol.get("sample_size") or {}
-    if not sample.get("assumptions"):
+def _sample_size_view(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The justification as the SAP shows it, formatted from the plain plan (the
+    ``sample_size`` key of ``results.json``, or the plan the analysis layer computed from the
+    locked protocol for ``validation protocol sap``); nothing is computed here."""
+    if not plan:
         return None
     empty: dict[str, Any] = {"items": [], "required": None, "planned": None,
                               "adequate": None, "verdict": "", "joint": "", "enriched": "",
                               "multiplicity": "",
                               "error": None}
-    try:
-        plan = sample_size_plan(Protocol.model_validate(protocol), strict=False)
-    except (SuiteError, ModelError) as exc:
-        return {**empty, "error": str(exc)}
+    if plan.get("error"):
+        return {**empty, "error": str(plan["error"])}
     items = []
     for it in plan["items"]:
         items.append({
@@ -621,8 +614,14 @@ def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def sap_context(lock_path: str | Path) -> dict[str, Any]:
-    """View model of the statistical analysis plan, from the locked protocol alone."""
+def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
+    """View model of the statistical analysis plan, from the locked protocol alone.
+
+    ``sample_size`` is the plain sample-size plan (``results.json['sample_size']`` of a run, or
+    the analysis layer's plan of the locked protocol); without it the SAP shows the planning
+    assumptions but no computed justification.
+    """
     lock_path = Path(lock_path)
     lock = read_json(lock_path)
     protocol, approval, sha = lock_parts(lock)
@@ -667,7 +666,7 @@ def sap_context(lock_path: str | Path) -> dict[str, Any]:
             sample_rows.append({"item": humanize(k), "value": fmt_count(v)})
         else:
             sample_rows.append({"item": humanize(k), "value": fmt_estimate(v)})
-    sample_plan = _sample_size_view(protocol)
+    sample_plan = _sample_size_view(sample_size)
     model = protocol.get("model") or {}
     multiplicity = protocol.get("multiplicity") or {}
     analysis = protocol.get("analysis") or {}

@@ -1,4 +1,9 @@
-"""The sample-size justification of a protocol, as plain data (CLI and SAP share it).
+"""The sample-size justification of a protocol, as plain data (analysis layer).
+
+Sample-size planning is analysis: it maps each hypothesis's endpoint to a planning call of
+:mod:`validation.stats`, as the engine maps it to an analysis call. The engine writes
+:func:`sample_size_section` to ``results.json`` under ``sample_size``; the SAP and the report
+format that plain data and never compute it again; ``validation protocol sample-size`` prints it.
 
 For every planning assumption in the protocol's ``sample_size`` section: find the hypothesis
 and its endpoint, compute the required number of cases with :mod:`validation.stats.sample_size`
@@ -562,3 +567,45 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
                    f"No size up to four times the larger of the planned and the required size "
                    f"(at most {_SCAN_MAX:,} cases) gives a joint power of {target:g}.")
     return text
+
+
+def sample_size_section(protocol: Any) -> dict[str, Any] | None:
+    """The ``sample_size`` key of ``results.json`` (and the SAP's plain plan).
+
+    ``None`` when the protocol states no planning assumptions. Otherwise the plan of
+    :func:`sample_size_plan` (``strict=False``: an item that cannot be computed carries its
+    reason) as plain JSON data, or ``{"error": message}`` when the plan as a whole cannot be
+    formed.
+    """
+    from validation.errors import ValidationError as SuiteError
+    from validation.stats import to_plain
+
+    plan = protocol.sample_size
+    if plan is None or not plan.assumptions:
+        return None
+    try:
+        out = sample_size_plan(protocol, strict=False)
+    except SuiteError as exc:
+        return {"error": str(exc)}
+    return dict(to_plain(out))
+
+
+def sample_size_of_locked(protocol_data: Any) -> dict[str, Any] | None:
+    """:func:`sample_size_section` of a locked protocol's canonical data (``validation protocol
+    sap``): ``None`` without planning assumptions, ``{"error": ...}`` if it does not validate."""
+    from collections.abc import Mapping
+
+    from pydantic import ValidationError as ModelError
+
+    from validation.protocol import Protocol
+
+    if not isinstance(protocol_data, Mapping):
+        return None
+    sample = protocol_data.get("sample_size")
+    if not isinstance(sample, Mapping) or not sample.get("assumptions"):
+        return None
+    try:
+        protocol = Protocol.model_validate(protocol_data)
+    except ModelError as exc:
+        return {"error": str(exc)}
+    return sample_size_section(protocol)
