@@ -40,8 +40,8 @@ from typing import Any
 
 from scipy import stats as sps
 
+import validation.stats.differences as dif
 from validation.errors import InputError
-from validation.stats import differences as dif
 from validation.stats._checks import (
     check_alpha,
     check_choice,
