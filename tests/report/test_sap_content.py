@@ -126,7 +126,7 @@ def test_enriched_design_in_the_sap(tmp_path_factory):
 
 
 def test_planned_difference_keeps_acronyms():
-    from validation.report.context import _planned_difference
+    from validation.report.sap import _planned_difference
 
     text = _planned_difference({"comparator_column": "rad_score"},
                                {"kind": "auc", "unit": "patient"}, None)

@@ -38,9 +38,10 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     list of Path
         The rendered documents: the report's, then the SAP's.
     """
-    from validation.report.context import read_json, sap_context, sar_context
+    from validation.report.context import read_json, sar_context
     from validation.report.figures import make_figures
     from validation.report.qmd import copy_styles, write_sap_qmd, write_sar_qmd
+    from validation.report.sap import sap_context
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -98,8 +99,8 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     list of Path
         The rendered documents.
     """
-    from validation.report.context import sap_context
     from validation.report.qmd import copy_styles, write_sap_qmd
+    from validation.report.sap import sap_context
 
     lock_path = Path(lock_path)
     if not lock_path.is_file():
