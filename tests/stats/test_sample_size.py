@@ -319,6 +319,8 @@ def test_paired_sample_size_reports_the_exact_power():
     low = ss.paired_difference_sample_size(0.02, 0.004, alpha=0.025, power=0.9)
     if low.assumptions["exact_power"] < 0.9:
         assert "Caution: with about" in low.justification
-    text = ss._exact_check_text(0.78, 0.8, 68, 0.1)
+    from validation.stats.sample_size_paired import _exact_check_text
+
+    text = _exact_check_text(0.78, 0.8, 68, 0.1)
     assert text.startswith(" Caution: with about 7 discordant pairs expected")
     assert "exact power of the test at 68 pairs is 0.780, below the target" in text

@@ -181,10 +181,10 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
     def power(evaluable: Any) -> Any:
         import numpy as np
 
-        from validation.stats.mrmc.sample_size import _power_curve
+        from validation.stats.mrmc.sample_size import mrmc_power_curve
 
         k = np.floor(np.asarray(evaluable, dtype=float) + 1e-9)
-        return np.where(k >= 2, _power_curve(np.maximum(k, 2.0), **inputs), 0.0)
+        return np.where(k >= 2, mrmc_power_curve(np.maximum(k, 2.0), **inputs), 0.0)
 
     d[POWER_FN] = power
     d["justification"] = (
