@@ -8,6 +8,7 @@ Each family has its own module; the public names are re-exported here.
 from validation.stats._checks import check_alpha as check_alpha
 from validation.stats._checks import check_choice as check_choice
 from validation.stats._result import to_plain as to_plain
+from validation.stats.bivariate import BivariateResult, Region, SROCCurve, SummaryProportion, bivariate_accuracy
 from validation.stats.bootstrap import (
     BootstrapResult,
     bootstrap_auc,
@@ -22,6 +23,15 @@ from validation.stats.differences import (
     unpaired_difference,
 )
 from validation.stats.hypotheses import HypothesisTest
+from validation.stats.meta_analysis import (
+    LogitAUCInputs,
+    PooledProportionResult,
+    RandomEffectsResult,
+    auc_logit_scale,
+    pooled_auc,
+    pooled_proportion,
+    random_effects,
+)
 from validation.stats.mrmc import (
     MRMCResult,
     binormal_auc,
@@ -54,8 +64,32 @@ from validation.stats.roc import (
     roc_curve_points,
 )
 from validation.stats.roc_band import ROCBand, roc_sensitivity_band
+from validation.stats.subgroup_consistency import (
+    InteractionTest,
+    LevelGap,
+    LevelSummary,
+    SubgroupConsistencyResult,
+    subgroup_consistency,
+)
 
 __all__ = [
+    "BivariateResult",
+    "Region",
+    "SROCCurve",
+    "SummaryProportion",
+    "bivariate_accuracy",
+    "LogitAUCInputs",
+    "PooledProportionResult",
+    "RandomEffectsResult",
+    "auc_logit_scale",
+    "pooled_auc",
+    "pooled_proportion",
+    "random_effects",
+    "InteractionTest",
+    "LevelGap",
+    "LevelSummary",
+    "SubgroupConsistencyResult",
+    "subgroup_consistency",
     "BootstrapResult",
     "bootstrap_auc",
     "bootstrap_proportion",
