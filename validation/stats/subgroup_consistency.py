@@ -294,6 +294,7 @@ def subgroup_consistency(
     codes = codes.astype(np.intp)
     k = names.size
     rows: list[LevelSummary] = []
+    notes: list[str] = []
     for j, name in enumerate(names):
         m = codes == j
         pos, neg = m & (y == 1), m & (y == 0)
@@ -303,13 +304,21 @@ def subgroup_consistency(
             if not sel.any():
                 return None
             hits = (c[sel] == value).astype(np.int8)
-            if cluster is None:
+            if cluster is None or np.unique(groups[sel]).size < 2:
+                if cluster is not None:
+                    notes.append(
+                        f"level {str(name)!r}: one patient only, so its interval is not adjusted "
+                        "for clustering (Wilson)."
+                    )
                 return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
             return clustered_proportion_ci(hits, groups[sel], alpha=a)
 
         auc = None
         if s is not None and npos >= 2 and nneg >= 2:
-            auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
+            try:
+                auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
+            except InputError as e:
+                notes.append(f"level {str(name)!r}: no AUC ({e})")
         rows.append(LevelSummary(
             level=str(name), n=int(m.sum()), n_positive=npos, n_negative=nneg,
             sensitivity=prop(pos, 1), specificity=prop(neg, 0), auc=auc,
@@ -326,7 +335,6 @@ def subgroup_consistency(
             f"{ {r.level: r.n_negative for r in rows} }. Merge small levels (pre-specified) or lower "
             "the minimum in the protocol."
         )
-    notes: list[str] = []
     small = [r.level for r in rows if r.below_minimum]
     if small:
         notes.append(f"levels below the minimum of {minimum} (shown, not compared): {small}.")
