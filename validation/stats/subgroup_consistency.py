@@ -300,14 +300,14 @@ def subgroup_consistency(
         pos, neg = m & (y == 1), m & (y == 0)
         npos, nneg = int(pos.sum()), int(neg.sum())
 
-        def prop(sel: NDArray[np.bool_], value: int) -> ProportionResult | None:
+        def prop(sel: NDArray[np.bool_], value: int, name: str = str(name)) -> ProportionResult | None:
             if not sel.any():
                 return None
             hits = (c[sel] == value).astype(np.int8)
             if cluster is None or np.unique(groups[sel]).size < 2:
                 if cluster is not None:
                     notes.append(
-                        f"level {str(name)!r}: one patient only, so its interval is not adjusted "
+                        f"level {name!r}: one patient only, so its interval is not adjusted "
                         "for clustering (Wilson)."
                     )
                 return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
