@@ -98,3 +98,16 @@ def test_permuting_sites_changes_nothing(ref, seed):
     assert got.loglik_reml == pytest.approx(base.loglik_reml, rel=1e-10)
     assert got.sensitivity.estimate == pytest.approx(base.sensitivity.estimate, rel=1e-6)
     assert got.tau2_sensitivity >= 0 and got.tau2_specificity >= 0 and -1 <= got.rho <= 1
+
+
+def test_boundary_fit_matches_metafor_and_says_so(ref):
+    """rho on +1 (metafor: 0.99999999999773): same log-likelihood and summary point; a note."""
+    want = ref["bivariate_boundary"]
+    got = bivariate_accuracy(want["tp"], want["fn"], want["tn"], want["fp"])
+    assert got.loglik_reml == pytest.approx(want["loglik_reml"], rel=1e-10)
+    np.testing.assert_allclose(
+        [got.sensitivity.logit_estimate, got.specificity.logit_estimate], want["logit_estimate"], rtol=1e-6)
+    np.testing.assert_allclose([got.tau2_sensitivity, got.tau2_specificity], want["tau2"], rtol=1e-4)
+    assert got.rho == pytest.approx(1.0, abs=1e-6)
+    assert any("boundary" in n for n in got.notes)
+    assert got.corrected_sites == (6, 8)

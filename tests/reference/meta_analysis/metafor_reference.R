@@ -82,4 +82,21 @@ out$bivariate <- list(
   tau2_sensitivity = biv$tau2[1], tau2_specificity = biv$tau2[2], rho = biv$rho,
   vcov = as.numeric(vcov(biv)), loglik_reml = as.numeric(logLik(biv)))
 
+
+## 3. a boundary case: a 9-site table whose REML estimate of rho is +1 ------------------------
+b9 <- data.frame(tp = c(45, 30, 88, 19, 52, 61, 25, 40, 33), fn = c(5, 6, 12, 4, 9, 7, 0, 10, 3),
+                 tn = c(180, 95, 240, 70, 150, 210, 88, 120, 101), fp = c(20, 15, 35, 6, 22, 18, 9, 30, 0))
+z <- with(b9, tp == 0 | fn == 0 | tn == 0 | fp == 0)
+b9[z, ] <- b9[z, ] + 0.5
+lb <- rbind(
+  data.frame(study = 1:9, outcome = "sens", yi = qlogis(b9$tp / (b9$tp + b9$fn)), vi = 1 / b9$tp + 1 / b9$fn),
+  data.frame(study = 1:9, outcome = "spec", yi = qlogis(b9$tn / (b9$tn + b9$fp)), vi = 1 / b9$tn + 1 / b9$fp))
+lb <- lb[order(lb$study, lb$outcome), ]
+bb <- rma.mv(yi, diag(lb$vi), mods = ~ outcome - 1, random = ~ outcome | study, struct = "UN",
+             data = lb, method = "REML")
+out$bivariate_boundary <- list(
+  tp = c(45, 30, 88, 19, 52, 61, 25, 40, 33), fn = c(5, 6, 12, 4, 9, 7, 0, 10, 3),
+  tn = c(180, 95, 240, 70, 150, 210, 88, 120, 101), fp = c(20, 15, 35, 6, 22, 18, 9, 30, 0),
+  logit_estimate = as.numeric(bb$b), tau2 = bb$tau2, rho = bb$rho,
+  loglik_reml = as.numeric(logLik(bb)))
 writeLines(toJSON(out, digits = I(17), auto_unbox = TRUE, pretty = TRUE), "metafor_reference.json")
