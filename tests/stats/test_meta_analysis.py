@@ -164,3 +164,20 @@ def test_identical_site_estimates_give_tau2_zero(value, v, method):
     assert r.tau2 == 0.0
     assert r.i2 == 0.0
     assert r.tau2_ci == (0.0, 0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.integers(min_value=3, max_value=10).flatmap(
+    lambda k: st.lists(st.tuples(st.integers(0, 60), st.integers(1, 60)), min_size=k, max_size=k)),
+    method=st.sampled_from(["reml", "dl", "pm"]), perm_seed=st.integers(0, 2**16))
+def test_pooled_proportion_properties(data, method, perm_seed):
+    x = np.array([min(a, b) for a, b in data])
+    n = np.array([b for _, b in data])
+    r = pooled_proportion(x, n, method=method)
+    assert 0.0 < r.ci[0] <= r.estimate <= r.ci[1] < 1.0
+    assert r.prediction_interval[0] <= r.ci[0] + 1e-12 and r.prediction_interval[1] >= r.ci[1] - 1e-12
+    assert r.tau2 >= 0.0 and 0.0 <= r.i2 <= 1.0
+    perm = np.random.default_rng(perm_seed).permutation(x.size)
+    p = pooled_proportion(x[perm], n[perm], method=method)
+    assert p.estimate == pytest.approx(r.estimate, rel=1e-9)
+    assert set(p.corrected_sites) == {int(np.flatnonzero(perm == i)[0]) for i in r.corrected_sites}
