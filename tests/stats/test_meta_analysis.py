@@ -58,7 +58,7 @@ def test_knha_is_the_untruncated_variant(ref):
 
 
 def test_metafor_prediction_interval_is_the_z_form(ref):
-    """metafor 3.8's predict() with test="z" uses z, not t_{k-2}: ours is wider, by design."""
+    """metafor 3.8's predict() uses z (t_{k-1} with knha), not t_{k-2}: ours is wider, by design."""
     for method in ("REML", "DL", "PM"):
         want = ref["bcg_fits"][f"{method}_z"]
         got = random_effects(ref["bcg"]["yi"], ref["bcg"]["vi"], method=method.lower())
@@ -66,6 +66,11 @@ def test_metafor_prediction_interval_is_the_z_form(ref):
         np.testing.assert_allclose((got.estimate - h, got.estimate + h), want["pi_metafor"], rtol=RTOL)
         assert got.prediction_interval[0] < want["pi_metafor"][0]
         assert got.prediction_interval[1] > want["pi_metafor"][1]
+        # with test="knha", metafor 3.8 uses t on k - 1 df (and the KH standard error)
+        want = ref["bcg_fits"][f"{method}_knha"]
+        got = random_effects(ref["bcg"]["yi"], ref["bcg"]["vi"], method=method.lower(), knha=True)
+        h = sps.t.ppf(0.975, got.k - 1) * np.sqrt(got.tau2 + got.se**2)
+        np.testing.assert_allclose((got.estimate - h, got.estimate + h), want["pi_metafor"], rtol=RTOL)
 
 
 @pytest.mark.parametrize("method", ["REML", "DL", "PM"])
