@@ -347,8 +347,8 @@ def random_effects(
 
     References
     ----------
-    See the module docstring: [1]_ DL, [2]_ PM, [3]_ REML, [4]_ Q-profile, [5]_ I2/H2,
-    [6]_ prediction interval, [7]_ Knapp-Hartung, [8]_ metafor.
+    The module docstring's list: 1 (DL), 2 (PM), 3 (REML), 4 (Q-profile), 5 (I2, H2),
+    6 (prediction interval), 7 (Knapp-Hartung), 8 (metafor, the reference implementation).
 
     Examples
     --------
