@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "validation"
-GROUND = {"errors", "constants", "_atomic", "_resources"}
+GROUND = {"errors", "constants", "_atomic", "_resources", "lockfile", "safe_yaml"}
 
 
 def _modules() -> dict[str, Path]:

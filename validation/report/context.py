@@ -183,23 +183,17 @@ def read_json(path: Path, *, required: bool = True) -> Any:
 
 
 def lock_parts(lock: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
-    """Split a protocol lock into (protocol dict, approval record, protocol sha256).
+    """Split a protocol lock (as written to ``protocol.lock.json``) into (protocol dict, the last
+    approval, protocol sha256), read by the one lock reader (:mod:`validation.lockfile`)."""
+    from validation.errors import LockError
+    from validation.lockfile import lock_from_mapping
 
-    Accepts the layouts the protocol layer writes: the protocol under ``protocol`` (a dict or
-    its canonical JSON text) or ``canonical``; the approval under ``approval`` or the last of
-    ``approvals``.
-    """
-    proto: Any = lock.get("protocol", lock.get("canonical", lock.get("canonical_json")))
-    if isinstance(proto, str):
-        proto = json.loads(proto)
-    if not isinstance(proto, Mapping):
-        raise RenderError("'protocol.lock.json' must hold the locked protocol under 'protocol'; "
-                          f"got keys {sorted(lock)!r}.")
-    approval = lock.get("approval")
-    if approval is None and lock.get("approvals"):
-        approval = list(lock["approvals"])[-1]
-    sha = lock.get("sha256") or lock.get("protocol_sha256")
-    return dict(proto), (dict(approval) if approval else None), sha
+    try:
+        checked = lock_from_mapping(lock, source="protocol.lock.json")
+    except LockError as exc:
+        raise RenderError(str(exc)) from None
+    approval = checked.approvals[-1].to_dict() if checked.approvals else None
+    return dict(checked.protocol), approval, checked.protocol_sha256
 
 
 # --------------------------------------------------------------------------------------- SAR
