@@ -10,8 +10,8 @@ value is interpolated linearly. The band is pointwise, not simultaneous (Macskas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
