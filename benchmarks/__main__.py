@@ -20,6 +20,7 @@ BENCHMARKS: list[str] = [
     "bench_provenance",
     "bench_report",
     "bench_roc",
+    "bench_scale",
 ]
 
 

@@ -264,6 +264,7 @@ def run_protocol(
     post_steps: Sequence[PostStep] | None = None,
     finaliser: Finaliser | None = None,
     record_start: bool = True,
+    dask: str | None = None,
 ) -> Path:
     """Run a locked protocol end to end; return the complete run directory.
 
@@ -278,6 +279,8 @@ def run_protocol(
     post_steps : steps after ``results.json`` (default :func:`default_post_steps`).
     finaliser : renames the run complete (default :func:`default_finaliser`).
     record_start : write ``inputs.json`` and record the test-set access when the run starts.
+    dask : run the analysis's per-subset tasks on Dask: ``"local"`` (a LocalCluster) or a
+        scheduler address; ``results.json`` is byte-identical to the in-process run.
 
     Raises
     ------
@@ -412,17 +415,25 @@ def run_protocol(
         from validation.analysis.engine import analyse
         from validation.analysis.results import write_results
 
-        results = analyse(
-            protocol,
-            cases,
-            flow=flow,
-            protocol_sha256=p_sha,
-            model_sha256=model.sha256,
-            seed=run_seed,
-            ratings=ratings,
-            ratings_dropped_excluded=dropped,
-            deviations=deviations,
-        )
+        from validation.analysis.executor import make_executor
+
+        executor = make_executor(dask)
+        try:
+            results = analyse(
+                protocol,
+                cases,
+                flow=flow,
+                protocol_sha256=p_sha,
+                model_sha256=model.sha256,
+                seed=run_seed,
+                ratings=ratings,
+                ratings_dropped_excluded=dropped,
+                deviations=deviations,
+                executor=executor,
+                progress=lambda text: show.step(f"  {text}"),
+            )
+        finally:
+            executor.close()
         explanations = _explain_errors(ctx, cases, pred_path)
         if explanations is not None:
             results["explanations"] = explanations

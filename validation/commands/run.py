@@ -108,13 +108,16 @@ def register(app: typer.Typer) -> None:
         operator: str | None = typer.Option(None, "--operator", help="Who runs it (audit log)."),
         registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+        dask: str | None = typer.Option(
+            None, "--dask", help="Run the analysis tasks on Dask: 'local' or a scheduler address."
+        ),
     ) -> None:
         """Run a locked protocol: checks, predictions, analysis, results.json (and the dossier)."""
         from validation.pipeline import run_protocol
 
         run_dir = run_protocol(
             protocol, out_dir=out, seed=seed, formats=_formats(formats), registry=registry,
-            operator=operator, progress=not quiet,
+            operator=operator, progress=not quiet, dask=dask,
         )
         typer.echo(str(run_dir))
 
