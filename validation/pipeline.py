@@ -413,9 +413,8 @@ def run_protocol(
 
         show.step("analysis: endpoints, sites, subgroups, hypotheses")
         from validation.analysis.engine import analyse
-        from validation.analysis.results import write_results
-
         from validation.analysis.executor import make_executor
+        from validation.analysis.results import write_results
 
         executor = make_executor(dask)
         try:
