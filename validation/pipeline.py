@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +128,23 @@ class _Progress:
     def step(self, text: str) -> None:
         if self._console is not None:
             self._console.print(f"[bold]>[/bold] {text}", highlight=False)
+
+    @contextmanager
+    def bar(self, text: str) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar for a long step: yields ``update(done, total)``."""
+        if self._console is None:
+            yield lambda done, total: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn(f"  {text}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=self._console, transient=False) as bar:
+            task = bar.add_task(text, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
 
 
 def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
@@ -430,6 +448,7 @@ def run_protocol(
                 deviations=deviations,
                 executor=executor,
                 progress=lambda text: show.step(f"  {text}"),
+                progress_bar=show.bar,
             )
         finally:
             executor.close()

@@ -97,3 +97,15 @@ def test_memory_budget_is_checked() -> None:
     t, s = _data(20, 0, None)
     with pytest.raises(InputError, match="memory_bytes"):
         roc_sensitivity_band(t, s, n_boot=5, memory_bytes=0)
+
+
+def test_progress_is_told_each_block_up_to_both_passes() -> None:
+    t, s = _data(300, 1, 2)
+    seen: list[tuple[int, int]] = []
+    a = roc_sensitivity_band(t, s, n_boot=50, seed=1, memory_bytes=24 * 302 * 7,
+                             progress=lambda d, n: seen.append((d, n)))
+    b = roc_sensitivity_band(t, s, n_boot=50, seed=1)
+    assert np.array_equal(a.tpr_low, b.tpr_low) and np.array_equal(a.tpr_high, b.tpr_high)
+    done = [d for d, _ in seen]
+    assert all(n == 100 for _, n in seen) and done == sorted(done) and done[-1] == 100
+    assert len(seen) == 2 * 8  # blocks of 7 replicates: 8 blocks, two passes

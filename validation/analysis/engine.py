@@ -63,7 +63,8 @@ def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
 
 
 def _roc(
-    cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0
+    cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0,
+    progress: Any = None,
 ) -> dict[str, Any] | None:
     from validation.stats.roc import operating_point as op_stats
     from validation.stats.roc import roc_curve_points
@@ -87,7 +88,7 @@ def _roc(
             "n_negative": c["n_negative"],
             "method": c["method"],
             "band": roc_sensitivity_band(
-                truth, score, alpha=alpha, n_boot=n_boot, seed=seed
+                truth, score, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress
             ).to_dict(),
         },
         "operating_point": {
@@ -103,8 +104,8 @@ def _confusion_task(cases: pd.DataFrame, rows: Any, operating_point: float) -> d
 
 
 def _roc_task(cases: pd.DataFrame, operating_point: float, alpha: float, n_boot: int,
-              seed: int) -> dict[str, Any] | None:
-    return _roc(cases, operating_point, alpha=alpha, n_boot=n_boot, seed=seed)
+              seed: int, progress: Any = None) -> dict[str, Any] | None:
+    return _roc(cases, operating_point, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress)
 
 
 def _levels(cases: pd.DataFrame, protocol: Any) -> dict[str, pd.Series]:
@@ -351,6 +352,7 @@ def analyse(
     deviations: Sequence[dict[str, Any]] = (),
     executor: Any = None,
     progress: Any = None,
+    progress_bar: Any = None,
 ) -> dict[str, Any]:
     """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
 
@@ -369,6 +371,8 @@ def analyse(
     executor : where the per-subset tasks run (:mod:`validation.analysis.executor`); default
         in process. The result does not depend on it.
     progress : optional ``callable(text)`` told as each part starts.
+    progress_bar : optional ``callable(text)`` returning a context manager that yields an
+        ``update(done, total)`` callable; used for the ROC band when it runs in process.
 
     Raises
     ------
@@ -420,7 +424,11 @@ def analyse(
     n_boot = int(protocol.analysis.bootstrap_replicates)
     confusion = ex.map(_confusion_task, [shared] * (len(sites) + 1), [None] + [r for _, r in sites],
                        [op] * (len(sites) + 1))
-    roc = ex.map(_roc_task, [shared], [op], [a], [n_boot], [seed])[0]
+    if isinstance(ex, InProcess) and progress_bar is not None:
+        with progress_bar("ROC band: bootstrap replicates (two passes)") as update:
+            roc = _roc_task(cases, op, a, n_boot, seed, update)
+    else:
+        roc = ex.map(_roc_task, [shared], [op], [a], [n_boot], [seed])[0]
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "protocol": {

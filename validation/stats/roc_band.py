@@ -10,7 +10,7 @@ value is interpolated linearly. The band is pointwise, not simultaneous (Macskas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,8 @@ def _blocks(b: int, size: int) -> list[tuple[int, int]]:
 
 
 def roc_sensitivity_band(truth: Any, score: Any, *, fpr_grid: Any = None, alpha: float = 0.05,
-                         n_boot: int = 2000, seed: int = 0, memory_bytes: int | None = None) -> ROCBand:
+                         n_boot: int = 2000, seed: int = 0, memory_bytes: int | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> ROCBand:
     """Stratified bootstrap percentile band of sensitivity at fixed specificities.
 
     Parameters
@@ -126,6 +127,8 @@ def roc_sensitivity_band(truth: Any, score: Any, *, fpr_grid: Any = None, alpha:
     seed : int, seed of ``numpy.random.default_rng``
     memory_bytes : int, optional; working memory of one block of replicates (default
         :data:`ROC_BAND_MEMORY_BYTES`). It changes speed and memory, never the result.
+    progress : callable ``(done, total)``, optional; told after each block of each of the two
+        passes over the replicates (``total = 2 n_boot``).
 
     Returns
     -------
@@ -182,13 +185,15 @@ def roc_sensitivity_band(truth: Any, score: Any, *, fpr_grid: Any = None, alpha:
     keep = b * n_pos <= budget // 2
     states: list[Mapping[str, Any]] = []
     kept: list[NDArray[np.uint8]] = []
-    for _, c in blocks:
+    tell = progress or (lambda done, total: None)
+    for first, c in blocks:
         states.append(rng.bit_generator.state)
         cp = rng.multinomial(n_pos, pos.p, size=c)
         if keep and int(cp.max()) <= 255:
             kept.append(cp.astype(np.uint8))
         else:
             keep, kept = False, []
+        tell(first + c, 2 * b)
     boot = np.empty((b, grid.size))
     replay = np.random.Generator(type(rng.bit_generator)())
     for i, (first, c) in enumerate(blocks):
@@ -201,6 +206,7 @@ def roc_sensitivity_band(truth: Any, score: Any, *, fpr_grid: Any = None, alpha:
             cp = replay.multinomial(n_pos, pos.p, size=c)
         boot[first:first + c] = _block_tpr(cn, cp, neg, pos, nl, x, first)
         del cn, cp
+        tell(b + first + c, 2 * b)
     low, high = np.quantile(boot, [a / 2, 1 - a / 2], axis=0)
     return ROCBand(fpr=grid, tpr=tpr, tpr_low=low, tpr_high=high, level=1 - a, n_boot=b, seed=sd,
                    method="stratified-bootstrap-percentile-se-at-sp",
