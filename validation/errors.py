@@ -73,6 +73,19 @@ class ProvenanceError(ValidationError):
     """A dossier or the audit chain fails verification."""
 
 
+class PrivacyError(ValidationError):
+    """An output of a run holds a patient identifier; the run is not sealed."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        if self.problems:
+            shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+            more = len(self.problems) - 50
+            tail = f"\n  ... and {more} more" if more > 0 else ""
+            message = f"{message}\n{shown}{tail}"
+        super().__init__(message)
+
+
 class RenderError(ValidationError):
     """A report could not be rendered."""
 
