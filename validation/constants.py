@@ -14,6 +14,9 @@ PREDICTIONS_FILE = "predictions.parquet"
 INPUTS_FILE = "inputs.json"
 ENVIRONMENT_FILE = "environment.json"
 MANIFEST_FILE = "manifest.json"
+RECEIPT_FILE = "registry_receipt.json"
+"""Written after the registry entry holding the manifest's hash: that entry's sequence number
+and hash (the anchor that covers the run's own entry). Not listed in the manifest."""
 
 DEFAULT_SEED = 20261128
 """Seed of the simulated demo data, the demo model and the calculators' bootstrap."""
