@@ -217,8 +217,34 @@ def scan_phi(
     raise typer.Exit(FAILED)
 
 
+def recover(
+    path: Path = typer.Argument(..., help="A <run-id>.incomplete folder, or a study or runs "
+                                "folder to search."),
+    registry: str | None = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+) -> None:
+    """Complete runs a kill left finalized in the registry but still .incomplete.
+
+    Exit 0 when every such run was completed (runs never sealed are listed and left alone),
+    1 when a folder disagrees with its registry record.
+    """
+    from validation.provenance.recover import recover as _recover
+
+    report = _recover(path, registry)
+    for line in report.completed:
+        typer.echo(f"completed: {line}")
+    for line in report.not_sealed:
+        typer.echo(f"not sealed: {line}")
+    if not (report.completed or report.not_sealed or report.conflicts):
+        typer.echo("nothing to recover.")
+    if not report.ok:
+        for line in report.conflicts:
+            typer.echo(f"CONFLICT: {line}", err=True)
+        raise typer.Exit(FAILED)
+
+
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("audit")(audit)
     app.command("reproduce")(reproduce)
     app.command("scan-phi")(scan_phi)
+    app.command("recover")(recover)
