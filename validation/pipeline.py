@@ -262,6 +262,30 @@ def _check_registry_lock(registry: Any, lock_path: Path) -> None:
         raise ProvenanceError(f"{lock_path.name}: {conflict}")
 
 
+def _check_contained_paths(protocol: Any, pdir: Path, test_set: Any,
+                           allow_outside_artifact: bool) -> None:
+    """Refuse, before any run folder exists, inputs outside the folders the dossier hashes:
+    image paths leaving ``images_root`` (manifest row named) and a model artifact or card
+    outside the protocol's folder unless ``allow_outside_artifact``."""
+    from validation.data.paths import is_inside, outside_root_problems
+
+    problems: list[str] = []
+    root = protocol.test_set.images_root
+    if root:
+        problems += outside_root_problems(test_set.manifest, "image", pdir / root,
+                                          source=protocol.test_set.manifest)
+    if not allow_outside_artifact:
+        for name in ("artifact", "card"):
+            value = getattr(protocol.model, name, None)
+            if value and not is_inside(value, pdir):
+                problems.append(
+                    f"model.{name} {value!r} lies outside the protocol's folder; move it beside "
+                    "the protocol, or pass --allow-artifact-outside to use it where it is "
+                    "(it is still hashed into inputs.json)")
+    if problems:
+        raise DataError("inputs outside the folders the dossier covers:", problems=problems)
+
+
 def _check_reader_columns(protocol: Any) -> None:
     mrmc = [e.id for e in protocol.endpoints if e.kind.startswith("mrmc_")]
     if mrmc and protocol.reader_study is None:
@@ -283,6 +307,7 @@ def run_protocol(
     finaliser: Finaliser | None = None,
     record_start: bool = True,
     dask: str | None = None,
+    allow_outside_artifact: bool = False,
 ) -> Path:
     """Run a locked protocol end to end; return the complete run directory.
 
@@ -299,6 +324,7 @@ def run_protocol(
     record_start : write ``inputs.json`` and record the test-set access when the run starts.
     dask : run the analysis's per-subset tasks on Dask: ``"local"`` (a LocalCluster) or a
         scheduler address; ``results.json`` is byte-identical to the in-process run.
+    allow_outside_artifact : accept a model artifact or card outside the protocol's folder.
 
     Raises
     ------
@@ -332,6 +358,7 @@ def run_protocol(
 
     show.step(f"test set {protocol.test_set.manifest}: data specification and checks")
     test_set = load_test_set(protocol, pdir)
+    _check_contained_paths(protocol, pdir, test_set, allow_outside_artifact)
     flow = test_set.flow
 
     deviations: list[dict[str, Any]] = []

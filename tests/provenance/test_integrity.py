@@ -134,3 +134,67 @@ def test_a_checkpoint_by_another_key_is_refused(tmp_path, sqlite_url, monkeypatc
 
 def test_audit_says_what_a_database_only_check_cannot_detect():
     assert "cut off" in DATABASE_ONLY and "recomputed" in DATABASE_ONLY
+
+
+# --- inputs outside the folders the dossier hashes ------------------------------------------
+
+
+def _image_study(root):
+    import yaml
+
+    from validation.demo_data import DEMO_APPROVER, DEMO_MEANING, prepare_demo
+    from validation.protocol import lock_path_for, lock_protocol
+
+    protocol = prepare_demo(root, images=True)
+
+    def relock(edit=None):
+        if edit is not None:
+            doc = yaml.safe_load(protocol.read_text(encoding="utf-8"))
+            edit(doc)
+            protocol.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        lock_path_for(protocol).unlink()
+        lock_protocol(protocol, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+
+    return protocol, relock
+
+
+def test_image_paths_leaving_images_root_are_refused_naming_rows(tmp_path, cli):
+    import pandas as pd
+
+    protocol, _ = _image_study(tmp_path)
+    manifest_path = protocol.parent / "manifest.csv"
+    frame = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(protocol.parent / "images" / frame.loc[2, "image"], tmp_path / "elsewhere" / "x.png")
+    frame.loc[2, "image"] = "../../elsewhere/x.png"
+    frame.loc[4, "image"] = "/etc/passwd"
+    frame.to_csv(manifest_path, index=False, lineterminator="\n")
+    code, out, err = cli("run", protocol, "--out", tmp_path / "runs", "--format", "none",
+                         "--quiet")
+    assert code == 2, err
+    assert "row 3" in err and "'../../elsewhere/x.png' leaves images_root" in err
+    assert "row 5" in err and "'/etc/passwd' leaves images_root" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.incomplete"))
+
+
+def test_a_model_artifact_outside_the_protocol_folder_needs_the_flag(tmp_path):
+    from validation.errors import DataError
+    from validation.pipeline import _check_contained_paths
+    from validation.protocol import load_protocol
+
+    protocol, relock = _image_study(tmp_path)
+    doc_artifact = load_protocol(protocol).model.artifact
+    outside = tmp_path / "models"
+    outside.mkdir()
+    shutil.copy(protocol.parent / doc_artifact, outside / "model.pt")
+    relock(lambda d: d["model"].__setitem__("artifact", "../models/model.pt"))
+    p = load_protocol(protocol)
+    with pytest.raises(DataError, match=r"model.artifact '../models/model.pt' lies outside"):
+        _check_contained_paths(p, protocol.parent, _FakeTestSet(), False)
+    _check_contained_paths(p, protocol.parent, _FakeTestSet(), True)  # explicitly allowed
+
+
+class _FakeTestSet:
+    import pandas as _pd
+
+    manifest = _pd.DataFrame({"case_id": ["a"], "image": ["site/a.png"]})

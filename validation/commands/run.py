@@ -111,6 +111,9 @@ def register(app: typer.Typer) -> None:
         dask: str | None = typer.Option(
             None, "--dask", help="Run the analysis tasks on Dask: 'local' or a scheduler address."
         ),
+        allow_artifact_outside: bool = typer.Option(
+            False, "--allow-artifact-outside",
+            help="Accept a model artifact or card outside the protocol's folder."),
     ) -> None:
         """Run a locked protocol: checks, predictions, analysis, results.json (and the dossier)."""
         from validation.pipeline import run_protocol
@@ -118,6 +121,7 @@ def register(app: typer.Typer) -> None:
         run_dir = run_protocol(
             protocol, out_dir=out, seed=seed, formats=_formats(formats), registry=registry,
             operator=operator, progress=not quiet, dask=dask,
+            allow_outside_artifact=allow_artifact_outside,
         )
         typer.echo(str(run_dir))
 
