@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
 from validation.provenance.identifier_guard import PATTERNS, _Matcher, guard_outputs
 
 

@@ -123,7 +123,8 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"'--checkpoint' must be a checkpoint JSON file; {str(path)!r}: {exc}.")
+        raise InputError(
+            f"'--checkpoint' must be a checkpoint JSON file; {str(path)!r}: {exc}.") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"'--checkpoint' must be a file in format {FORMAT!r}; got {str(path)!r}.")
     return data

@@ -11,9 +11,11 @@ not know was never sealed: it is listed and left alone (rerun the study).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.access_log import run_id_of
@@ -58,7 +60,7 @@ def recover(path: str | os.PathLike[str], registry: Registry | str | None = None
         for run_dir in _candidates(root):
             run_id = run_id_of(run_dir)
             manifest = run_dir / MANIFEST_FILE
-            rows = reg.read(lambda s, rid=run_id: _row(s, rid))
+            rows = reg.read(functools.partial(_row, run_id=run_id))
             if rows is None:
                 not_sealed.append(f"{run_dir}: not recorded as finalized in the registry "
                                   "(the run stopped before it was sealed); left alone")
@@ -79,7 +81,7 @@ def recover(path: str | os.PathLike[str], registry: Registry | str | None = None
                          conflicts=tuple(conflicts))
 
 
-def _row(session, run_id: str) -> str | None:  # type: ignore[no-untyped-def]
+def _row(session: Any, run_id: str) -> str | None:
     from sqlalchemy import select
 
     from validation.provenance.registry import RunRecord
