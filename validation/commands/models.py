@@ -61,8 +61,13 @@ def scan_phi_command(
     import pandas as pd
 
     from validation._atomic import canonical_json
+    from validation.errors import InputError
     from validation.models.phi import PhiWarning, scan_images
 
+    if not images_root.is_dir():
+        raise InputError(f"'--images-root' must be an existing folder; got {str(images_root)!r}.")
+    if not manifest.is_file():
+        raise InputError(f"'MANIFEST' must be an existing CSV file; got {str(manifest)!r}.")
     cases = pd.read_csv(manifest, dtype={"case_id": str, "patient_id": str})
     pids = cases["patient_id"] if "patient_id" in cases.columns else [None] * len(cases)
     items = [
