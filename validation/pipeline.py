@@ -502,10 +502,31 @@ def _explain_errors(ctx: RunContext, cases: pd.DataFrame, pred_path: Path) -> An
         return None
     from validation.models import explain_errors, read_predictions
 
-    return explain_errors(
+    ex = explain_errors(
         ctx.protocol, ctx.protocol_dir, cases, read_predictions(pred_path),
         ctx.run_dir / "explanations", seed=ctx.seed,
     )
+    if ex is not None:
+        _write_case_key(ctx, ex.pop("case_key", {}))
+    return ex
+
+
+CASE_KEY_SUFFIX = ".case-key.json"
+
+
+def case_key_path(run_dir: Path, run_id: str) -> Path:
+    """``<study>/<run-id>.case-key.json``: beside the run folder, never inside the dossier."""
+    return run_dir.parent / (run_id + CASE_KEY_SUFFIX)
+
+
+def _write_case_key(ctx: RunContext, key: dict[str, str]) -> None:
+    """The pseudonym -> case id map of the report's cases, kept outside the dossier (not in
+    its manifest): whoever holds it can find a case, the dossier alone cannot."""
+    if key:
+        from validation._atomic import write_json_atomic
+
+        write_json_atomic(case_key_path(ctx.run_dir, ctx.run_id),
+                          {"run_id": ctx.run_id, "pseudonyms": key})
 
 
 def _mark_failed(run_dir: Path, exc: BaseException) -> None:

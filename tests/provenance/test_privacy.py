@@ -95,3 +95,28 @@ def test_patterns_fire_on_identifiers_and_not_on_look_alikes(tmp_path):
         "report/case_P*****.png: file name: patient_id P*****",
         "results.json: a.b[0]: patient_id 1****",
     ]
+
+
+@pytest.mark.slow
+def test_report_cases_are_pseudonymous_and_the_key_stays_outside(tmp_path, cli):
+    """The image demo's error figures: run-local pseudonyms in results.json, figure names and
+    titles (report sources); the key beside the run folder, not in its manifest."""
+    from validation.demo_data import prepare_demo
+
+    protocol = prepare_demo(tmp_path, images=True)
+    (code, _, err), url = _run(cli, protocol, tmp_path)
+    assert code == 0, err
+    study = tmp_path / "runs" / "DEMO-001"
+    (run,) = [p for p in study.iterdir() if p.is_dir()]
+    key_file = study / (run.name + ".case-key.json")
+    key = json.loads(key_file.read_text(encoding="utf-8"))["pseudonyms"]
+    results = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    items = results["explanations"]["items"]
+    assert items and [i["case"] for i in items] == sorted(key)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert not any("case-key" in f for f in manifest["files"])
+    case_ids = pd.read_csv(protocol.parent / "manifest.csv", dtype=str)["case_id"]
+    report = guard_outputs(run / "report", {"case_id": case_ids}, allow=["demo.approver@example.org"])
+    assert report.ok, report.by_file()
+    assert guard_outputs(run / "explanations", {"case_id": case_ids}).ok
+    assert set(key.values()) <= set(case_ids)

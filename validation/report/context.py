@@ -441,7 +441,7 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
     items = []
     for it in ex.get("items") or []:
         items.append({
-            "case_id": str(it.get("case_id", "")),
+            "case_id": str(it.get("case", "")),
             "site": str(it.get("site", "")),
             "kind": "false negative" if it.get("kind") == "FN" else "false positive",
             "score": fmt_estimate(it.get("score")),
