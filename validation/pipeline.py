@@ -511,12 +511,14 @@ def _explain_errors(ctx: RunContext, cases: pd.DataFrame, pred_path: Path) -> An
     return ex
 
 
-CASE_KEY_SUFFIX = ".case-key.json"
+CASE_KEYS_DIR = ".case-keys"
 
 
 def case_key_path(run_dir: Path, run_id: str) -> Path:
-    """``<study>/<run-id>.case-key.json``: beside the run folder, never inside the dossier."""
-    return run_dir.parent / (run_id + CASE_KEY_SUFFIX)
+    """``<runs>/.case-keys/<study-id>/<run-id>.json``: outside the run folder and its study
+    folder (which holds only runs), never inside the dossier."""
+    study = run_dir.parent
+    return study.parent / CASE_KEYS_DIR / study.name / f"{run_id}.json"
 
 
 def _write_case_key(ctx: RunContext, key: dict[str, str]) -> None:

@@ -198,3 +198,19 @@ class _FakeTestSet:
     import pandas as _pd
 
     manifest = _pd.DataFrame({"case_id": ["a"], "image": ["site/a.png"]})
+
+
+def test_model_inference_refuses_images_leaving_the_root(tmp_path):
+    """The same rule where ``validation predict`` resolves images (no protocol run)."""
+    import pandas as pd
+
+    from validation.errors import DataError
+    from validation.models import _case_images
+
+    (tmp_path / "images").mkdir()
+    cases = pd.DataFrame({"case_id": ["a", "b", "c"],
+                          "image": ["s/a.png", "../../x.dcm", "/etc/passwd"]})
+    with pytest.raises(DataError) as err:
+        _case_images(cases, tmp_path / "images")
+    text = str(err.value)
+    assert "row 2 (case 'b')" in text and "row 3 (case 'c')" in text and "row 1" not in text

@@ -60,12 +60,12 @@ def test_demo_dossier_has_no_false_positive(tmp_path, cli):
     """The demo's own outputs (html and pdf) pass: no hit on hashes, run ids, dates, seeds,
     DOIs, the signer's e-mail or the numbers of the report."""
     protocol = _demo(tmp_path, leak=False, columns=["patient_id"])
-    (code, _, err), _ = _run(cli, protocol, tmp_path, fmt="html,pdf")
+    (code, _, err), _ = _run(cli, protocol, tmp_path, fmt="html,pdf,docx")
     assert code == 0, err
     (run,) = list((tmp_path / "runs" / "DEMO-001").iterdir())
     report = guard_outputs(run, {}, allow=["demo.approver@example.org"])
     assert report.ok, report.by_file()
-    assert len(report.scanned) >= 15 and "report/sar.pdf" in report.scanned
+    assert len(report.scanned) >= 15 and {"report/sar.pdf", "report/sar.docx"} <= set(report.scanned)
     # without the signer's address allowed, the only hits are that address
     assert {h.kind for h in guard_outputs(run, {}).hits} == {"email"}
 
@@ -100,15 +100,15 @@ def test_patterns_fire_on_identifiers_and_not_on_look_alikes(tmp_path):
 @pytest.mark.slow
 def test_report_cases_are_pseudonymous_and_the_key_stays_outside(tmp_path, cli):
     """The image demo's error figures: run-local pseudonyms in results.json, figure names and
-    titles (report sources); the key beside the run folder, not in its manifest."""
+    titles (report sources); the key outside the run folder, not in its manifest."""
     from validation.demo_data import prepare_demo
 
     protocol = prepare_demo(tmp_path, images=True)
     (code, _, err), url = _run(cli, protocol, tmp_path)
     assert code == 0, err
     study = tmp_path / "runs" / "DEMO-001"
-    (run,) = [p for p in study.iterdir() if p.is_dir()]
-    key_file = study / (run.name + ".case-key.json")
+    (run,) = list(study.iterdir())  # the study folder holds runs only
+    key_file = tmp_path / "runs" / ".case-keys" / "DEMO-001" / (run.name + ".json")
     key = json.loads(key_file.read_text(encoding="utf-8"))["pseudonyms"]
     results = json.loads((run / "results.json").read_text(encoding="utf-8"))
     items = results["explanations"]["items"]

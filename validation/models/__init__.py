@@ -113,6 +113,12 @@ def _case_images(cases: Any, images_root: Path) -> list[CaseImage]:
     ]
     if problems:
         raise DataError("Some cases have no image; no predictions were written.", problems)
+    from validation.data.paths import outside_root_problems
+
+    problems = outside_root_problems(cases, "image", images_root, source="manifest")
+    if problems:
+        raise DataError("Some image paths leave the images root; no predictions were written.",
+                        problems)
     return [
         CaseImage(str(cid), images_root / str(img))
         for cid, img in zip(cases["case_id"], cases["image"], strict=True)

@@ -230,7 +230,7 @@ def explain_cases(
 
     Items, figure titles and file names name each case by a run-local pseudonym (``E001``,
     ``E002``, ... in the order of :func:`select_errors`); ``case_key`` maps pseudonym to case
-    id and must not enter the dossier (the pipeline writes it beside the run folder).
+    id and must not enter the dossier (the pipeline writes it outside the run folder).
 
     Grad-CAM when the model is a torch module and the card names the ``explain`` split, else
     occlusion sensitivity. ``cases`` has case_id, site, truth and image; ``predictions`` has

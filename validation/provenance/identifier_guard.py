@@ -153,6 +153,25 @@ def _json_hits(node: Any, path: str, m: _Matcher) -> Iterator[tuple[str, str, st
             yield path or "(root)", kind, v
 
 
+_BREAK = re.compile(r"</(?:w:p|w:tc|w:tr|a:p|text:p|text:h|row|c|si)>|<w:br/>|<w:tab/>")
+
+
+def _zip_text(path: Path) -> str | None:
+    """The document text of a DOCX/XLSX/ODT: paragraphs and cells on their own lines, markup
+    (attributes such as revision ids) dropped, runs of one paragraph joined."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = [archive.read(n).decode("utf-8", errors="replace")
+                     for n in archive.namelist() if n.endswith(".xml")]
+    except (zipfile.BadZipFile, OSError):
+        return None
+    import html
+
+    return "\n".join(html.unescape(re.sub(r"<[^>]+>", "", _BREAK.sub("\n", t))) for t in parts)
+
+
 def _file_hits(path: Path, m: _Matcher) -> tuple[list[tuple[str, str, str]], bool]:
     """Hits in one file and whether its content was read."""
     suffix = path.suffix.lower()
@@ -168,7 +187,13 @@ def _file_hits(path: Path, m: _Matcher) -> tuple[list[tuple[str, str, str]], boo
             return [], any(path.with_suffix(s).is_file() for s in (".qmd", ".typ", ".md"))
         return [(f"page text line {i}", k, v) for i, line in enumerate(text.splitlines(), 1)
                 for k, v in m.text(line)], True
-    if suffix not in TEXT_SUFFIXES | ZIP_SUFFIXES | {".parquet", ".json"}:
+    if suffix in ZIP_SUFFIXES:
+        text = _zip_text(path)
+        if text is None:
+            return [], False
+        return [(f"text line {i}", k, v) for i, line in enumerate(text.splitlines(), 1)
+                for k, v in m.text(line)], True
+    if suffix not in TEXT_SUFFIXES | {".parquet", ".json"}:
         return [], False
     text = path.read_bytes().decode("utf-8", errors="replace") \
         if suffix in TEXT_SUFFIXES else _read_text(path)
