@@ -21,6 +21,7 @@ BENCHMARKS: list[str] = [
     "bench_report",
     "bench_roc",
     "bench_surveillance",
+    "bench_scale",
 ]
 
 

@@ -37,7 +37,7 @@ def run() -> list[dict]:
 
     from validation.stats.differences import miettinen_nurminen_interval, tango_interval
     from validation.stats.multiplicity import graphical, holm
-    from validation.stats.sample_size import proportion_vs_goal
+    from validation.stats.sample_size import proportion_vs_goal_sample_size
 
     rows: list[dict] = []
     p = np.random.default_rng(1).uniform(0, 0.05, 10)
@@ -74,7 +74,7 @@ def run() -> list[dict]:
         return bad[-1] + 2
 
     t0 = time.perf_counter()
-    res = proportion_vs_goal(0.95, 0.90, alpha=0.025, power=0.9)
+    res = proportion_vs_goal_sample_size(0.95, 0.90, alpha=0.025, power=0.9)
     ours_ms = 1e3 * (time.perf_counter() - t0)
     t0 = time.perf_counter()
     n_naive = naive(int(res.assumptions["search_upper_bound"]))

@@ -39,14 +39,22 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def _check_finite(obj: Any, where: str = "$") -> None:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        raise ValueError(f"non-finite number {obj!r} at {where} cannot be written to JSON")
-    if isinstance(obj, dict):
+    # The location string is built only on the way down to containers and to a bad number,
+    # so a results file with a million-point curve is checked in one pass of cheap tests.
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ValueError(f"non-finite number {obj!r} at {where} cannot be written to JSON")
+    elif isinstance(obj, dict):
         for key, value in obj.items():
-            _check_finite(value, f"{where}.{key}")
+            if isinstance(value, (dict, list, tuple, float)):
+                _check_finite(value, f"{where}.{key}")
     elif isinstance(obj, (list, tuple)):
         for i, value in enumerate(obj):
-            _check_finite(value, f"{where}[{i}]")
+            if isinstance(value, float):
+                if not math.isfinite(value):
+                    _check_finite(value, f"{where}[{i}]")
+            elif isinstance(value, (dict, list, tuple)):
+                _check_finite(value, f"{where}[{i}]")
 
 
 def canonical_json(obj: Any) -> str:

@@ -33,3 +33,9 @@ def resource(relative: str, *, env: str | None = None) -> Path:
         if candidate.exists():
             return candidate
     return REPO_ROOT / relative
+
+
+def data_spec_dir() -> Path:
+    """The ``data_specs/`` folder (``VALIDATION_DATA_SPECS`` overrides it): the data layer reads
+    the specifications, the protocol layer checks that a named one exists."""
+    return resource("data_specs", env="VALIDATION_DATA_SPECS")

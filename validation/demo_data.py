@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from validation._atomic import write_text_atomic
+from validation.constants import DEFAULT_SEED
 from validation.provenance.hashing import sha256_file
 
-DEFAULT_SEED = 20261128
 DEMO_APPROVER = "Demo Approver <demo.approver@example.org>"
 DEMO_MEANING = "approved SAP (demo)"
 TRAINING_SITES = ("T1", "T2")

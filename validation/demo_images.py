@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from validation._atomic import write_bytes_atomic
+from validation.constants import DEFAULT_SEED
 
 SIZE = 64
-DEFAULT_SEED = 20261128
 
 
 @dataclass(frozen=True, slots=True)

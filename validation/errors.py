@@ -7,6 +7,18 @@ one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+
+def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to ``value`` (empty if none is
+    close): the one suggestion helper of every error message."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
 
 class ValidationError(Exception):
     """Base class: bad input or a refused operation. The CLI maps it to exit code 2."""
@@ -59,6 +71,19 @@ class DesignError(ValidationError):
 
 class ProvenanceError(ValidationError):
     """A dossier or the audit chain fails verification."""
+
+
+class PrivacyError(ValidationError):
+    """An output of a run holds a patient identifier; the run is not sealed."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        if self.problems:
+            shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+            more = len(self.problems) - 50
+            tail = f"\n  ... and {more} more" if more > 0 else ""
+            message = f"{message}\n{shown}{tail}"
+        super().__init__(message)
 
 
 class RenderError(ValidationError):

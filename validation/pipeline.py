@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +35,10 @@ from typing import Any
 import pandas as pd
 
 from validation._atomic import write_bytes_atomic, write_text_atomic
+from validation.constants import LOCK_FILE, PREDICTIONS_FILE, RESULTS_FILE
 from validation.errors import DataError, ValidationError
 
 INCOMPLETE_SUFFIX = ".incomplete"
-RESULTS_FILE = "results.json"
-PREDICTIONS_FILE = "predictions.parquet"
-LOCK_FILE = "protocol.lock.json"
 FAILED_FILE = "FAILED.txt"
 
 
@@ -129,6 +128,23 @@ class _Progress:
     def step(self, text: str) -> None:
         if self._console is not None:
             self._console.print(f"[bold]>[/bold] {text}", highlight=False)
+
+    @contextmanager
+    def bar(self, text: str) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar for a long step: yields ``update(done, total)``."""
+        if self._console is None:
+            yield lambda done, total: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn(f"  {text}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=self._console, transient=False) as bar:
+            task = bar.add_task(text, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
 
 
 def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
@@ -246,6 +262,30 @@ def _check_registry_lock(registry: Any, lock_path: Path) -> None:
         raise ProvenanceError(f"{lock_path.name}: {conflict}")
 
 
+def _check_contained_paths(protocol: Any, pdir: Path, test_set: Any,
+                           allow_outside_artifact: bool) -> None:
+    """Refuse, before any run folder exists, inputs outside the folders the dossier hashes:
+    image paths leaving ``images_root`` (manifest row named) and a model artifact or card
+    outside the protocol's folder unless ``allow_outside_artifact``."""
+    from validation.data.paths import is_inside, outside_root_problems
+
+    problems: list[str] = []
+    root = protocol.test_set.images_root
+    if root:
+        problems += outside_root_problems(test_set.manifest, "image", pdir / root,
+                                          source=protocol.test_set.manifest)
+    if not allow_outside_artifact:
+        for name in ("artifact", "card"):
+            value = getattr(protocol.model, name, None)
+            if value and not is_inside(value, pdir):
+                problems.append(
+                    f"model.{name} {value!r} lies outside the protocol's folder; move it beside "
+                    "the protocol, or pass --allow-artifact-outside to use it where it is "
+                    "(it is still hashed into inputs.json)")
+    if problems:
+        raise DataError("inputs outside the folders the dossier covers:", problems=problems)
+
+
 def _check_reader_columns(protocol: Any) -> None:
     mrmc = [e.id for e in protocol.endpoints if e.kind.startswith("mrmc_")]
     if mrmc and protocol.reader_study is None:
@@ -266,6 +306,8 @@ def run_protocol(
     post_steps: Sequence[PostStep] | None = None,
     finaliser: Finaliser | None = None,
     record_start: bool = True,
+    dask: str | None = None,
+    allow_outside_artifact: bool = False,
 ) -> Path:
     """Run a locked protocol end to end; return the complete run directory.
 
@@ -280,6 +322,9 @@ def run_protocol(
     post_steps : steps after ``results.json`` (default :func:`default_post_steps`).
     finaliser : renames the run complete (default :func:`default_finaliser`).
     record_start : write ``inputs.json`` and record the test-set access when the run starts.
+    dask : run the analysis's per-subset tasks on Dask: ``"local"`` (a LocalCluster) or a
+        scheduler address; ``results.json`` is byte-identical to the in-process run.
+    allow_outside_artifact : accept a model artifact or card outside the protocol's folder.
 
     Raises
     ------
@@ -313,6 +358,7 @@ def run_protocol(
 
     show.step(f"test set {protocol.test_set.manifest}: data specification and checks")
     test_set = load_test_set(protocol, pdir)
+    _check_contained_paths(protocol, pdir, test_set, allow_outside_artifact)
     flow = test_set.flow
 
     deviations: list[dict[str, Any]] = []
@@ -412,19 +458,27 @@ def run_protocol(
 
         show.step("analysis: endpoints, sites, subgroups, hypotheses")
         from validation.analysis.engine import analyse
+        from validation.analysis.executor import make_executor
         from validation.analysis.results import write_results
 
-        results = analyse(
-            protocol,
-            cases,
-            flow=flow,
-            protocol_sha256=p_sha,
-            model_sha256=model.sha256,
-            seed=run_seed,
-            ratings=ratings,
-            ratings_dropped_excluded=dropped,
-            deviations=deviations,
-        )
+        executor = make_executor(dask)
+        try:
+            results = analyse(
+                protocol,
+                cases,
+                flow=flow,
+                protocol_sha256=p_sha,
+                model_sha256=model.sha256,
+                seed=run_seed,
+                ratings=ratings,
+                ratings_dropped_excluded=dropped,
+                deviations=deviations,
+                executor=executor,
+                progress=lambda text: show.step(f"  {text}"),
+                progress_bar=show.bar,
+            )
+        finally:
+            executor.close()
         explanations = _explain_errors(ctx, cases, pred_path)
         if explanations is not None:
             results["explanations"] = explanations
@@ -448,10 +502,33 @@ def _explain_errors(ctx: RunContext, cases: pd.DataFrame, pred_path: Path) -> An
         return None
     from validation.models import explain_errors, read_predictions
 
-    return explain_errors(
+    ex = explain_errors(
         ctx.protocol, ctx.protocol_dir, cases, read_predictions(pred_path),
         ctx.run_dir / "explanations", seed=ctx.seed,
     )
+    if ex is not None:
+        _write_case_key(ctx, ex.pop("case_key", {}))
+    return ex
+
+
+CASE_KEYS_DIR = ".case-keys"
+
+
+def case_key_path(run_dir: Path, run_id: str) -> Path:
+    """``<runs>/.case-keys/<study-id>/<run-id>.json``: outside the run folder and its study
+    folder (which holds only runs), never inside the dossier."""
+    study = run_dir.parent
+    return study.parent / CASE_KEYS_DIR / study.name / f"{run_id}.json"
+
+
+def _write_case_key(ctx: RunContext, key: dict[str, str]) -> None:
+    """The pseudonym -> case id map of the report's cases, kept outside the dossier (not in
+    its manifest): whoever holds it can find a case, the dossier alone cannot."""
+    if key:
+        from validation._atomic import write_json_atomic
+
+        write_json_atomic(case_key_path(ctx.run_dir, ctx.run_id),
+                          {"run_id": ctx.run_id, "pseudonyms": key})
 
 
 def _mark_failed(run_dir: Path, exc: BaseException) -> None:

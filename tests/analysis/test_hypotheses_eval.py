@@ -411,9 +411,9 @@ def test_paired_comparator_auc_uses_paired_delong() -> None:
     lo, hi = np.nanmin(s) - 1, np.nanmax(s) + 1
     mine = np.where(ind, np.where(truth == 0, hi, lo), s)  # worst-ranked indeterminates
     cmp_ = compare_auc(truth, mine, cases["reader_score"].to_numpy(), alpha=0.05)
-    assert h["estimate"] == pytest.approx(cmp_.difference, abs=1e-12)
-    assert h["statistic"] == pytest.approx((cmp_.difference + 0.10) / cmp_.se, abs=1e-12)
-    assert h["p_value"] == pytest.approx(sps.norm.sf((cmp_.difference + 0.10) / cmp_.se),
+    assert h["estimate"] == pytest.approx(cmp_.estimate, abs=1e-12)
+    assert h["statistic"] == pytest.approx((cmp_.estimate + 0.10) / cmp_.se, abs=1e-12)
+    assert h["p_value"] == pytest.approx(sps.norm.sf((cmp_.estimate + 0.10) / cmp_.se),
                                          abs=1e-12)
 
 
@@ -452,7 +452,7 @@ def test_paired_comparator_clustered_findings() -> None:
     mine = np.where(ind, np.where(truth == 0, hi, lo), s)
     cmp_ = compare_auc(truth, mine, cases["reader_score"].to_numpy(),
                        cluster=cases["patient_id"].to_numpy())
-    assert hyps["H2"]["statistic"] == pytest.approx(cmp_.difference / cmp_.se, abs=1e-12)
+    assert hyps["H2"]["statistic"] == pytest.approx(cmp_.estimate / cmp_.se, abs=1e-12)
     assert "Obuchowski" in hyps["H2"]["test"]
 
 

@@ -36,15 +36,15 @@ def test_cade_protocol_json():
     plan = json.loads(out.output)
     assert plan["alpha_one_sided"] == 0.025 and plan["power"] == 0.9
     h1, h2, h3 = plan["items"]
-    direct = ss.proportion_vs_goal(0.90, 0.80, alpha=0.025, power=0.9, prevalence=0.3)
+    direct = ss.proportion_vs_goal_sample_size(0.90, 0.80, alpha=0.025, power=0.9, prevalence=0.3)
     assert h1["n"] == direct.n and h1["n_total"] == direct.n_total
     assert h1["n_enrol"] == math.ceil(direct.n_total / 0.95)
-    spec = ss.proportion_vs_goal(0.92, 0.85, alpha=0.025, power=0.9, endpoint="specificity",
+    spec = ss.proportion_vs_goal_sample_size(0.92, 0.85, alpha=0.025, power=0.9, endpoint="specificity",
                                  prevalence=0.3)
     assert h2["n"] == spec.n and h2["n_total"] == spec.n_total
     # H3: sensitivity non-inferior to the radiologist's on the same cases (paired, Tango)
     p10, p01 = ss.discordant_probabilities(0.90, 0.85, 0.3)
-    paired = ss.paired_difference(p10, p01, margin=0.05, alpha=0.025, power=0.9, prevalence=0.3)
+    paired = ss.paired_difference_sample_size(p10, p01, margin=0.05, alpha=0.025, power=0.9, prevalence=0.3)
     assert h3["design"] == "paired_difference" and h3["n"] == paired.n
     assert h3["n_total"] == paired.n_total
     assert plan["required_cases"] == max(h1["n_enrol"], h2["n_enrol"], h3["n_enrol"])
@@ -202,7 +202,7 @@ def test_findings_are_inflated_by_the_design_effect(tmp_path):
     plan = json.loads(_run(["protocol", "sample-size", str(_cade_variant(tmp_path, edit)),
                             "--json"]).output)
     h1 = plan["items"][0]
-    direct = ss.proportion_vs_goal(0.90, 0.80, alpha=0.025, power=0.9, prevalence=0.3)
+    direct = ss.proportion_vs_goal_sample_size(0.90, 0.80, alpha=0.025, power=0.9, prevalence=0.3)
     deff = 1 + (2.5 - 1) * 0.3
     assert h1["design_effect"] == pytest.approx(1.45, abs=1e-15)
     assert h1["n_independent"] == {"n": direct.n, "n_total": direct.n_total}
@@ -244,8 +244,8 @@ def test_cluster_size_needs_icc(tmp_path):
 
 def test_computation_error_names_the_item():
     """An error inside the computation names the assumption, hypothesis and endpoint."""
+    from validation.analysis.sample_size import sample_size_plan
     from validation.protocol import Protocol
-    from validation.protocol.sample_size_plan import sample_size_plan
 
     data = yaml.safe_load((ROOT / "protocols" / "cade_pneumothorax.yaml").read_text())
     data["sample_size"]["assumptions"][0]["expected"] = 0.8001
@@ -327,7 +327,7 @@ def test_enriched_design_is_judged_at_the_planned_counts(tmp_path):
         return binom.sf(k - 1, n, expected)
 
     p10, p01 = ss.discordant_probabilities(0.90, 0.85, 0.3)
-    paired = ss.paired_difference(p10, p01, margin=0.05, alpha=0.025, power=0.9)
+    paired = ss.paired_difference_sample_size(p10, p01, margin=0.05, alpha=0.025, power=0.9)
     assert enr["powers"] == pytest.approx({"H1": exact(114, 0.80, 0.90),
                                            "H2": exact(646, 0.85, 0.92),
                                            "H3": float(ss.power_at(paired, 114)[0])}, abs=1e-12)
@@ -368,7 +368,7 @@ def test_accuracy_and_ppv_goals(tmp_path):
                             str(_cade_variant(tmp_path, _with_endpoint("accuracy"))),
                             "--json"]).output)
     h2 = plan["items"][1]
-    direct = ss.proportion_vs_goal(0.92, 0.85, alpha=0.025, power=0.9, endpoint="accuracy")
+    direct = ss.proportion_vs_goal_sample_size(0.92, 0.85, alpha=0.025, power=0.9, endpoint="accuracy")
     assert h2["n"] == direct.n and h2["n_total"] == direct.n
     assert h2["n_enrol"] == math.ceil(direct.n / 0.95)
     assert h2["justification"].startswith("The accuracy is tested against the performance "

@@ -106,8 +106,12 @@ def test_explain_errors_writes_figures_and_lists_them(study) -> None:
         assert item["score"] == (0.0 if item["kind"] == "FN" else 1.0)
     table = cases.merge(preds, on="case_id")
     assert [i["case_id"] for i in select_errors(table, protocol.model.operating_point, 1, 4)] == [
-        i["case_id"] for i in ex["items"]
+        ex["case_key"][i["case"]] for i in ex["items"]
     ]
+    assert [i["case"] for i in ex["items"]] == ["E001", "E002", "E003", "E004"]
+    for item in ex["items"]:  # no case id in an item or a figure name
+        assert "case_id" not in item
+        assert not any(cid in item["image"] for cid in cases.case_id.astype(str))
 
 
 def _linear_model(weights: np.ndarray):

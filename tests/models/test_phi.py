@@ -75,3 +75,33 @@ def test_each_category_is_counted_and_warn_policy_continues(tmp_path: Path) -> N
 def test_unknown_policy() -> None:
     with pytest.raises(InputError, match="'phi_policy' must be one of refuse, warn; got 'ignore'"):
         scan_images([], policy="ignore")
+
+
+def test_a_name_in_a_private_tag_is_flagged_by_its_tag(tmp_path: Path) -> None:
+    """PS3.15 Annex E basic profile removes private attributes; a vendor tag with a name."""
+    p = _write(tmp_path / "p.dcm")
+    ds = dcmread(p)
+    block = ds.private_block(0x0009, "ACME 1.1", create=True)
+    block.add_new(0x01, "PN", "Roe^Richard")
+    seq_item = dcmread(io.BytesIO(p.read_bytes()))  # a private tag nested in a sequence too
+    ds.ReferencedImageSequence = [seq_item]
+    ds.save_as(p, enforce_file_format=True)
+    attrs, cats = scan_header(p.read_bytes(), patient_id="PX1")
+    assert "private (0009,1001)" in attrs and "private (0009,0010)" in attrs
+    assert cats == ("private",)
+    with pytest.raises(DataError) as err:
+        scan_images([("P1", p, "PX1")], policy="refuse")
+    assert "private (0009,1001)" in str(err.value) and "Roe" not in str(err.value)
+
+
+def test_scan_phi_cli_missing_images_root_is_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("case_id,image\nA,a.dcm\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "validation", "model", "scan-phi", str(manifest),
+                           "--images-root", str(tmp_path / "nope")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "'--images-root' must be an existing folder" in proc.stderr
+    assert "Traceback" not in proc.stderr

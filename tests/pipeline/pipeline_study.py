@@ -94,4 +94,5 @@ def complete_runs(out: Path) -> list[Path]:
     """Run folders under ``out`` that look complete (no .incomplete suffix)."""
     if not out.exists():
         return []
-    return [p for p in out.glob("*/*") if p.is_dir() and not p.name.endswith(".incomplete")]
+    return [p for p in out.glob("*/*") if p.is_dir() and not p.name.endswith(".incomplete")
+            and not p.parent.name.startswith(".")]  # .case-keys/ holds no runs

@@ -53,7 +53,7 @@ def test_run_command_writes_results(study: Callable[..., Path], tmp_path: Path,
     run_dir = Path(stdout.strip().splitlines()[-1])
     assert run_dir.parent == out / "TEST-001"
     res = json.loads((run_dir / "results.json").read_text())
-    assert res["schema_version"] == "1.0"
+    assert res["schema_version"] == "1.1"
     assert res["seed"] == 11 and res["deviations"] == []
     from validation.protocol import load_protocol, protocol_sha256
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from protocol_helpers import PROTOCOLS
 
 from validation.protocol import canonical_protocol_json, protocol_sha256
+from validation.protocol.checks import graph_problems
 from validation.protocol.load import validate_text
-from validation.protocol.model import graph_problems
 
 EXAMPLE = (PROTOCOLS / "cade_pneumothorax.yaml").read_text(encoding="utf-8")
 EXAMPLE_DATA = yaml.safe_load(EXAMPLE)

@@ -74,3 +74,21 @@ def registry(registry_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignor
     reg = Registry(registry_url)
     yield reg
     reg.close()
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run ``validation ARGS`` in-process through ``cli.main``; return (exit code, out, err)."""
+    from validation.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["validation", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

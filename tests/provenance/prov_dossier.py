@@ -14,7 +14,8 @@ from validation.provenance import (
     write_environment,
 )
 
-PROTOCOL_SHA = sha256_bytes(b"canonical protocol")
+PROTOCOL = {"study": {"id": "S-1", "version": "1.0"}}
+PROTOCOL_SHA = sha256_bytes(canonical_json(PROTOCOL).encode("utf-8"))
 MODEL_SHA = sha256_bytes(b"locked model v1")
 
 
@@ -32,13 +33,19 @@ def make_inputs(root: Path) -> dict[str, Path]:
             "images": data / "images"}
 
 
+def approval(name: str = "Dana Reviewer", email: str = "dana@example.org",
+             meaning: str = "approved SAP", when: str = "2026-11-01T09:00:00Z") -> dict:
+    return {"name": name, "email": email, "meaning": meaning,
+            "role": meaning.split()[0], "time_utc": when, "protocol_sha256": PROTOCOL_SHA}
+
+
 def lock_record() -> dict:
+    """A lock record in the layout the protocol layer writes (validation.lockfile)."""
     return {
-        "study": {"id": "S-1", "version": "1.0"},
-        "protocol_sha256": PROTOCOL_SHA,
+        "lock_version": "1.0", "protocol_file": "protocol.yaml", "study_id": "S-1",
+        "study_version": "1.0", "protocol": PROTOCOL, "protocol_sha256": PROTOCOL_SHA,
         "yaml_sha256": sha256_bytes(b"study: {id: S-1}\n"),
-        "approval": {"name": "Dana Reviewer", "email": "dana@example.org",
-                     "meaning": "approved SAP", "when_utc": "2026-11-01T09:00:00Z"},
+        "locked_utc": "2026-11-01T08:59:00Z", "approvals": [approval()],
     }
 
 
@@ -73,7 +80,7 @@ def manifest(run_dir: Path) -> dict:
     return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
 
 
-__all__ = ["build_incomplete", "build_run", "canonical_json", "lock_record", "make_inputs",
+__all__ = ["approval", "build_incomplete", "build_run", "canonical_json", "lock_record", "make_inputs",
            "manifest"]
 
 

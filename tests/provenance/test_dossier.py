@@ -32,7 +32,7 @@ def test_finalize_seals_and_verify_passes(tmp_path, registry):
     assert not (run.parent / "20261128T101500Z-abc123.incomplete").exists()
     m = manifest(run)
     files = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
-    assert set(m["files"]) == files - {"manifest.json"}
+    assert set(m["files"]) == files - {"manifest.json", "registry_receipt.json"}
     for rel, entry in m["files"].items():  # independent re-hash
         assert entry["sha256"] == sha256_file(run / rel)
     for name in ("inputs.json", "environment.json", "test_set_usage.json", "results.json",

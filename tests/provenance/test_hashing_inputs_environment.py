@@ -19,7 +19,7 @@ import validation
 from validation.errors import InputError
 from validation.provenance import hashing
 from validation.provenance.environment import write_environment
-from validation.provenance.inputs import check_inputs, describe_inputs, record_inputs
+from validation.provenance.inputs import check_inputs, describe_inputs, inputs_base, record_inputs
 
 
 @settings(max_examples=40, deadline=None)
@@ -81,7 +81,32 @@ def test_inputs_json_lists_every_file_and_image(tmp_path):
     assert im["n_files"] == 2 and im["size"] == sum(len(b) for b in blobs.values())
     for rel, blob in blobs.items():
         assert im["files"][rel] == {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
-    assert check_inputs(obj) == []
+    assert check_inputs(obj, inputs_base(obj, run)) == []
+
+
+def test_inputs_json_holds_no_absolute_path_nor_host_name(tmp_path):
+    """Paths relative to the protocol's folder, the host only as a hash."""
+    import socket
+
+    data = tmp_path / "study"
+    (data / "images").mkdir(parents=True)
+    (data / "images" / "a.png").write_bytes(b"x")
+    (data / "p.yaml").write_text("a: 1\n", encoding="utf-8")
+    (data / "m.csv").write_text("x\n", encoding="utf-8")
+    run = tmp_path / "runs" / "S" / "r1.incomplete"
+    run.mkdir(parents=True)
+    path = record_inputs(run, {"protocol": data / "p.yaml", "manifest": data / "m.csv",
+                               "images": data / "images"})
+    text = path.read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and socket.gethostname() not in text
+    obj = json.loads(text)
+    assert {k: v["path"] for k, v in obj["inputs"].items()} == {
+        "protocol": "p.yaml", "manifest": "m.csv", "images": "images"}
+    assert obj["protocol_folder_from_run"] == "../../../study"
+    assert obj["host_sha256"] == hashlib.sha256(socket.gethostname().encode()).hexdigest()
+    final = run.rename(run.with_name("r1"))  # sealing renames the folder: same depth
+    assert check_inputs(obj, inputs_base(obj, final)) == []
+    assert "not known" in check_inputs(obj)[0]
 
 
 def test_check_inputs_names_changed_missing_and_added(tmp_path):
@@ -96,7 +121,7 @@ def test_check_inputs_names_changed_missing_and_added(tmp_path):
     (images / "b.png").unlink()
     (images / "c.png").write_bytes(b"new")
     manifest.write_text("y\n", encoding="utf-8")
-    problems = check_inputs(recorded)
+    problems = check_inputs(recorded, tmp_path)
     assert "input 'images': file 'a.png' changed" in problems
     assert "input 'images': file 'b.png' is missing" in problems
     assert "input 'images': file 'c.png' was added" in problems

@@ -8,6 +8,7 @@ sealed manifest, and an intact chain.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,11 +40,18 @@ SLOW_WRITER = textwrap.dedent("""
                 handle.write(b"<p>page %d</p>" % i)
                 handle.flush()
                 time.sleep(0.005)
-    else:  # "seal": die after the registry write, just before the rename
+    elif mode == "seal":  # die after the registry write, just before the rename
         def stall(*args):
             print("RENAMING", flush=True)
             time.sleep(600)
         os.rename = stall
+        finalize(run_dir, url)
+    else:  # "registered": die right after the run's registry row is committed
+        fin = sys.modules["validation.provenance.finalize"]
+        def stall(*args, **kwargs):
+            print("REGISTERED", flush=True)
+            time.sleep(600)
+        fin.write_receipt = stall
         finalize(run_dir, url)
 """)
 
@@ -113,6 +121,37 @@ def test_sigkill_between_registry_write_and_rename(tmp_path, url):
     reg = Registry(url)
     try:
         assert reg.count(RunRecord) == 1 and reg.count(AccessRecord) == 1
+        assert [e.action for e in reg.entries()].count("run.finalized") == 1
+        assert check_chain(reg).ok
+    finally:
+        reg.close()
+
+
+@pytest.mark.parametrize("mode,line", [("registered", "REGISTERED"), ("seal", "RENAMING")])
+def test_sigkill_after_the_registry_row_is_recovered(tmp_path, url, cli, mode, line):
+    """Killed with the registry saying finalized and the folder still .incomplete:
+    ``validation recover`` completes it, once, and leaves never-sealed runs alone."""
+    _run_and_kill(tmp_path, url, "run-sealed", mode, line)
+    study = tmp_path / "runs" / "S-1"
+    from prov_dossier import build_incomplete
+
+    build_incomplete(tmp_path / "other", "run-unsealed", url)  # a run killed earlier
+    unsealed = tmp_path / "other" / "runs" / "S-1" / "run-unsealed.incomplete"
+    shutil.move(unsealed, study / unsealed.name)
+    reg = Registry(url)
+    try:
+        assert reg.finalized_run_ids(["run-sealed"]) == {"run-sealed"}
+    finally:
+        reg.close()
+    code, out, err = cli("recover", tmp_path / "runs", "--registry", url)
+    assert code == 0, out + err
+    assert "completed: " in out and "run-unsealed.incomplete: not recorded" in out
+    assert sorted(p.name for p in study.iterdir()) == ["run-sealed", "run-unsealed.incomplete"]
+    assert verify_run(study / "run-sealed", url).ok
+    code, out, _ = cli("recover", tmp_path / "runs", "--registry", url)  # idempotent
+    assert code == 0 and "completed" not in out
+    reg = Registry(url)
+    try:
         assert [e.action for e in reg.entries()].count("run.finalized") == 1
         assert check_chain(reg).ok
     finally:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from validation.cli import app
 from validation.errors import ProvenanceError
-from validation.provenance import diff_keys, reproduce_run, verify_run
+from validation.provenance import verify_run
+from validation.reproduce import diff_keys, reproduce_run
 
 # --- diff_keys, pure ------------------------------------------------------------------------
 
@@ -80,6 +81,13 @@ def test_pipeline_run_is_verifiable(pipeline_run):
     assert set(inputs["inputs"]) >= {"protocol", "manifest", "predictions"}
 
 
+def _input_path(run: Path, role: str) -> Path:
+    from validation.provenance.inputs import inputs_base
+
+    inputs = json.loads((run / "inputs.json").read_text(encoding="utf-8"))
+    return inputs_base(inputs, run) / inputs["inputs"][role]["path"]
+
+
 def test_reproduce_is_byte_identical(pipeline_run):
     run, url = pipeline_run
     result = CliRunner().invoke(app, ["reproduce", str(run), "--registry", url])
@@ -95,11 +103,15 @@ def test_reproduce_lists_the_keys_that_differ(pipeline_run, tmp_path):
     results["endpoints"]["sens"]["pooled"]["estimate"] = 0.123
     results["confusion"]["pooled"]["tp"] += 1
     (copy / "results.json").write_text(json.dumps(results, sort_keys=True, indent=2) + "\n")
-    report = reproduce_run(copy, registry=url)
+    with pytest.raises(ProvenanceError, match="is missing"):  # the copy is elsewhere ...
+        reproduce_run(copy, registry=url)
+    protocol = _input_path(run, "protocol")  # ... so it is told where the protocol is
+    report = reproduce_run(copy, registry=url, protocol=protocol)
     assert not report.identical
     assert [d.path for d in report.differences] == ["confusion.pooled.tp",
                                                     "endpoints.sens.pooled.estimate"]
-    result = CliRunner().invoke(app, ["reproduce", str(copy), "--registry", url, "--json"])
+    result = CliRunner().invoke(app, ["reproduce", str(copy), "--registry", url, "--json",
+                                      "--protocol", str(protocol)])
     assert result.exit_code == 1
     assert {d["path"] for d in json.loads(result.output)["differences"]} == {
         "confusion.pooled.tp", "endpoints.sens.pooled.estimate"}
@@ -107,8 +119,7 @@ def test_reproduce_lists_the_keys_that_differ(pipeline_run, tmp_path):
 
 def test_reproduce_refuses_changed_inputs_and_incomplete_runs(pipeline_run, tmp_path):
     run, url = pipeline_run
-    inputs = json.loads((run / "inputs.json").read_text(encoding="utf-8"))
-    manifest = Path(inputs["inputs"]["manifest"]["path"])
+    manifest = _input_path(run, "manifest")
     original = manifest.read_bytes()
     try:
         manifest.write_bytes(original + b"\n")
@@ -127,8 +138,7 @@ def test_no_identifier_reaches_any_output(pipeline_run):
     from validation.provenance import identifier_values, scan_outputs
 
     run, _ = pipeline_run
-    inputs = json.loads((run / "inputs.json").read_text(encoding="utf-8"))
-    manifest = Path(inputs["inputs"]["manifest"]["path"])
+    manifest = _input_path(run, "manifest")
     ids = identifier_values(manifest, ["patient_name", "mrn"])
     assert len(ids["patient_name"]) > 10 and len(ids["mrn"]) > 10
     report = scan_outputs(run, ids)
@@ -142,8 +152,7 @@ def test_the_scan_would_catch_a_leak(pipeline_run, tmp_path):
     run, _ = pipeline_run
     copy = tmp_path / run.name
     shutil.copytree(run, copy)
-    inputs = json.loads((copy / "inputs.json").read_text(encoding="utf-8"))
-    manifest = Path(inputs["inputs"]["manifest"]["path"])
+    manifest = _input_path(run, "manifest")
     shutil.copy(manifest, copy / "manifest_copy.csv")  # an identifier table left in outputs
     report = scan_outputs(copy, identifier_values(manifest, ["patient_name", "mrn"]))
     assert {f.file for f in report.findings} == {"manifest_copy.csv"}

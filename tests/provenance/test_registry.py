@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prov_dossier import lock_record
+from prov_dossier import approval, lock_record
 from sqlalchemy import create_engine, text
 
-from validation.errors import InputError, ProvenanceError
+from validation.errors import InputError, LockError, ProvenanceError
 from validation.provenance import check_chain, record_approval
 from validation.provenance.registry import (
     GENESIS_HASH,
@@ -170,12 +170,9 @@ def test_record_approval_from_a_lock_file_with_several_signers(tmp_path, sqlite_
     import json
 
     lock = lock_record()
-    del lock["approval"]
     lock["approvals"] = [
-        {"approver": "Ann Author <ann@example.org>", "meaning": "authored",
-         "when_utc": "2026-10-01T08:00:00Z"},
-        {"approver": "Rex Review <rex@example.org>", "meaning": "reviewed",
-         "when_utc": "2026-10-02T08:00:00Z"},
+        approval("Ann Author", "ann@example.org", "authored", "2026-10-01T08:00:00Z"),
+        approval("Rex Review", "rex@example.org", "reviewed", "2026-10-02T08:00:00Z"),
     ]
     path = tmp_path / "demo.yaml.lock.json"
     path.write_text(json.dumps(lock), encoding="utf-8")
@@ -185,19 +182,22 @@ def test_record_approval_from_a_lock_file_with_several_signers(tmp_path, sqlite_
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "error", "message"),
     [
-        ({"approval": {"approver": "no address", "meaning": "approved", "when_utc": "t"}},
-         "'Name <email>'"),
-        ({"approval": {"name": "A", "email": "a@b.c", "meaning": "liked", "when_utc": "t"}},
-         "meaning must be one of"),
-        ({"approval": {"name": "A", "email": "a@b.c", "meaning": "approved"}}, "UTC time"),
-        ({"protocol_sha256": "xyz"}, "sha256"),
+        ({"approvals": []}, LockError, "holds no approval"),
+        ({"approvals": [approval() | {"protocol_sha256": "0" * 64}]}, LockError,
+         "is for protocol sha256"),
+        ({"protocol": {"study": {"id": "S-2"}}}, LockError, "was altered"),
+        ({"approvals": [approval(meaning="liked it")]}, InputError, "'meaning' must be one of"),
+        ({"approval": approval()}, LockError, "not a valid protocol lock"),
     ],
 )
-def test_bad_approval_records_are_refused(sqlite_url, change, message):
-    with pytest.raises(ProvenanceError, match=message):
-        record_approval(sqlite_url, lock_record() | change)
+def test_bad_lock_records_are_refused(sqlite_url, change, error, message):
+    lock = lock_record() | change
+    if "approval" in change:  # a key the writer never writes, in place of its own
+        del lock["approvals"]
+    with pytest.raises(error, match=message):
+        record_approval(sqlite_url, lock)
 
 
 @pytest.mark.parametrize("url", ["", "mysql://u@h/db", "not a url"])

@@ -36,10 +36,10 @@ def test_figures_captions_and_disclaimer(tmp_path, monkeypatch):
     from validation.report import render_report
 
     monkeypatch.setenv("VALIDATION_RENDERER", "pandoc")
-    items = [{"case_id": "S01-0007", "site": "S01", "kind": "FN", "score": 0.2174, "truth": 1,
-              "image": "explanations/FN_S01_S01-0007.png"},
-             {"case_id": "S02-0011", "site": "S02", "kind": "FP", "score": 0.9031, "truth": 0,
-              "image": "explanations/FP_S02_S02-0011.png"}]
+    items = [{"case": "E001", "site": "S01", "kind": "FN", "score": 0.2174, "truth": 1,
+              "image": "explanations/FN_S01_E001.png"},
+             {"case": "E002", "site": "S02", "kind": "FP", "score": 0.9031, "truth": 0,
+              "image": "explanations/FP_S02_E002.png"}]
     run_dir = _run(tmp_path, {"disclaimer": OCCLUSION_DISCLAIMER, "method": "occlusion",
                               "items": items})
     for it in items:
@@ -49,11 +49,12 @@ def test_figures_captions_and_disclaimer(tmp_path, monkeypatch):
     text = " ".join(sections["sec-errors"].split())
     assert "each with its occlusion sensitivity map" in text
     assert " ".join(OCCLUSION_DISCLAIMER.split()) in text
-    assert "Case S01-0007, site S01: false negative (score 0.217, reference standard 1)" in text
-    assert "Case S02-0011, site S02: false positive (score 0.903, reference standard 0)" in text
+    assert "Case E001, site S01: false negative (score 0.217, reference standard 1)" in text
+    assert "Case E002, site S02: false positive (score 0.903, reference standard 0)" in text
+    assert "named by a run-local pseudonym" in text
     raw = html.read_text()
     assert raw.count("data:image/png;base64,") >= 2  # both figures embedded
-    assert (run_dir / "report" / "figures" / "FP_S02_S02-0011.png").is_file()
+    assert (run_dir / "report" / "figures" / "FP_S02_E002.png").is_file()
 
 
 def test_precomputed_predictions_say_why_there_are_no_maps(tmp_path, monkeypatch):

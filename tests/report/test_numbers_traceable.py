@@ -123,7 +123,7 @@ def test_traceability_appendix_matches_its_files(rendered):
     for key in ("git_commit", "suite_version", "python", "created_utc", "operator"):
         assert env[key] in trace, key
     assert rendered.run_dir.name in trace
-    assert lock["approval"]["name"] in trace and lock["approval"]["time_utc"] in trace
+    assert lock["approvals"][-1]["name"] in trace and lock["approvals"][-1]["time_utc"] in trace
     assert str(files["test_set_usage.json"]["uses"]) in trace
 
 
@@ -171,7 +171,7 @@ def test_sap_numbers_come_from_the_locked_protocol(standalone_report, fmt):
     else:
         text = strip_structure(pdf_text(path), qmd_headings(standalone_report.doc("sap.qmd")))
     text, seen = strip_hashes(text, hashes_in(lock))
-    assert lock["sha256"] in seen
+    assert lock["protocol_sha256"] in seen
     bad = _unexplained(text, allowed)
     assert not bad, f"numbers in the SAP not found in the locked protocol: {bad}"
 
@@ -184,7 +184,7 @@ def test_sap_first_page_has_hash_and_approval(standalone_report):
                             str(standalone_report.doc("sap.pdf")), "-"],
                            capture_output=True, text=True, check=True).stdout
     compact = re.sub(r"[\s\u200b]+", "", first)
-    assert lock["sha256"] in compact
-    assert lock["approval"]["name"] in first
-    assert lock["approval"]["meaning"] in first
-    assert lock["approval"]["time_utc"] in compact
+    assert lock["protocol_sha256"] in compact
+    assert lock["approvals"][-1]["name"] in first
+    assert lock["approvals"][-1]["meaning"] in first
+    assert lock["approvals"][-1]["time_utc"] in compact

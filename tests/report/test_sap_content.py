@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _render(tmp_path_factory: pytest.TempPathFactory, edit=None, *,
             plan: bool = True) -> tuple[Path, dict]:
+    from validation.analysis.sample_size import sample_size_plan
     from validation.protocol import load_protocol, lock_path_for, lock_protocol
-    from validation.protocol.sample_size_plan import sample_size_plan
     from validation.report import render_sap
 
     root = tmp_path_factory.mktemp("cade") / "protocols"
@@ -29,10 +29,24 @@ def _render(tmp_path_factory: pytest.TempPathFactory, edit=None, *,
         path.write_text(yaml.safe_dump(data, sort_keys=False))
     lock_path_for(path).unlink(missing_ok=True)
     lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
-    (html,) = render_sap(lock_path_for(path), root.parent / "sap", formats="html")
+    from validation.analysis.sample_size import sample_size_of_locked
+    from validation.protocol import read_lock
+
+    plain = sample_size_of_locked(read_lock(lock_path_for(path)).protocol)
+    (html,) = render_sap(lock_path_for(path), root.parent / "sap", formats="html",
+                         sample_size=plain)
     if not plan:
         return html, {}
-    return html, sample_size_plan(load_protocol(path)) | {"lock": load(lock_path_for(path))}
+    assert plain is not None
+    # the plain plan the SAP was rendered from is the analysis layer's plan of the protocol
+    assert plain == _plain(sample_size_plan(load_protocol(path), strict=False))
+    return html, plain | {"lock": load(lock_path_for(path))}
+
+
+def _plain(x):
+    from validation.stats import to_plain
+
+    return to_plain(x)
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +126,39 @@ def test_enriched_design_in_the_sap(tmp_path_factory):
 
 
 def test_planned_difference_keeps_acronyms():
-    from validation.report.context import _planned_difference
+    from validation.report.sap import _planned_difference
 
     text = _planned_difference({"comparator_column": "rad_score"},
                                {"kind": "auc", "unit": "patient"}, None)
     assert text.startswith("the model's area under the ROC curve minus that of the comparator")
     assert "paired DeLong test" in text
+
+
+def test_sample_size_numbers_of_a_run_are_in_results_json(tmp_path: Path) -> None:
+    """The SAP rendered with a run's report formats ``results.json['sample_size']``: every
+    number of its sample-size section is a number of that key (or of the locked protocol's
+    planning assumptions it restates); the report layer computes none."""
+    from validation.pipeline import run_protocol
+    from validation.protocol import lock_path_for, lock_protocol
+    from validation.report import render_report
+
+    root = tmp_path / "protocols"
+    shutil.copytree(ROOT / "protocols", root)
+    path = root / "cade_pneumothorax.yaml"
+    lock_path_for(path).unlink(missing_ok=True)
+    lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    results = load(run / "results.json")
+    plan = results["sample_size"]
+    assert plan["items"] and plan["required_cases"] is not None
+    render_report(run, ("html",))
+    sections, _ = html_sections(run / "report" / "sap.html")
+    text = " ".join(sections["sec-sample-size"].split())
+    assert f"The largest single requirement is {plan['required_cases']} cases" in text
+    for item in plan["items"]:
+        assert " ".join(item["justification"].split()) in text
+    lock = load(run / "protocol.lock.json")
+    allowed = (allowed_from_json(plan) | set(numbers(str(plan)))
+               | allowed_from_json(lock["protocol"]["sample_size"]))
+    bad = [n for n in numbers(text) if n not in allowed and n not in {"1996"}]
+    assert not bad, f"numbers in the SAP's sample-size section not in results.json: {bad}"

@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 from validation.errors import InputError
 from validation.stats import bootstrap_auc, bootstrap_proportion, bootstrap_statistic
 from validation.stats.bootstrap import _auc_jackknife_cases, _auc_jackknife_clusters, _draws
-from validation.stats.roc import _case_placements
+from validation.stats.placements import case_placements
 
 TOL = 1e-12
 
@@ -107,7 +107,7 @@ def test_cluster_auc_replicates_equal_the_generic_loop(clustered):
 def test_jackknife_closed_forms_equal_leave_one_out(clustered):
     truth, score, cluster = clustered
     pos = truth.astype(bool)
-    pl, auc = _case_placements(pos, score, int(pos.sum()), int((~pos).sum()))
+    pl, auc = case_placements(pos, score, int(pos.sum()), int((~pos).sum()))
     loo = [mann_whitney_auc(np.delete(truth, i), np.delete(score, i)) for i in range(truth.size)]
     assert _auc_jackknife_cases(pos, pl, auc) == pytest.approx(np.array(loo), abs=TOL)
     codes = cluster  # already 0..39

@@ -136,14 +136,13 @@ def test_paired_delong_matches_proc(asah, reference_dir):
     c = compare_auc(asah["y"], asah["s100b"], asah["ndka"])
     assert c.auc_a == pytest.approx(ref["auc1"], abs=TOL)
     assert c.auc_b == pytest.approx(ref["auc2"], abs=TOL)
-    assert c.difference == pytest.approx(ref["auc_difference"], abs=TOL)
+    assert c.estimate == pytest.approx(ref["auc_difference"], abs=TOL)
     assert c.covariance == pytest.approx(ref["cov12"], rel=TOL)
     assert c.se == pytest.approx(ref["se_difference"], rel=TOL)
-    assert c.z == pytest.approx(ref["Z"], rel=TOL)
+    assert c.statistic == pytest.approx(ref["Z"], rel=TOL)
     assert c.p_value == pytest.approx(ref["p_value_two_sided"], rel=1e-10)
     assert c.ci[0] == pytest.approx(ref["ci95_difference"]["lower"], abs=TOL)
     assert c.ci[1] == pytest.approx(ref["ci95_difference"]["upper"], abs=TOL)
-    assert c.estimate == c.difference and c.statistic == c.z
 
 
 @pytest.mark.parametrize("predictor", ["ndka", "wfns"])
@@ -160,7 +159,7 @@ def test_paired_delong_with_ties_matches_proc(asah, extra):
     c = compare_auc(asah["y"], asah["s100b"], asah["wfns"].astype(float))
     assert c.auc_b == pytest.approx(ref["auc2"], abs=TOL)
     assert c.covariance == pytest.approx(ref["cov12"], rel=TOL)
-    assert c.z == pytest.approx(ref["z"], rel=TOL)
+    assert c.statistic == pytest.approx(ref["z"], rel=TOL)
     assert c.p_value == pytest.approx(ref["p_value"], rel=1e-10)
     assert c.ci == pytest.approx((ref["lower"], ref["upper"]), abs=TOL)
 
@@ -174,12 +173,12 @@ def test_unpaired_delong_matches_proc(asah, extra):
     assert c.auc_b == pytest.approx(ref["auc2"], abs=TOL)
     assert c.se_a**2 == pytest.approx(ref["var1"], rel=TOL)
     assert c.se_b**2 == pytest.approx(ref["var2"], rel=TOL)
-    assert c.z == pytest.approx(ref["z"], rel=TOL)
+    assert c.statistic == pytest.approx(ref["z"], rel=TOL)
     assert c.p_value == pytest.approx(2 * norm.sf(abs(ref["z"])), rel=1e-10)
     assert not c.paired and c.covariance == 0.0 and c.df is None
     # pROC refers D to Student's t with Welch-Satterthwaite df
     w = compare_auc_unpaired(f["y"], f["s100b"], m["y"], m["s100b"], distribution="t-welch")
-    assert w.z == c.z
+    assert w.statistic == c.statistic
     assert w.p_value == pytest.approx(ref["p_value"], rel=1e-10)
 
 
@@ -395,3 +394,39 @@ def test_obuchowski_interval_covers_under_clustering():
         hits_dl += lo <= theta <= hi
     assert 0.93 <= hits_cl / n_sim <= 0.97
     assert hits_dl < hits_cl
+
+
+@pytest.mark.parametrize("distribution", ["normal", "t-welch"])
+def test_unpaired_comparison_with_both_variances_zero_is_refused(distribution: str) -> None:
+    """Both samples perfect (or one perfect and one constant): no test exists.
+
+    Before the fix the Welch form divided 0 by 0 (ZeroDivisionError); both forms now refuse
+    with a message about independent samples (not the paired 'score_a and score_b').
+    """
+    truth = np.array([0, 0, 0, 1, 1, 1])
+    perfect = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    constant = np.full(6, 0.5)
+    for other in (perfect, constant):
+        with pytest.raises(InputError, match="both samples are zero") as err:
+            compare_auc_unpaired(truth, perfect, truth, other, distribution=distribution)
+        assert "score_b" not in str(err.value) and "independent" in str(err.value)
+
+
+def test_unpaired_comparison_with_one_zero_variance_is_computed() -> None:
+    """One perfect sample and one informative sample: the test uses the other variance."""
+    truth = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    perfect = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    mixed = np.array([0.1, 0.6, 0.3, 0.4, 0.2, 0.7, 0.8, 0.9])
+    for distribution in ("normal", "t-welch"):
+        c = compare_auc_unpaired(truth, perfect, truth, mixed, distribution=distribution)
+        assert np.isfinite(c.statistic) and c.se > 0
+        assert c.estimate == pytest.approx(1.0 - auc_ci(truth, mixed).estimate, abs=TOL)
+
+
+def test_paired_comparison_of_two_perfect_scores_is_refused() -> None:
+    """Two perfect paired scores: zero variance; refused (pROC would print z = 0, p = 1)."""
+    truth = np.array([0, 0, 0, 1, 1, 1])
+    a = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    b = np.array([0.0, 0.1, 0.15, 0.5, 0.95, 0.99])
+    with pytest.raises(InputError, match="variance of the AUC difference is zero"):
+        compare_auc(truth, a, b)

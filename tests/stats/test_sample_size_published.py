@@ -43,14 +43,14 @@ CHU_COLE_2007_N2 = [
 
 @pytest.mark.parametrize(("sens", "delta", "n_printed"), CHU_COLE_2007_N2)
 def test_exact_goal_design_matches_chu_cole_2007(sens, delta, n_printed):
-    r = ss.proportion_vs_goal(sens, round(sens - delta, 10), alpha=0.05, power=0.95,
+    r = ss.proportion_vs_goal_sample_size(sens, round(sens - delta, 10), alpha=0.05, power=0.95,
                               method="exact")
     assert r.n == n_printed
     assert r.power >= 0.95
 
 
 def test_chu_cole_2007_saw_tooth_example():
-    r = ss.proportion_vs_goal(0.95, 0.85, alpha=0.05, power=0.95, method="exact")
+    r = ss.proportion_vs_goal_sample_size(0.95, 0.85, alpha=0.05, power=0.95, method="exact")
     # 93 first reaches the power; 102 is the size from which it never drops below it
     assert r.assumptions["n_first_reaching_power"] == 93
     assert r.n == 102
@@ -61,7 +61,7 @@ def test_chu_cole_2007_saw_tooth_example():
 
 
 def test_unpaired_noninferiority_matches_chow_shao_wang_2008():
-    r = ss.unpaired_difference(0.85, 0.65, margin=0.10, alpha=0.05, power=0.80,
+    r = ss.unpaired_difference_sample_size(0.85, 0.65, margin=0.10, alpha=0.05, power=0.80,
                                variance="unrestricted")
     assert r.groups == {"group1": 25, "group2": 25}
     assert r.n_total == 50
@@ -70,6 +70,6 @@ def test_unpaired_noninferiority_matches_chow_shao_wang_2008():
 
 @pytest.mark.parametrize(("alpha", "power"), [(0.05, 0.90), (0.025, 0.80)])
 def test_paired_superiority_matches_connor_1987_worked_example(alpha, power):
-    r = ss.paired_difference(0.45, 0.05, alpha=alpha, power=power)
+    r = ss.paired_difference_sample_size(0.45, 0.05, alpha=alpha, power=power)
     assert r.n == 23
     assert r.references[0].startswith("Connor RJ (1987)")

@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 from validation.analysis.results import stat_dict, unavailable
 from validation.data.testset import INDETERMINATE
 from validation.errors import InputError
+from validation.protocol.vocabulary import PROPORTION_KINDS
 
-PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 AUC_KINDS = ("auc",)
 SCENARIOS = ("determinate", "as_positive", "as_negative", "worst_case")
 

@@ -30,12 +30,12 @@ from validation.analysis.endpoints import (
     unit_data,
 )
 from validation.analysis.results import SCHEMA_VERSION, unavailable
+from validation.analysis.sample_size import sample_size_section
 from validation.analysis.subgroups import subgroup_levels
 from validation.data.testset import INDETERMINATE
 from validation.errors import DataError, InputError
+from validation.protocol.vocabulary import MRMC_KINDS
 from validation.stats.roc_band import roc_sensitivity_band
-
-MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,6 @@ class AnalysisContext:
     ratings: pd.DataFrame | None
     ci_alpha: float
     seed: int
-
-
-def ci_alpha(protocol: Any) -> float:
-    """Two-sided alpha of the reported intervals (``2 alpha`` for a one-sided protocol)."""
-    a = float(protocol.alpha)
-    return 2.0 * a if protocol.sidedness == "one-sided" else a
 
 
 def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
@@ -69,7 +63,8 @@ def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
 
 
 def _roc(
-    cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0
+    cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0,
+    progress: Any = None,
 ) -> dict[str, Any] | None:
     from validation.stats.roc import operating_point as op_stats
     from validation.stats.roc import roc_curve_points
@@ -93,7 +88,7 @@ def _roc(
             "n_negative": c["n_negative"],
             "method": c["method"],
             "band": roc_sensitivity_band(
-                truth, score, alpha=alpha, n_boot=n_boot, seed=seed
+                truth, score, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress
             ).to_dict(),
         },
         "operating_point": {
@@ -104,12 +99,51 @@ def _roc(
     }
 
 
+def _confusion_task(cases: pd.DataFrame, rows: Any, operating_point: float) -> dict[str, int]:
+    return _confusion(cases if rows is None else cases.iloc[rows], operating_point)
+
+
+def _roc_task(cases: pd.DataFrame, operating_point: float, alpha: float, n_boot: int,
+              seed: int, progress: Any = None) -> dict[str, Any] | None:
+    return _roc(cases, operating_point, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress)
+
+
 def _levels(cases: pd.DataFrame, protocol: Any) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
     for sg in protocol.subgroups:
         out[sg.id] = subgroup_levels(
             cases[sg.column], bins=sg.bins, labels=sg.labels, name=sg.id
         )
+    return out
+
+
+def _stat_task(cases: pd.DataFrame, rows: Any, params: dict[str, Any], scenario: str,
+               refs: bool) -> dict[str, Any]:
+    """One endpoint statistic on one subset (rows ``rows`` of ``cases``; ``None``: all)."""
+    sub = cases if rows is None else cases.iloc[rows]
+    d = unit_data(sub, unit=params["unit"], operating_point=params["op"], scenario=scenario,
+                  score_bounds=params["bounds"])
+    if d.n == 0:
+        return unavailable(params["ci"], "no analysable case in this subset", n=0)
+    out = endpoint_statistic(
+        params["kind"], d, ci=params["ci"], alpha=params["alpha"], seed=params["seed"],
+        n_boot=params["n_boot"], interval=params["interval"],
+    )
+    if not refs:  # the references are given once, with the pooled estimate
+        out.pop("references", None)
+    return out
+
+
+def _subsets(cases: pd.DataFrame, levels: dict[str, pd.Series]) -> list[tuple[str, str, Any]]:
+    """(family, key, row positions) of every site and subgroup level, in results order."""
+    out: list[tuple[str, str, Any]] = []
+    site = cases["site"].astype(str).to_numpy()
+    for s in sorted(set(site)):
+        out.append(("site", s, np.flatnonzero(site == s)))
+    for sid, lv in levels.items():
+        arr = lv.to_numpy()
+        for level in sorted(set(arr)):
+            out.append((sid, str(level), np.flatnonzero(arr == level)))
     return out
 
 
@@ -122,45 +156,49 @@ def _standalone_endpoint(
     alpha: float,
     seed: int,
     n_indeterminate: int,
+    executor: Any = None,
+    shared: Any = None,
+    subsets: list[tuple[str, str, Any]] | None = None,
 ) -> dict[str, Any]:
-    op = float(protocol.model.operating_point)
-    n_boot = int(protocol.analysis.bootstrap_replicates)
-    bounds = score_bounds(cases)
+    from validation.analysis.executor import InProcess
+
+    ex = executor or InProcess()
+    handle = cases if shared is None else shared
+    subs = _subsets(cases, levels) if subsets is None else subsets
     scenario = analysis_scenario(protocol, ep)
-
-    def stat(sub: pd.DataFrame, scen: str = scenario, refs: bool = False) -> dict[str, Any]:
-        d = unit_data(sub, unit=ep.unit, operating_point=op, scenario=scen, score_bounds=bounds)
-        if d.n == 0:
-            return unavailable(str(ep.ci), "no analysable case in this subset", n=0)
-        out = endpoint_statistic(
-            ep.kind, d, ci=str(ep.ci), alpha=alpha, seed=seed, n_boot=n_boot,
-            interval=str(protocol.analysis.bootstrap_interval),
-        )
-        if not refs:  # the references are given once, with the pooled estimate
-            out.pop("references", None)
-        return out
-
-    pooled = stat(cases, refs=True)
+    params = {
+        "unit": ep.unit, "op": float(protocol.model.operating_point), "bounds": score_bounds(cases),
+        "ci": str(ep.ci), "kind": ep.kind, "alpha": alpha, "seed": seed,
+        "n_boot": int(protocol.analysis.bootstrap_replicates),
+        "interval": str(protocol.analysis.bootstrap_interval),
+    }
+    scenarios = ("as_positive", "as_negative", "worst_case", "determinate")
+    jobs: list[tuple[Any, str, bool]] = [(None, scenario, True)]
+    jobs += [(rows, scenario, False) for _, _, rows in subs]
+    if n_indeterminate > 0:
+        jobs += [(None, sc, False) for sc in scenarios]
+    done = ex.map(_stat_task, [handle] * len(jobs), [j[0] for j in jobs], [params] * len(jobs),
+                  [j[1] for j in jobs], [j[2] for j in jobs])
+    pooled = done[0]
     if pooled.get("estimate") is None:
         raise DataError(
             f"endpoint {ep.id!r} ({ep.kind}, unit {ep.unit}) cannot be estimated on the pooled "
             f"test set: {pooled.get('note')}."
         )
-    site = cases["site"].astype(str).to_numpy()
-    by_site = {s: stat(cases[site == s]) for s in sorted(set(site))}
-    by_subgroup: dict[str, dict[str, Any]] = {}
-    for sid, lv in levels.items():
-        arr = lv.to_numpy()
-        by_subgroup[sid] = {str(level): stat(cases[arr == level]) for level in sorted(set(arr))}
+    by_site: dict[str, Any] = {}
+    by_subgroup: dict[str, dict[str, Any]] = {sid: {} for sid in levels}
+    for (family, key, _), res in zip(subs, done[1:1 + len(subs)], strict=True):
+        (by_site if family == "site" else by_subgroup[family])[key] = res
     indeterminate = None
     if n_indeterminate > 0:
+        extra = dict(zip(scenarios, done[1 + len(subs):], strict=True))
         indeterminate = {
             "n": n_indeterminate,
             "primary_handling": scenario,
-            "as_positive": stat(cases, "as_positive"),
-            "as_negative": stat(cases, "as_negative"),
-            "worst_case": stat(cases, "worst_case"),
-            "excluded": stat(cases, "determinate"),
+            "as_positive": extra["as_positive"],
+            "as_negative": extra["as_negative"],
+            "worst_case": extra["worst_case"],
+            "excluded": extra["determinate"],
         }
     return {
         "kind": ep.kind,
@@ -312,6 +350,9 @@ def analyse(
     ratings: pd.DataFrame | None = None,
     ratings_dropped_excluded: int = 0,
     deviations: Sequence[dict[str, Any]] = (),
+    executor: Any = None,
+    progress: Any = None,
+    progress_bar: Any = None,
 ) -> dict[str, Any]:
     """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
 
@@ -327,20 +368,33 @@ def analyse(
     ratings : reader-study ratings of the analysed cases (with ``truth``), if any.
     ratings_dropped_excluded : rating rows of excluded cases, dropped before the analysis.
     deviations : recorded deviations from the protocol (e.g. a seed given on the command line).
+    executor : where the per-subset tasks run (:mod:`validation.analysis.executor`); default
+        in process. The result does not depend on it.
+    progress : optional ``callable(text)`` told as each part starts.
+    progress_bar : optional ``callable(text)`` returning a context manager that yields an
+        ``update(done, total)`` callable; used for the ROC band when it runs in process.
 
     Raises
     ------
     DataError
         If a pooled endpoint cannot be estimated (e.g. no reference-positive case).
     """
-    a = ci_alpha(protocol)
+    from validation.analysis.executor import InProcess
+
+    say = progress or (lambda text: None)
+    ex = executor or InProcess()
+    a = protocol.ci_alpha
     levels = _levels(cases, protocol)
+    subsets = _subsets(cases, levels)
+    shared = ex.share(cases)
     n_ind = int(cases[INDETERMINATE].sum())
     endpoints: dict[str, Any] = {}
     for ep in protocol.endpoints:
         if ep.kind in PROPORTION_KINDS or ep.kind in AUC_KINDS:
+            say(f"endpoint {ep.id}: pooled, {len(subsets)} sites and subgroup levels")
             endpoints[ep.id] = _standalone_endpoint(
-                protocol, ep, cases, levels, alpha=a, seed=seed, n_indeterminate=n_ind
+                protocol, ep, cases, levels, alpha=a, seed=seed, n_indeterminate=n_ind,
+                executor=ex, shared=shared, subsets=subsets,
             )
     reader, reader_endpoints = _reader_study(
         protocol, ratings, alpha=a, seed=seed, dropped_excluded=ratings_dropped_excluded
@@ -365,7 +419,16 @@ def analyse(
         )
 
     op = float(protocol.model.operating_point)
-    site = cases["site"].astype(str).to_numpy()
+    sites = [(key, rows) for family, key, rows in subsets if family == "site"]
+    say("confusion counts per site; ROC curve and its bootstrap band")
+    n_boot = int(protocol.analysis.bootstrap_replicates)
+    confusion = ex.map(_confusion_task, [shared] * (len(sites) + 1), [None] + [r for _, r in sites],
+                       [op] * (len(sites) + 1))
+    if isinstance(ex, InProcess) and progress_bar is not None:
+        with progress_bar("ROC band: bootstrap replicates (two passes)") as update:
+            roc = _roc_task(cases, op, a, n_boot, seed, update)
+    else:
+        roc = ex.map(_roc_task, [shared], [op], [a], [n_boot], [seed])[0]
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "protocol": {
@@ -396,18 +459,22 @@ def analyse(
         "flow": flow,
         "confusion": {
             "unit": "finding",
-            "pooled": _confusion(cases, op),
-            "by_site": {s: _confusion(cases[site == s], op) for s in sorted(set(site))},
+            "pooled": confusion[0],
+            "by_site": {key: c for (key, _), c in zip(sites, confusion[1:], strict=True)},
         },
         "endpoints": endpoints,
-        "roc": _roc(cases, op, alpha=a, n_boot=int(protocol.analysis.bootstrap_replicates), seed=seed),
+        "roc": roc,
         "reader_study": reader,
         "explanations": None,
         "deviations": list(deviations),
     }
+    say("hypotheses and multiplicity")
     hyps, mult = evaluate(protocol, results, cases=cases, ratings=ratings, alpha=a, seed=seed)
     results["hypotheses"] = hyps
     results["multiplicity"] = mult
+    plan = sample_size_section(protocol)
+    if plan is not None:
+        results["sample_size"] = plan  # the justification the SAP and report show
     return results
 
 

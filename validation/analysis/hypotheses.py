@@ -42,7 +42,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from validation.errors import DataError, InputError, ProtocolError
-from validation.stats._result import to_plain
+from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS, SUPERIORITY_MARGIN_WITH_COMPARATOR
+from validation.stats import to_plain
 from validation.stats.hypotheses import (
     HypothesisTest,
     normal_test,
@@ -51,8 +52,6 @@ from validation.stats.hypotheses import (
 )
 from validation.stats.multiplicity import MultiplicityResult, adjust, passes
 
-PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
-MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 CI_LABELS = {
     "wilson": "Wilson score", "exact": "Clopper-Pearson exact", "jeffreys": "Jeffreys",
     "agresti-coull": "Agresti-Coull", "bootstrap": "bootstrap percentile",
@@ -90,23 +89,6 @@ class HypothesisContext:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def one_sided_level(protocol: Any) -> float:
-    """One-sided test level: ``alpha`` (one-sided protocol) or ``alpha / 2`` (two-sided)."""
-    a = float(protocol.alpha)
-    return a if protocol.sidedness == "one-sided" else a / 2.0
-
-
-def _null_value(h: Any, ref: float) -> float:
-    m = float(h.margin) if h.margin is not None else 0.0
-    if h.type == "performance_goal":
-        return float(h.goal)
-    if h.type == "noninferiority":
-        return ref - m
-    if h.type == "superiority":
-        return ref + m
-    return ref  # equivalence: centre of the equivalence region
 
 
 def _shifted(t: HypothesisTest, shift: float, null: float, h: Any) -> dict[str, Any]:
@@ -153,7 +135,7 @@ def _proportion_vs_value(
     h: Any, ep: Any, pooled: dict[str, Any], alpha: float, protocol: Any = None, ctx: Any = None
 ) -> dict[str, Any]:
     ref = float(h.goal)
-    null = _null_value(h, ref)
+    null = h.null_value(ref)
     x, n = pooled.get("successes"), pooled.get("n")
     if pooled.get("estimate") is None or x is None or not n:
         raise DataError(
@@ -209,7 +191,7 @@ def _interval_bound_test(
     bootstrap), so the bound and the p-value (which the multiplicity procedure uses) always
     agree."""
     ref = float(h.goal)
-    null = _null_value(h, ref)
+    null = h.null_value(ref)
     est = float(pooled["estimate"])
     lo, hi = (float(v) for v in pooled["ci"])
     conf = 1.0 - 2.0 * alpha
@@ -320,7 +302,7 @@ def _normal_vs_value(
     h: Any, est: float, se: float, alpha: float, *, df: float | None, test: str,
     refs: tuple[str, ...], ref: float,
 ) -> dict[str, Any]:
-    null = _null_value(h, ref)
+    null = h.null_value(ref)
     if h.type == "performance_goal":
         t = normal_test(est - null, se, type="superiority", alpha=alpha, df=df, test=test,
                         references=refs)
@@ -427,8 +409,7 @@ def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -
         raise ProtocolError(f"hypothesis {h.id!r}: a standalone {h.type} hypothesis needs 'goal' "
                             "or 'comparator_column'.")
     if h.type == "superiority" and h.margin:
-        raise ProtocolError(f"hypothesis {h.id!r}: a superiority margin against a comparator "
-                            "is not supported; omit 'margin'.")
+        raise ProtocolError(f"hypothesis {h.id!r}: {SUPERIORITY_MARGIN_WITH_COMPARATOR}.")
     margin = float(h.margin) if h.margin is not None else None
     truth, new, old, cluster = _paired_arrays(h, ep, protocol, ctx)
     try:
@@ -555,7 +536,7 @@ def evaluate_hypotheses(
     DataError
         An endpoint without the estimate the test needs.
     """
-    alpha = one_sided_level(protocol)
+    alpha = protocol.one_sided_level
     ids = [h.id for h in protocol.hypotheses]
     tested = {h.id: evaluate_hypothesis(protocol, h, results, context, alpha)
               for h in protocol.hypotheses}

@@ -15,10 +15,11 @@ from typing import Any
 
 from validation._atomic import write_json_atomic
 from validation.errors import InputError
-from validation.stats._result import to_plain
+from validation.stats import to_plain
 
-SCHEMA_VERSION = "1.0"
-RESULTS_FILE = "results.json"
+SCHEMA_VERSION = "1.1"
+"""1.1: top-level `sample_size` added (the plan, issue 22); error-analysis items name run-local
+pseudonyms under `case` instead of `case_id` (issue 23)."""
 
 
 def stat_dict(result: Any, **extra: Any) -> dict[str, Any]:

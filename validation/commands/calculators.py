@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-DEFAULT_SEED = 20261128
+from validation.constants import DEFAULT_SEED
+
 _AUC_CI = ("delong", "logit", "bootstrap")
 _ACC_CI = ("wilson", "exact", "jeffreys", "agresti-coull")
 
@@ -55,7 +56,7 @@ def auc(
     """AUC with a DeLong, logit or bootstrap interval; paired DeLong test with --score-b."""
     from validation.commands._common import echo_json, fmt
     from validation.data.tabular import load_binary_outcome
-    from validation.stats._checks import check_alpha, check_choice
+    from validation.stats import check_alpha, check_choice
     from validation.stats.roc import auc_ci, compare_auc
 
     check_choice(ci, "--ci", _AUC_CI)
@@ -83,9 +84,9 @@ def auc(
         out["comparison"] = {
             "auc_a": cmp.auc_a,
             "auc_b": cmp.auc_b,
-            "difference": cmp.difference,
+            "difference": cmp.estimate,
             "se": cmp.se,
-            "z": cmp.z,
+            "z": cmp.statistic,
             "p_value": cmp.p_value,
             "ci": list(cmp.ci),
         }
@@ -103,8 +104,8 @@ def auc(
     if cmp is not None and score_b is not None:
         rows.append([score_b, fmt(cmp.auc_b), fmt(cmp.se_b), ""])
         notes.append(
-            f"{score} - {score_b}: difference {fmt(cmp.difference)}, SE {fmt(cmp.se)}, "
-            f"z {fmt(cmp.z, 3)}, p {fmt(cmp.p_value)}, {level} {_ci_text(cmp.ci)} "
+            f"{score} - {score_b}: difference {fmt(cmp.estimate)}, SE {fmt(cmp.se)}, "
+            f"z {fmt(cmp.statistic, 3)}, p {fmt(cmp.p_value)}, {level} {_ci_text(cmp.ci)} "
             f"({cmp.method})"
         )
     _table(f"AUC - {data.name}", ["score", "AUC", "SE", level], rows, notes)
@@ -133,7 +134,7 @@ def accuracy(
     from validation.commands._common import echo_json, fmt
     from validation.data.tabular import load_binary_outcome
     from validation.errors import InputError
-    from validation.stats._checks import check_alpha, check_choice
+    from validation.stats import check_alpha, check_choice
     from validation.stats.proportions import diagnostic_accuracy
 
     check_choice(ci, "--ci", _ACC_CI)

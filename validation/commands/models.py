@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from validation.constants import PREDICTIONS_FILE
+
 model_app = typer.Typer(
     name="model",
     help="Locked models: hash an artifact, check a model card, scan DICOM headers for PHI.",
@@ -59,8 +61,13 @@ def scan_phi_command(
     import pandas as pd
 
     from validation._atomic import canonical_json
+    from validation.errors import InputError
     from validation.models.phi import PhiWarning, scan_images
 
+    if not images_root.is_dir():
+        raise InputError(f"'--images-root' must be an existing folder; got {str(images_root)!r}.")
+    if not manifest.is_file():
+        raise InputError(f"'MANIFEST' must be an existing CSV file; got {str(manifest)!r}.")
     cases = pd.read_csv(manifest, dtype={"case_id": str, "patient_id": str})
     pids = cases["patient_id"] if "patient_id" in cases.columns else [None] * len(cases)
     items = [
@@ -81,7 +88,7 @@ def register(app: typer.Typer) -> None:
         protocol: Path | None = typer.Argument(
             None, help="Protocol YAML: its model, test set and exclusions are used."
         ),
-        out: Path = typer.Option(Path("predictions.parquet"), "--out", help="Predictions file."),
+        out: Path = typer.Option(Path(PREDICTIONS_FILE), "--out", help="Predictions file."),
         model: Path | None = typer.Option(None, "--model", help="Artifact (without a protocol)."),
         kind: str = typer.Option(
             "torchscript", "--kind", help="torchscript, torch_export or onnx."

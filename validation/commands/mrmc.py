@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from validation.constants import DEFAULT_SEED
 from validation.errors import DataError, InputError
 
 
@@ -48,7 +49,7 @@ def mrmc(
         help="Level of the two-sided intervals; with --margin also the one-sided level of the "
         "non-inferiority and superiority tests (bound = lower limit of the 1 - 2 alpha "
         "interval): give 0.025 for one-sided 2.5% tests."),
-    seed: int = typer.Option(20261128, "--seed", help="Seed of the bootstrap."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of the bootstrap."),
     binormal: bool = typer.Option(False, "--binormal",
                                   help="Also fit binormal ROC curves (ML) per reader."),
     date: str | None = typer.Option(None, "--date",

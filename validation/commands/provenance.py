@@ -8,6 +8,7 @@ still marked ``.incomplete``, no manifest, a bad registry URL), as for every oth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -60,23 +61,48 @@ def audit(
         None, "--expect-head",
         help="SEQ:HASH (or HASH) printed by an earlier audit; fails if that entry is gone."),
     last: int | None = typer.Option(None, "--last", min=1, help="Show only the last N entries."),
+    checkpoint: list[Path] = typer.Option(
+        [], "--checkpoint", help="A signed checkpoint file to check the log against (repeat "
+        "for several); those in the checkpoints folder are checked too."),
+    checkpoint_dir: Path | None = typer.Option(
+        None, "--checkpoint-dir", help="Checkpoints folder (default: $VALIDATION_CHECKPOINTS, "
+        "else checkpoints/ under $VALIDATION_HOME)."),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="Trusted checkpoint public key (PEM); default: the "
+        "configured signing key's public half, when present."),
+    write_checkpoint: bool = typer.Option(
+        False, "--write-checkpoint", help="After a clean check, sign the head into the "
+        "checkpoints folder."),
     as_json: bool = typer.Option(False, "--json", help="Print history and check as JSON."),
 ) -> None:
     """Check the whole audit chain and every registry record; list the history.
 
-    Exit 0 when intact, 1 listing every problem. Note the printed head (SEQ:HASH) somewhere
-    else and pass it to --expect-head later to detect removal of the newest entries.
+    Exit 0 when intact, 1 listing every problem. The log is also checked against every signed
+    checkpoint given (--checkpoint) or found in the checkpoints folder: a log cut back or
+    rewritten with recomputed hashes fails only against such an outside record.
     """
     from rich.console import Console
     from rich.table import Table
 
+    from validation.errors import InputError
+    from validation.provenance import checkpoint as cp
     from validation.provenance.audit import check_chain
     from validation.provenance.registry import open_registry
 
+    for f in checkpoint:
+        if not f.is_file():
+            raise InputError(f"'--checkpoint' must be an existing checkpoint file; got {str(f)!r}.")
     reg = open_registry(registry, create=False)
     try:
+        trusted = cp.trusted_public_key(public_key)
+        files = list(dict.fromkeys([*checkpoint, *cp.found_checkpoints(reg, checkpoint_dir)]))
         report = check_chain(reg, expect_head=expect_head)
+        checks = cp.check_checkpoints(reg, files, trusted=trusted)
+        if checks.problems:
+            report = replace(report, problems=report.problems + checks.problems)
         entries = reg.entries()
+        written = cp.write_checkpoint(reg, checkpoint_dir) if write_checkpoint and report.ok \
+            else None
     finally:
         reg.close()
     shown = entries[-last:] if last else entries
@@ -84,7 +110,9 @@ def audit(
         echo_json({
             "registry": reg.safe_url, "ok": report.ok, "n_entries": report.n_entries,
             "head_seq": report.head_seq, "head_hash": report.head_hash,
-            "problems": list(report.problems),
+            "problems": list(report.problems), "checkpoints_checked": list(checks.checked),
+            "checkpoint_written": None if written is None else str(written),
+            "database_only_limits": cp.DATABASE_ONLY,
             "entries": [{"seq": e.seq, "recorded_utc": e.recorded_utc, "actor": e.actor,
                          "action": e.action, "subject": e.subject, "payload": e.payload,
                          "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in shown],
@@ -104,6 +132,9 @@ def audit(
         console.print(table)
         if report.head_hash is not None:
             typer.echo(f"head: {report.head_seq}:{report.head_hash}")
+        typer.echo(f"checked against {len(checks.checked)} signed checkpoint(s)"
+                   + (f"; checkpoint written: {written}" if written else "") + ".")
+        typer.echo(cp.DATABASE_ONLY)
         if report.ok:
             typer.echo(f"audit chain intact: {report.n_entries} entries.")
     if not report.ok:
@@ -127,7 +158,7 @@ def reproduce(
     Exit 0 when byte-identical, 1 listing the differing keys, 2 when the recorded inputs
     changed or are missing.
     """
-    from validation.provenance.reproduce import reproduce_run
+    from validation.reproduce import reproduce_run
 
     report = reproduce_run(run_dir, registry=registry, protocol=protocol, operator=operator)
     if as_json:
@@ -186,8 +217,34 @@ def scan_phi(
     raise typer.Exit(FAILED)
 
 
+def recover(
+    path: Path = typer.Argument(..., help="A <run-id>.incomplete folder, or a study or runs "
+                                "folder to search."),
+    registry: str | None = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+) -> None:
+    """Complete runs a kill left finalized in the registry but still .incomplete.
+
+    Exit 0 when every such run was completed (runs never sealed are listed and left alone),
+    1 when a folder disagrees with its registry record.
+    """
+    from validation.provenance.recover import recover as _recover
+
+    report = _recover(path, registry)
+    for line in report.completed:
+        typer.echo(f"completed: {line}")
+    for line in report.not_sealed:
+        typer.echo(f"not sealed: {line}")
+    if not (report.completed or report.not_sealed or report.conflicts):
+        typer.echo("nothing to recover.")
+    if not report.ok:
+        for line in report.conflicts:
+            typer.echo(f"CONFLICT: {line}", err=True)
+        raise typer.Exit(FAILED)
+
+
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("audit")(audit)
     app.command("reproduce")(reproduce)
     app.command("scan-phi")(scan_phi)
+    app.command("recover")(recover)

@@ -36,8 +36,21 @@ def sap(
         from validation.protocol import verify_lock
 
         verify_lock(file)  # refuses a protocol edited after it was locked (exit 2)
-    for path in render_sap(lock, out, format):
+    for path in render_sap(lock, out, format, sample_size=_locked_plan(lock)):
         typer.echo(str(path))
+
+
+def _locked_plan(lock: Path) -> dict | None:
+    """The sample-size plan of the locked protocol, computed by the analysis layer (the report
+    formats it); ``None`` when the lock cannot be read (render_sap then says why)."""
+    from validation.analysis.sample_size import sample_size_of_locked
+    from validation.errors import LockError
+    from validation.protocol import read_lock
+
+    try:
+        return sample_size_of_locked(read_lock(lock).protocol)
+    except LockError:
+        return None
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from validation.constants import RESULTS_FILE
+
 
 def _formats(value: str | None) -> tuple[str, ...]:
     if not value or value.strip().lower() == "none":
@@ -106,13 +108,20 @@ def register(app: typer.Typer) -> None:
         operator: str | None = typer.Option(None, "--operator", help="Who runs it (audit log)."),
         registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+        dask: str | None = typer.Option(
+            None, "--dask", help="Run the analysis tasks on Dask: 'local' or a scheduler address."
+        ),
+        allow_artifact_outside: bool = typer.Option(
+            False, "--allow-artifact-outside",
+            help="Accept a model artifact or card outside the protocol's folder."),
     ) -> None:
         """Run a locked protocol: checks, predictions, analysis, results.json (and the dossier)."""
         from validation.pipeline import run_protocol
 
         run_dir = run_protocol(
             protocol, out_dir=out, seed=seed, formats=_formats(formats), registry=registry,
-            operator=operator, progress=not quiet,
+            operator=operator, progress=not quiet, dask=dask,
+            allow_outside_artifact=allow_artifact_outside,
         )
         typer.echo(str(run_dir))
 
@@ -148,7 +157,7 @@ def register(app: typer.Typer) -> None:
             protocol_path, out_dir=out / "runs", formats=_formats(formats), progress=not quiet,
             operator="demo",
         )
-        print_standalone_table(load_results(run_dir / "results.json"), run_dir)
+        print_standalone_table(load_results(run_dir / RESULTS_FILE), run_dir)
         report_dir = run_dir / "report"
         for doc in sorted(report_dir.glob("*.*")) if report_dir.is_dir() else []:
             if doc.suffix in (".html", ".pdf", ".docx"):

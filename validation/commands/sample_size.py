@@ -14,8 +14,8 @@ from typing import Any
 
 import typer
 
+from validation.analysis.sample_size import sample_size_plan
 from validation.commands.protocol import protocol_app
-from validation.protocol.sample_size_plan import sample_size_plan
 
 
 def _print(plan: dict[str, Any]) -> None:

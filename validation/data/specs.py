@@ -18,7 +18,6 @@ is given too.
 
 from __future__ import annotations
 
-import difflib
 import io
 import os
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from validation.errors import DataError, InputError
+from validation.errors import DataError, InputError, did_you_mean
 
 TYPES = ("string", "integer", "number", "boolean", "date")
 """Column types a specification may declare."""
@@ -95,19 +94,14 @@ def spec_dir() -> Path:
 
     ``VALIDATION_DATA_SPECS`` overrides it (a folder holding ``<name>.yaml`` files).
     """
-    from validation._resources import resource
+    from validation._resources import data_spec_dir
 
-    return resource("data_specs", env="VALIDATION_DATA_SPECS")
+    return data_spec_dir()
 
 
 def available_specs() -> list[str]:
     """Names of the specifications in :func:`spec_dir`."""
     return sorted(p.stem for p in spec_dir().glob("*.yaml"))
-
-
-def _did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
@@ -125,7 +119,7 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
         names = available_specs()
         raise InputError(
             f"'data_spec' must name a file in data_specs/ ({', '.join(names)}); "
-            f"got {str(name_or_path)!r}.{_did_you_mean(str(name_or_path), names)}"
+            f"got {str(name_or_path)!r}.{did_you_mean(str(name_or_path), names)}"
         )
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -138,7 +132,7 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
         )
     for k in raw:
         if k not in _SPEC_KEYS:
-            problems.append(f"unknown key {k!r}.{_did_you_mean(str(k), sorted(_SPEC_KEYS))}")
+            problems.append(f"unknown key {k!r}.{did_you_mean(str(k), sorted(_SPEC_KEYS))}")
     columns: list[ColumnSpec] = []
     for i, c in enumerate(raw.get("columns") or []):
         if not isinstance(c, dict) or "name" not in c or "type" not in c:
@@ -148,7 +142,7 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
             if k not in _COLUMN_KEYS:
                 problems.append(
                     f"columns[{i}] ({c['name']}): unknown key {k!r}."
-                    f"{_did_you_mean(str(k), sorted(_COLUMN_KEYS))}"
+                    f"{did_you_mean(str(k), sorted(_COLUMN_KEYS))}"
                 )
         if c["type"] not in TYPES:
             problems.append(
@@ -328,7 +322,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.Data
             continue
         if c.required:
             extra_cols = [x for x in df.columns if x not in declared]
-            hint = _did_you_mean(c.name, extra_cols or list(df.columns))
+            hint = did_you_mean(c.name, extra_cols or list(df.columns))
             problems.append(
                 f"column {c.name!r} ({_EXPECT[c.type]}) is required but missing; "
                 f"the file has {', '.join(map(repr, df.columns))}.{hint}"
@@ -340,7 +334,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.Data
         for x in df.columns:
             if x not in declared:
                 problems.append(
-                    f"column {x!r} is not in spec {spec.name}.{_did_you_mean(x, list(declared))}"
+                    f"column {x!r} is not in spec {spec.name}.{did_you_mean(x, list(declared))}"
                 )
 
     # 2. types

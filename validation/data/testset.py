@@ -19,7 +19,6 @@ All problems found are reported together as one :class:`~validation.errors.DataE
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from validation.data.specs import _FALSE, _TRUE
-from validation.errors import DataError
+from validation.errors import DataError, did_you_mean
 
 INDETERMINATE = "indeterminate"
 """Name of the boolean column :func:`build_test_set` adds to the analysed cases."""
@@ -68,11 +67,6 @@ class TestSet:
         return sorted(self.analysed["site"].astype(str).unique().tolist())
 
 
-def _did_you_mean(name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def _matches(series: pd.Series, values: Iterable[Any]) -> pd.Series:
     """Boolean mask of the rows whose value is one of ``values`` (NA never matches)."""
     vals = list(values)
@@ -105,7 +99,7 @@ def check_columns_exist(
         if col not in manifest.columns:
             problems.append(
                 f"{what} names column {col!r}, which {source} does not have; its columns are "
-                f"{', '.join(have)}.{_did_you_mean(col, have)}"
+                f"{', '.join(have)}.{did_you_mean(col, have)}"
             )
     return problems
 

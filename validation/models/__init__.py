@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import write_json_atomic
+from validation.constants import DEFAULT_SEED
 from validation.errors import DataError, LockedModelError
 from validation.models.artifact import (
     IMAGE_MODEL_KINDS,
@@ -30,7 +31,6 @@ from validation.models.artifact import (
 from validation.models.card import InputSpec, ModelCard, check_card, load_card
 from validation.models.inference import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_SEED,
     PREDICTION_COLUMNS,
     CaseImage,
     read_predictions,
@@ -113,6 +113,12 @@ def _case_images(cases: Any, images_root: Path) -> list[CaseImage]:
     ]
     if problems:
         raise DataError("Some cases have no image; no predictions were written.", problems)
+    from validation.data.paths import outside_root_problems
+
+    problems = outside_root_problems(cases, "image", images_root, source="manifest")
+    if problems:
+        raise DataError("Some image paths leave the images root; no predictions were written.",
+                        problems)
     return [
         CaseImage(str(cid), images_root / str(img))
         for cid, img in zip(cases["case_id"], cases["image"], strict=True)

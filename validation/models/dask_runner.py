@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from validation.constants import DEFAULT_SEED
 from validation.errors import InputError, LockedModelError
 from validation.models.artifact import LockedModel, load_model_bytes
 from validation.models.card import InputSpec
 from validation.models.inference import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_SEED,
     CaseImage,
     Checkpoint,
     batch_table,

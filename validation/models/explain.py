@@ -194,7 +194,7 @@ def _figure(img: np.ndarray, cam: np.ndarray, item: dict[str, Any], op: float, p
     ax2.set_title(METHOD_LABELS[method], fontsize=8)
     word = "false negative" if item["kind"] == "FN" else "false positive"
     fig.suptitle(
-        f"case {item['case_id']} (site {item['site']}): {word}\n"
+        f"case {item['case']} (site {item['site']}): {word}\n"
         f"score {item['score']:.4f}, operating point {op:g}, reference standard {item['truth']}",
         fontsize=8,
     )
@@ -225,7 +225,12 @@ def explain_cases(
     per_site: int = 2,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Draw saliency figures for sampled FN/FP cases; return ``{disclaimer, method, items}``.
+    """Draw saliency figures for sampled FN/FP cases; return ``{disclaimer, method, items,
+    case_key}``.
+
+    Items, figure titles and file names name each case by a run-local pseudonym (``E001``,
+    ``E002``, ... in the order of :func:`select_errors`); ``case_key`` maps pseudonym to case
+    id and must not enter the dossier (the pipeline writes it outside the run folder).
 
     Grad-CAM when the model is a torch module and the card names the ``explain`` split, else
     occlusion sensitivity. ``cases`` has case_id, site, truth and image; ``predictions`` has
@@ -252,8 +257,12 @@ def explain_cases(
     items: list[dict[str, Any]] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     norm = card.input.normalization
+    case_key: dict[str, str] = {}
     with deterministic_torch(seed):
-        for item in select_errors(table, operating_point, per_site, seed):
+        for k, item in enumerate(select_errors(table, operating_point, per_site, seed), 1):
+            # reports and figure names carry a run-local sequence, never the case id
+            item["case"] = f"E{k:03d}"
+            case_key[item["case"]] = str(item["case_id"])
             x = load_image(
                 images_root / str(item["image_path"]), card.input, case_id=item["case_id"]
             )
@@ -262,11 +271,11 @@ def explain_cases(
             else:
                 cam, score = occlusion_map(model, x)
             img = np.clip(x[0] * norm.std + norm.mean, 0, 1)
-            name = _safe(f"{item['kind']}_{item['site']}_{item['case_id']}") + ".png"
+            name = _safe(f"{item['kind']}_{item['site']}_{item['case']}") + ".png"
             _figure(img, cam, item, operating_point, out_dir / name, method)
             items.append(
                 {
-                    "case_id": item["case_id"],
+                    "case": item["case"],
                     "site": item["site"],
                     "kind": item["kind"],
                     "score": item["score"],
@@ -275,4 +284,4 @@ def explain_cases(
                 }
             )
     disclaimer = DISCLAIMER if method == "grad-cam" else OCCLUSION_DISCLAIMER
-    return {"disclaimer": disclaimer, "method": method, "items": items}
+    return {"disclaimer": disclaimer, "method": method, "items": items, "case_key": case_key}

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from validation._atomic import write_bytes_atomic, write_text_atomic
+from validation.constants import DEFAULT_SEED
 from validation.errors import DataError, InputError, ValidationError
 from validation.models.artifact import LockedModel
 from validation.models.card import InputSpec
@@ -41,7 +42,6 @@ from validation.models.images import decode_image
 PREDICTION_COLUMNS = ("case_id", "score", "model_sha256", "input_sha256")
 CHECKPOINT_VERSION = 1
 DEFAULT_BATCH_SIZE = 32
-DEFAULT_SEED = 20261128
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,11 @@ blanks and that hold a value here:
 * institution: Institution Name and Address, Institutional Department Name, Station Name;
 * free text: Image, Patient and Study Comments, Additional Patient History, Derivation
   Description;
-* Burned In Annotation = YES (the pixels carry text).
+* Burned In Annotation = YES (the pixels carry text);
+* private attributes (odd group numbers, including the private creators): the basic profile
+  removes them all unless the "Retain Private Tags" option is applied, since vendors store
+  names, identifiers and free text in them. Each is named by its tag, e.g. ``private
+  (0009,1001)``, and counted under ``private``.
 
 Values are never copied into a message or a file: findings name the case, the file and the
 attribute keywords only. The protocol's policy decides what a finding does: ``refuse`` raises
@@ -121,6 +125,33 @@ def _has_value(ds: Any, keyword: str) -> bool:
     return bool(str(value).strip())
 
 
+def _private_tags(ds: Any) -> list[str]:
+    """``private (gggg,eeee)`` of every private element holding a value, nested ones too."""
+    out: list[str] = []
+
+    def has_value(value: Any) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bytes):
+            return bool(value.strip(b" \x00"))
+        if isinstance(value, str):
+            return bool(value.strip(" \x00"))
+        if hasattr(value, "__len__"):
+            return len(value) > 0
+        return bool(str(value).strip())
+
+    def walk(dataset: Any) -> None:
+        for elem in dataset:
+            if elem.VR == "SQ":
+                for item in elem.value or ():
+                    walk(item)
+            if elem.tag.is_private and has_value(elem.value):
+                out.append(f"private ({elem.tag.group:04X},{elem.tag.element:04X})")
+
+    walk(ds)
+    return sorted(set(out))
+
+
 def scan_header(
     data: bytes, *, patient_id: str | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -145,6 +176,10 @@ def scan_header(
             found.append("PatientID")
             if "identifier" not in cats:
                 cats.append("identifier")
+    private = _private_tags(ds)
+    if private:
+        found.extend(private)
+        cats.append("private")
     if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES":
         found.append("BurnedInAnnotation")
         cats.append("burned_in_text")

@@ -1,7 +1,9 @@
 """Protocols as code: the pydantic model, YAML loading with line numbers, locking.
 
 * :func:`load_protocol` -- read and validate a protocol YAML (every problem, with its line);
-* :class:`Protocol` -- the model (``validation.protocol.model``);
+* :class:`Protocol` -- the model (``validation.protocol.model``); its vocabulary (kinds,
+  interval methods, null values) in ``validation.protocol.vocabulary``, its cross-field and
+  planning checks in ``validation.protocol.checks``;
 * :func:`lock_protocol` / :func:`verify_lock` -- sign a protocol into ``<file>.lock.json`` and
   check later that the file is still what was signed;
 * :func:`protocol_sha256` / :func:`canonical_protocol_json` -- the hash every output quotes.
@@ -19,15 +21,17 @@ from validation.protocol.lock import (
     verify_lock,
 )
 from validation.protocol.model import (
-    CI_METHODS,
-    MRMC_KINDS,
-    PROPORTION_KINDS,
-    READER_KINDS,
     Endpoint,
     Hypothesis,
     Multiplicity,
     Protocol,
     Subgroup,
+)
+from validation.protocol.vocabulary import (
+    CI_METHODS,
+    MRMC_KINDS,
+    PROPORTION_KINDS,
+    READER_KINDS,
     allowed_ci_methods,
 )
 

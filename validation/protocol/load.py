@@ -15,7 +15,6 @@ referenced files are all collected and raised together as one
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import types
@@ -28,8 +27,11 @@ import yaml
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from validation.errors import ProtocolError
-from validation.protocol.model import Loc, Protocol, cross_field_problems, format_loc
+from validation._resources import data_spec_dir
+from validation.errors import ProtocolError, did_you_mean
+from validation.protocol.checks import cross_field_problems
+from validation.protocol.model import Protocol
+from validation.protocol.vocabulary import Loc, format_loc
 
 MAX_BYTES = 5_000_000
 
@@ -254,7 +256,7 @@ class _Locator:
         if etype == "extra_forbidden":
             key = loc[-1]
             allowed = _allowed_keys(loc[:-1])
-            hint = _did_you_mean(str(key), allowed)
+            hint = did_you_mean(str(key), allowed)
             mark = (key_node if key_node is not None and used == len(loc) else node).start_mark
             return Problem(
                 self.file,
@@ -283,7 +285,7 @@ def _message(err: Any, loc: Loc) -> str:
         return msg if msg.endswith((".", "?")) else msg + "."
     if etype == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        hint = _did_you_mean(str(value), allowed)
+        hint = did_you_mean(str(value), allowed)
         return f"'{name}' must be one of {', '.join(allowed)}; got {value!r}.{hint}"
     if etype == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
@@ -431,20 +433,8 @@ def _describe_field(loc: Loc, key: str) -> str:
     return desc.rstrip(".") if desc else ""
 
 
-def _did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 # --------------------------------------------------------------------------------------------
 # referenced files
-
-
-def data_spec_dir() -> Path:
-    """The suite's ``data_specs/`` folder (``VALIDATION_DATA_SPECS`` overrides it)."""
-    from validation.data.specs import spec_dir
-
-    return spec_dir()
 
 
 def resolve_data_spec(name: str, base_dir: Path) -> Path:
@@ -511,7 +501,7 @@ def _file_problems(data: Any, base: Path) -> list[tuple[Loc, str]]:
                     (section_name, "data_spec"),
                     f"'data_spec' must name a table specification in data_specs/ "
                     f"({', '.join(names) or 'none found'}) or a .yaml file beside the "
-                    f"protocol; got {name!r}.{_did_you_mean(name, names)}",
+                    f"protocol; got {name!r}.{did_you_mean(name, names)}",
                 )
             )
     return out

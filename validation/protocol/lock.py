@@ -25,24 +25,23 @@ or when the lock is missing or was edited by hand.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from validation._atomic import canonical_json, write_text_atomic
 from validation.errors import InputError, LockError
+from validation.lockfile import (  # noqa: F401  (the lock layout is part of this API)
+    LOCK_SUFFIX,
+    LOCK_VERSION,
+    MEANINGS,
+    Approval,
+    ProtocolLock,
+    read_lock_file,
+)
 from validation.protocol.load import load_protocol
 from validation.protocol.model import Protocol
-
-LOCK_VERSION = "1.0"
-LOCK_SUFFIX = ".lock.json"
-MEANINGS = ("authored", "reviewed", "approved")
-"""First word of a signature's meaning (21 CFR 11.50(a)(3): review, approval, authorship...)."""
 
 _APPROVER = re.compile(r"^\s*(?P<name>[^<>@]*[^\s<>@])\s*<(?P<email>[^<>\s]+)>\s*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
@@ -62,90 +61,6 @@ def lock_path_for(path: str | os.PathLike[str]) -> Path:
     """``protocols/x.yaml`` -> ``protocols/x.yaml.lock.json``."""
     p = Path(path)
     return p.with_name(p.name + LOCK_SUFFIX)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Approval:
-    """One signature on a protocol."""
-
-    name: str
-    email: str
-    meaning: str
-    time_utc: str
-    protocol_sha256: str
-
-    @property
-    def role(self) -> str:
-        """The meaning's first word (``approved``, ``reviewed``, ...)."""
-        return self.meaning.split()[0].lower()
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "email": self.email,
-            "meaning": self.meaning,
-            "role": self.role,
-            "time_utc": self.time_utc,
-            "protocol_sha256": self.protocol_sha256,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProtocolLock:
-    """The content of a ``.lock.json`` file."""
-
-    protocol_file: str
-    study_id: str
-    study_version: str
-    yaml_sha256: str
-    protocol_sha256: str
-    protocol: dict[str, Any]
-    locked_utc: str
-    approvals: tuple[Approval, ...] = field(default_factory=tuple)
-    lock_version: str = LOCK_VERSION
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "lock_version": self.lock_version,
-            "protocol_file": self.protocol_file,
-            "study_id": self.study_id,
-            "study_version": self.study_version,
-            "yaml_sha256": self.yaml_sha256,
-            "protocol_sha256": self.protocol_sha256,
-            "locked_utc": self.locked_utc,
-            "protocol": self.protocol,
-            "approvals": [a.to_dict() for a in self.approvals],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "lock") -> ProtocolLock:
-        try:
-            approvals = tuple(
-                Approval(
-                    name=str(a["name"]),
-                    email=str(a["email"]),
-                    meaning=str(a["meaning"]),
-                    time_utc=str(a["time_utc"]),
-                    protocol_sha256=str(a["protocol_sha256"]),
-                )
-                for a in data["approvals"]
-            )
-            return cls(
-                lock_version=str(data["lock_version"]),
-                protocol_file=str(data["protocol_file"]),
-                study_id=str(data["study_id"]),
-                study_version=str(data["study_version"]),
-                yaml_sha256=str(data["yaml_sha256"]),
-                protocol_sha256=str(data["protocol_sha256"]),
-                protocol=dict(data["protocol"]),
-                locked_utc=str(data["locked_utc"]),
-                approvals=approvals,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LockError(
-                f"lock file {source} is not a valid protocol lock (missing or bad entry "
-                f"{exc}); lock the protocol again with `validation protocol lock`."
-            ) from None
 
 
 def parse_approver(approver: str) -> tuple[str, str]:
@@ -236,7 +151,7 @@ def lock_protocol(
     target = lock_path_for(p)
     if target.exists():
         try:
-            old = _read_lock(target)
+            old = read_lock_file(target)
         except LockError:
             if not replace:
                 raise
@@ -271,31 +186,6 @@ def lock_protocol(
     return lock
 
 
-def _read_lock(lock_file: Path) -> ProtocolLock:
-    try:
-        data = json.loads(lock_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LockError(f"lock file {lock_file} cannot be read ({exc}).") from None
-    if not isinstance(data, dict):
-        raise LockError(f"lock file {lock_file} is not a JSON object.")
-    lock = ProtocolLock.from_dict(data, source=str(lock_file))
-    inner = hashlib.sha256(canonical_json(lock.protocol).encode("utf-8")).hexdigest()
-    if inner != lock.protocol_sha256:
-        raise LockError(
-            f"lock file {lock_file} was altered: its protocol hashes to {inner}, but it "
-            f"records protocol_sha256 {lock.protocol_sha256}."
-        )
-    for a in lock.approvals:
-        if a.protocol_sha256 != lock.protocol_sha256:
-            raise LockError(
-                f"lock file {lock_file}: the signature of {a.email} is for protocol sha256 "
-                f"{a.protocol_sha256}, not the locked {lock.protocol_sha256}."
-            )
-    if not lock.approvals:
-        raise LockError(f"lock file {lock_file} holds no approval.")
-    return lock
-
-
 def read_lock(path: str | os.PathLike[str]) -> ProtocolLock:
     """Read and check the lock of the protocol at ``path`` (or a ``.lock.json`` path itself).
 
@@ -306,7 +196,7 @@ def read_lock(path: str | os.PathLike[str]) -> ProtocolLock:
     lock_file = p if p.name.endswith(LOCK_SUFFIX) else lock_path_for(p)
     if not lock_file.is_file():
         raise LockError(f"the protocol is not locked: {lock_file} does not exist.")
-    return _read_lock(lock_file)
+    return read_lock_file(lock_file)
 
 
 def verify_lock(path: str | os.PathLike[str], *, require_role: str | None = None) -> ProtocolLock:
@@ -332,7 +222,7 @@ def verify_lock(path: str | os.PathLike[str], *, require_role: str | None = None
             f"the protocol {p} is not locked: {lock_file} does not exist. Lock it first: "
             f"validation protocol lock {p} --approver \"Name <email>\" --meaning \"approved SAP\"."
         )
-    lock = _read_lock(lock_file)
+    lock = read_lock_file(lock_file)
     if not p.is_file():
         raise LockError(f"the locked protocol file {p} does not exist.")
     yaml_sha = hashlib.sha256(p.read_bytes()).hexdigest()

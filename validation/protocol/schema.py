@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from validation._atomic import canonical_json
-from validation.protocol.model import SCHEMA_VERSION, Protocol
+from validation.protocol.model import Protocol
+from validation.protocol.vocabulary import SCHEMA_VERSION
 
 SCHEMA_ID = "https://imaging-validation.invalid/protocol.schema.json"
 

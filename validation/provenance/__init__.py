@@ -10,7 +10,8 @@ The steps the pipeline calls, in order (see docs/CONTRACTS.md):
   rename of ``<run-id>.incomplete`` to ``<run-id>``.
 
 Checks: :func:`verify_run` (``validation verify``), :func:`check_chain`
-(``validation audit``), :func:`reproduce_run` (``validation reproduce``),
+(``validation audit``); ``validation reproduce`` lives beside the pipeline it reruns
+(:mod:`validation.reproduce`);
 :func:`scan_outputs` (patient identifiers in outputs). Approvals: :func:`record_approval`.
 """
 
@@ -30,7 +31,6 @@ from validation.provenance.inputs import record_inputs
 from validation.provenance.manifest import write_manifest
 from validation.provenance.phi_scan import identifier_values, scan_outputs
 from validation.provenance.registry import Registry, default_registry_url, open_registry
-from validation.provenance.reproduce import diff_keys, reproduce_run
 from validation.provenance.verify import VerificationReport, verify_run
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "VerificationReport",
     "check_chain",
     "default_registry_url",
-    "diff_keys",
     "finalize",
     "hash_of_test_set",
     "identifier_values",
@@ -47,7 +46,6 @@ __all__ = [
     "record_approval",
     "record_inputs",
     "record_test_set_access",
-    "reproduce_run",
     "scan_outputs",
     "sha256_bytes",
     "sha256_file",

@@ -21,9 +21,9 @@ from typing import Any
 
 import validation
 from validation._atomic import write_json_atomic
+from validation.constants import ENVIRONMENT_FILE
 from validation.errors import InputError
 
-ENVIRONMENT_FILE = "environment.json"
 SCHEMA_VERSION = "1.0"
 
 

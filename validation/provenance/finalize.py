@@ -6,11 +6,16 @@ Order matters for a run killed at any moment:
    registry's current head as its anchor;
 2. the run is recorded in the registry in one transaction with its audit entry, whose
    payload holds the manifest's SHA-256 (idempotent: the same manifest again records nothing);
-3. the folder is renamed to ``<run-id>`` (one ``rename`` system call) and the parent folder
+3. ``registry_receipt.json`` is written: the sequence number and hash of the run's own audit
+   entry (the anchor of step 1 covers the log before the run; the receipt covers the run's
+   entry itself), and a signed checkpoint of the log's head is written outside the database
+   (:mod:`validation.provenance.checkpoint`);
+4. the folder is renamed to ``<run-id>`` (one ``rename`` system call) and the parent folder
    is fsynced.
 
-Killed before 3, the folder is still ``.incomplete`` and ``verify`` refuses it; calling
-:func:`finalize` on it again completes it without a second registry entry.
+Killed before 4, the folder is still ``.incomplete`` and ``verify`` refuses it; calling
+:func:`finalize` on it again (``validation recover``) completes it without a second registry
+entry.
 """
 
 from __future__ import annotations
@@ -20,18 +25,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from validation._atomic import write_json_atomic
+from validation.constants import LOCK_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.access_log import run_id_of
 from validation.provenance.approvals import approvals_of, load_lock, lock_fields
 from validation.provenance.manifest import (
     INCOMPLETE_SUFFIX,
+    RECEIPT_FILE,
     is_incomplete,
     read_manifest,
     write_manifest,
 )
 from validation.provenance.registry import Registry, open_registry
-
-LOCK_FILE = "protocol.lock.json"
 
 
 def default_operator() -> str:
@@ -69,6 +75,31 @@ def _anchor(root: Path, reg: Registry) -> dict[str, Any] | None:
         return previous["registry_anchor"]
     head = reg.head()
     return None if head is None else {"seq": head.seq, "entry_hash": head.entry_hash}
+
+
+def write_receipt(root: Path, reg: Registry, *, run_id: str, manifest_sha256: str) -> Path:
+    """``registry_receipt.json``: the run's own audit entry (sequence number and hash)."""
+    rows = [r for r in reg.run_by_manifest(manifest_sha256) if r["run_id"] == run_id]
+    if not rows:
+        raise ProvenanceError(f"run {run_id!r} is not recorded in {reg.safe_url}.")
+    entry = reg.entry(int(rows[0]["audit_seq"]))
+    if entry is None:  # pragma: no cover - the row and its entry are one transaction
+        raise ProvenanceError(f"the audit entry of run {run_id!r} is missing.")
+    return write_json_atomic(root / RECEIPT_FILE, {
+        "schema_version": "1.0", "run_id": run_id, "manifest_sha256": manifest_sha256,
+        "audit_seq": entry.seq, "entry_hash": entry.entry_hash,
+        "registry": reg.safe_url})
+
+
+def _checkpoint(reg: Registry) -> None:
+    """A signed checkpoint of the head after every sealed run (``VALIDATION_CHECKPOINTS=off``
+    turns it off)."""
+
+    if os.environ.get("VALIDATION_CHECKPOINTS", "").strip().lower() == "off":
+        return
+    from validation.provenance.checkpoint import write_checkpoint
+
+    write_checkpoint(reg)
 
 
 def finalize(
@@ -131,6 +162,8 @@ def finalize(
         reg.record_run(run_id=run_id, study_id=study_id, manifest_sha256=manifest_sha,
                        n_files=n_files, operator=who,
                        protocol_sha256=fields["protocol_sha256"] if fields else None)
+        write_receipt(root, reg, run_id=run_id, manifest_sha256=manifest_sha)
+        _checkpoint(reg)
     finally:
         if reg is not registry:
             reg.close()

@@ -6,15 +6,21 @@ its listing, so a reviewer can compare a whole image set with one number.
 
 Layout::
 
-    {"schema_version": "1.0",
-     "inputs": {"manifest": {"kind": "file", "path": "/data/manifest.csv",
+    {"schema_version": "1.1",
+     "paths_relative_to": "protocol folder",
+     "protocol_folder_from_run": "../../../inputs",
+     "host_sha256": "<sha256 of the host name>",
+     "inputs": {"manifest": {"kind": "file", "path": "manifest.csv",
                              "sha256": "...", "size": 1234},
-                "images":   {"kind": "folder", "path": "/data/images",
+                "images":   {"kind": "folder", "path": "images",
                              "sha256": "<hash of the listing>", "size": <total bytes>,
                              "n_files": 3, "files": {"a/1.dcm": {"sha256": ..., "size": ...}}}}}
 
-Paths are stored resolved, as the place where ``validation reproduce`` finds the inputs again;
-their hashes, not their paths, are what identify them.
+Paths are POSIX paths relative to the protocol's folder (the folder of the ``protocol``
+input; without one, the inputs' common folder), never absolute paths of the operator's
+machine; the host appears only as the SHA-256 of its name. ``protocol_folder_from_run`` is
+the protocol's folder relative to the run directory, which is where ``validation reproduce``
+looks for the inputs again (or give it ``--protocol``). Hashes, not paths, identify inputs.
 """
 
 from __future__ import annotations
@@ -26,18 +32,35 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import canonical_json, write_json_atomic
+from validation.constants import INPUTS_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.hashing import hash_tree, sha256_bytes, sha256_file
 
-INPUTS_FILE = "inputs.json"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+RELATIVE_TO = "protocol folder"
 
 
-def _describe(role: str, path: Path) -> dict[str, Any]:
+def _relative(path: Path, base: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
+def _base_of(paths: Mapping[str, Path]) -> Path:
+    if "protocol" in paths:
+        return Path(paths["protocol"]).resolve().parent
+    return Path(os.path.commonpath([str(Path(p).resolve()) for p in paths.values()]))
+
+
+def _host_sha256() -> str:
+    import socket
+
+    return sha256_bytes(socket.gethostname().encode("utf-8"))
+
+
+def _describe(role: str, path: Path, base: Path) -> dict[str, Any]:
     if path.is_file():
         return {
             "kind": "file",
-            "path": str(path.resolve()),
+            "path": _relative(path, base),
             "sha256": sha256_file(path),
             "size": path.stat().st_size,
         }
@@ -45,7 +68,7 @@ def _describe(role: str, path: Path) -> dict[str, Any]:
         files = hash_tree(path)
         return {
             "kind": "folder",
-            "path": str(path.resolve()),
+            "path": _relative(path, base),
             "sha256": sha256_bytes(canonical_json(files).encode("utf-8")),
             "size": sum(int(f["size"]) for f in files.values()),
             "n_files": len(files),
@@ -56,16 +79,22 @@ def _describe(role: str, path: Path) -> dict[str, Any]:
     )
 
 
-def describe_inputs(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, Any]:
-    """The ``inputs.json`` object for ``paths`` (role -> file or folder), without writing it."""
+def describe_inputs(paths: Mapping[str, str | os.PathLike[str]],
+                    run_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The ``inputs.json`` object for ``paths`` (role -> file or folder), without writing it.
+
+    ``run_dir`` (the run directory) gives ``protocol_folder_from_run``."""
     if not isinstance(paths, Mapping) or not paths:
         raise InputError(f"'paths' must be a non-empty mapping of role to path; got {paths!r}.")
-    inputs: dict[str, Any] = {}
-    for role, p in paths.items():
+    for role in paths:
         if not isinstance(role, str) or not role:
             raise InputError(f"'paths' keys must be non-empty strings; got {role!r}.")
-        inputs[role] = _describe(role, Path(p))
-    return {"schema_version": SCHEMA_VERSION, "inputs": inputs}
+    base = _base_of({r: Path(p) for r, p in paths.items()})
+    inputs = {role: _describe(role, Path(p), base) for role, p in paths.items()}
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "paths_relative_to": RELATIVE_TO}
+    if run_dir is not None:
+        out["protocol_folder_from_run"] = _relative(base, Path(run_dir))
+    return out | {"host_sha256": _host_sha256(), "inputs": inputs}
 
 
 def record_inputs(
@@ -84,7 +113,7 @@ def record_inputs(
     target = Path(run_dir)
     if not target.is_dir():
         raise InputError(f"'run_dir' must be an existing folder; got {str(target)!r}.")
-    return write_json_atomic(target / INPUTS_FILE, describe_inputs(paths))
+    return write_json_atomic(target / INPUTS_FILE, describe_inputs(paths, run_dir=target))
 
 
 def load_inputs(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -101,14 +130,32 @@ def load_inputs(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def check_inputs(recorded: Mapping[str, Any]) -> list[str]:
+def inputs_base(recorded: Mapping[str, Any], run_dir: str | os.PathLike[str] | None
+                ) -> Path | None:
+    """Where the relative paths of ``recorded`` start: the protocol's folder as seen from
+    ``run_dir`` (``None`` when unknown)."""
+    rel = recorded.get("protocol_folder_from_run")
+    if run_dir is None or not isinstance(rel, str):
+        return None
+    return Path(run_dir) / rel
+
+
+def check_inputs(recorded: Mapping[str, Any], base: str | os.PathLike[str] | None = None
+                 ) -> list[str]:
     """Re-hash the inputs listed in an ``inputs.json`` object; one line per difference.
 
+    Relative paths are taken from ``base`` (the protocol's folder; see :func:`inputs_base`).
     An empty list means every recorded input is still present with the same bytes.
     """
     problems: list[str] = []
     for role, entry in sorted(recorded.get("inputs", {}).items()):
         path = Path(entry["path"])
+        if not path.is_absolute():
+            if base is None:
+                problems.append(f"input '{role}': {entry['path']!r} is relative to the "
+                                "protocol's folder, which is not known; give --protocol")
+                continue
+            path = Path(base) / path
         if entry.get("kind") == "folder":
             if not path.is_dir():
                 problems.append(f"input '{role}': folder {str(path)!r} is missing")

@@ -1,6 +1,7 @@
 """``manifest.json``: the SHA-256 and size of every file of a run directory, and its check.
 
-The manifest lists every file under the run directory except itself, by POSIX path relative
+The manifest lists every file under the run directory except itself and the registry
+receipt, by POSIX path relative
 to the directory. Its own SHA-256 (of its bytes) is what the registry's audit entry holds, so
 the manifest cannot be rewritten to match edited files without breaking the link to the
 registry.
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from validation._atomic import canonical_json, write_bytes_atomic
+from validation.constants import MANIFEST_FILE, RECEIPT_FILE
 from validation.errors import InputError, ProvenanceError
 from validation.provenance.hashing import hash_tree, sha256_bytes
 
-MANIFEST_FILE = "manifest.json"
+UNLISTED = frozenset({MANIFEST_FILE, RECEIPT_FILE})
 INCOMPLETE_SUFFIX = ".incomplete"
 SCHEMA_VERSION = "1.0"
 
@@ -44,7 +46,7 @@ def build_manifest(
         "run_id": run_id,
         "algorithm": "sha256",
         "registry_anchor": anchor,
-        "files": hash_tree(root, exclude=frozenset({MANIFEST_FILE})),
+        "files": hash_tree(root, exclude=UNLISTED),
     }
 
 
@@ -94,7 +96,7 @@ class ManifestCheck:
 def compare_to_manifest(run_dir: str | os.PathLike[str], manifest: dict[str, Any]) -> ManifestCheck:
     """Re-hash every file of ``run_dir`` and compare it with ``manifest['files']``."""
     recorded = manifest["files"]
-    now = hash_tree(run_dir, exclude=frozenset({MANIFEST_FILE}))
+    now = hash_tree(run_dir, exclude=UNLISTED)
     changed = sorted(
         rel for rel in set(recorded) & set(now)
         if not isinstance(recorded[rel], dict)

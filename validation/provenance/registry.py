@@ -59,12 +59,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from validation._atomic import canonical_json
 from validation.errors import InputError, ProvenanceError
+from validation.lockfile import MEANINGS
 from validation.provenance.hashing import sha256_bytes
 
 GENESIS_HASH = "0" * 64
 """``prev_hash`` of the first audit entry."""
 
-MEANINGS = ("authored", "reviewed", "approved")
 """Meanings of an electronic signature (21 CFR 11.50(a)(3))."""
 
 T = TypeVar("T")

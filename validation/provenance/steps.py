@@ -13,7 +13,9 @@ Wiring, in order:
    a run killed later is still in the access log;
 2. the report step (it can show ``test_set_usage.json`` and ``inputs.json``);
 3. :func:`record_environment` (after the report, so the renderer is known);
-4. :func:`seal` as the finaliser: ``manifest.json``, audit entry, rename.
+4. :func:`seal` as the finaliser: :func:`guard_identifiers` (no identifier in any output,
+   else :class:`~validation.errors.PrivacyError` and nothing is sealed), then
+   ``manifest.json``, audit entry, rename.
 """
 
 from __future__ import annotations
@@ -45,8 +47,59 @@ def record_environment(ctx: Any) -> None:
     write_environment(ctx.run_dir, renderer=getattr(ctx, "renderer", None))
 
 
+def _identifier_values(ctx: Any) -> dict[str, set[str]]:
+    """``{column: values}`` of the protocol's ``test_set.identifier_columns``."""
+    protocol = getattr(ctx, "protocol", None)
+    test_set = getattr(ctx, "test_set", None)
+    columns = list(getattr(getattr(protocol, "test_set", None), "identifier_columns", []) or [])
+    frame = getattr(test_set, "manifest", None)
+    if not columns or frame is None:
+        return {}
+
+    def text(v: Any) -> str:
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return "" if v is None or v != v else str(v).strip()
+
+    return {c: {text(v) for v in frame[c].tolist()} - {""}
+            for c in columns if c in frame.columns}
+
+
+def _meant_to_be_there(ctx: Any) -> set[str]:
+    """Strings a dossier holds by design: the signers' e-mails, the operator, the seed."""
+    from validation.provenance.approvals import approvals_of, load_lock
+
+    allow = {_operator(ctx), str(getattr(ctx, "seed", ""))}
+    lock = Path(ctx.run_dir) / LOCK_FILE
+    if lock.is_file():
+        try:
+            allow |= {str(a.get("email", "")) for a in approvals_of(load_lock(lock))}
+        except Exception:  # noqa: BLE001 - a bad lock is refused by finalize with its own message
+            pass
+    return allow
+
+
+def guard_identifiers(ctx: Any) -> None:
+    """Refuse to seal a run whose outputs hold an identifier (values of the declared
+    identifier columns, or identifier-like patterns): :class:`PrivacyError` naming each
+    file and field or line, values masked."""
+    from validation.errors import PrivacyError
+    from validation.provenance.identifier_guard import guard_outputs
+
+    report = guard_outputs(ctx.run_dir, _identifier_values(ctx), allow=_meant_to_be_there(ctx))
+    if not report.ok:
+        raise PrivacyError(
+            f"the run's outputs hold {len(report.hits)} patient identifier(s) in "
+            f"{len({h.file for h in report.hits})} file(s); nothing was "
+            "sealed. Remove the identifier from the data (a declared identifier column copied "
+            "into another column, an identifier in a free-text field) and run again:",
+            problems=report.by_file())
+
+
 def seal(ctx: Any) -> Path:
-    """Finaliser: manifest, audit entry holding its hash, atomic rename; the final path."""
+    """Finaliser: identifier check, manifest, audit entry holding its hash, atomic rename;
+    the final path."""
+    guard_identifiers(ctx)
     lock = Path(ctx.run_dir) / LOCK_FILE
     return finalize(ctx.run_dir, ctx.registry,
                     protocol_lock=lock if lock.is_file() else getattr(ctx, "lock_path", None),

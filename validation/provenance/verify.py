@@ -4,6 +4,7 @@ registry, and the registry's audit chain.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from validation.errors import ProvenanceError
 from validation.provenance.audit import check_chain
 from validation.provenance.manifest import (
     INCOMPLETE_SUFFIX,
+    RECEIPT_FILE,
     compare_to_manifest,
     is_incomplete,
     read_manifest,
@@ -64,6 +66,50 @@ class VerificationReport:
         }
 
 
+def _receipt_problems(root: Path, reg: Registry, run_id: object, manifest_sha: str,
+                      entry: dict | None) -> list[str]:
+    """``registry_receipt.json`` names the run's own audit entry: it must still be there with
+    the same hash (a log cut back below it, or rewritten at or before it, fails here)."""
+    path = root / RECEIPT_FILE
+    if not path.is_file():
+        return [f"{RECEIPT_FILE} is missing: the run's own audit entry is not witnessed"]
+    try:
+        receipt = json.loads(path.read_text(encoding="utf-8"))
+        seq, want = int(receipt["audit_seq"]), str(receipt["entry_hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{RECEIPT_FILE} is unreadable"]
+    problems = []
+    if receipt.get("run_id") != run_id or receipt.get("manifest_sha256") != manifest_sha:
+        problems.append(f"{RECEIPT_FILE} is for run {receipt.get('run_id')!r} / manifest "
+                        f"{str(receipt.get('manifest_sha256'))[:12]}..., not this one")
+    witnessed = reg.entry(seq)
+    if witnessed is None:
+        problems.append(f"the run's own audit entry {seq} is gone: the log was cut back "
+                        "below it")
+    elif witnessed.entry_hash != want:
+        problems.append(f"the run's own audit entry {seq} changed (hash {want[:12]}... in the "
+                        f"receipt, {witnessed.entry_hash[:12]}... now): the log was rewritten "
+                        f"at or before entry {seq}")
+    elif entry is not None and int(entry.get("audit_seq", -1)) != seq:
+        problems.append(f"the registry row of this run points at audit entry "
+                        f"{entry.get('audit_seq')}, the receipt at {seq}")
+    return problems
+
+
+def _name_problems(root: Path, run_id: object, entry: dict | None) -> list[str]:
+    """The folder's name, the manifest's run id and the registry row must name one run (a
+    dossier copied over another one's folder verifies file by file but is the wrong run)."""
+    if not isinstance(run_id, str) or not run_id:
+        return ["manifest.json names no run id"]
+    if root.name != run_id:
+        return [f"the folder is named {root.name!r} but its manifest is run {run_id!r} (a "
+                "dossier copied or renamed over another run's folder)"]
+    if entry is not None and entry.get("run_id") != root.name:
+        return [f"the registry records this manifest for run {entry.get('run_id')!r}, the "
+                f"folder is {root.name!r}"]
+    return []
+
+
 def verify_run(
     run_dir: str | os.PathLike[str], registry: Registry | str | None = None
 ) -> VerificationReport:
@@ -105,6 +151,7 @@ def verify_run(
                 f"the registry records this manifest for run {entry['run_id']!r}, the "
                 f"manifest names {run_id!r}"
             )
+    registry_problems += _name_problems(root, run_id, entry)
     anchor = manifest.get("registry_anchor")
     if anchor is not None:
         witnessed = reg.entry(int(anchor.get("seq", -1))) if isinstance(anchor, dict) else None
@@ -113,6 +160,7 @@ def verify_run(
                 f"the audit log entry this run witnessed ({anchor!r}) is gone or changed: "
                 "the log was rewritten after the run"
             )
+    registry_problems += _receipt_problems(root, reg, run_id, manifest_sha, entry)
     chain = check_chain(reg)
     if reg is not registry:
         reg.close()

@@ -9,9 +9,11 @@ This layer never computes a statistic and never imports :mod:`validation.stats`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
+from validation.constants import LOCK_FILE, RESULTS_FILE
 from validation.errors import InputError
 from validation.report.render import FORMATS, check_formats, render_qmd, renderer_name
 
@@ -36,9 +38,10 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     list of Path
         The rendered documents: the report's, then the SAP's.
     """
-    from validation.report.context import read_json, sap_context, sar_context
+    from validation.report.context import read_json, sar_context
     from validation.report.figures import make_figures
     from validation.report.qmd import copy_styles, write_sap_qmd, write_sar_qmd
+    from validation.report.sap import sap_context
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -46,14 +49,15 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     fmts = check_formats(formats)
     out = run_dir / "report"
     context = sar_context(run_dir)
-    results = read_json(run_dir / "results.json")
+    results = read_json(run_dir / RESULTS_FILE)
     figures = make_figures(results, out / "figures", png="docx" in fmts)
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
-    lock = run_dir / "protocol.lock.json"
+    lock = run_dir / LOCK_FILE
     if lock.is_file():
-        outputs += render_qmd(write_sap_qmd(sap_context(lock), out), fmts)
+        plan = results.get("sample_size")
+        outputs += render_qmd(write_sap_qmd(sap_context(lock, plan), out), fmts)
     return outputs
 
 
@@ -74,7 +78,8 @@ def _copy_explanations(run_dir: Path, results: dict, figures: Path) -> None:
 
 
 def render_sap(lock_path: str | Path, out_dir: str | Path,
-               formats: Iterable[str] | str = FORMATS) -> list[Path]:
+               formats: Iterable[str] | str = FORMATS,
+               sample_size: Mapping[str, Any] | None = None) -> list[Path]:
     """Render the statistical analysis plan from a locked protocol alone into ``out_dir``.
 
     Parameters
@@ -85,14 +90,17 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     out_dir : path
         Folder for ``sap.qmd``, the styles and the rendered documents (created if needed).
     formats : iterable of {"html", "pdf", "docx"} or a comma-separated string
+    sample_size : mapping, optional
+        The plain sample-size plan (:func:`validation.analysis.sample_size.sample_size_section`
+        of the locked protocol); the report formats it and computes nothing.
 
     Returns
     -------
     list of Path
         The rendered documents.
     """
-    from validation.report.context import sap_context
     from validation.report.qmd import copy_styles, write_sap_qmd
+    from validation.report.sap import sap_context
 
     lock_path = Path(lock_path)
     if not lock_path.is_file():
@@ -106,4 +114,4 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     fmts = check_formats(formats)
     out = Path(out_dir)
     copy_styles(out)
-    return render_qmd(write_sap_qmd(sap_context(lock_path), out), fmts)
+    return render_qmd(write_sap_qmd(sap_context(lock_path, sample_size), out), fmts)

@@ -1,7 +1,7 @@
 """View models for the dossier documents: ``results.json`` and the dossier files, formatted.
 
 The report layer never computes a statistic. Every number a document shows is one number read
-from ``results.json`` (or, for the SAP, from the locked protocol), passed through exactly one of
+from ``results.json`` (the SAP: validation.report.sap), passed through exactly one of
 the formatting rules declared in :data:`ROUNDING`. Tests rely on this: they extract every number
 from the rendered HTML and PDF text and find each one among the source file's numbers formatted
 by these rules.
@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from validation.constants import ENVIRONMENT_FILE, INPUTS_FILE, LOCK_FILE, MANIFEST_FILE, RESULTS_FILE
 from validation.errors import RenderError
 
 #: The declared rounding: rule name -> how a number read from a source file is shown.
@@ -182,23 +183,17 @@ def read_json(path: Path, *, required: bool = True) -> Any:
 
 
 def lock_parts(lock: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
-    """Split a protocol lock into (protocol dict, approval record, protocol sha256).
+    """Split a protocol lock (as written to ``protocol.lock.json``) into (protocol dict, the last
+    approval, protocol sha256), read by the one lock reader (:mod:`validation.lockfile`)."""
+    from validation.errors import LockError
+    from validation.lockfile import lock_from_mapping
 
-    Accepts the layouts the protocol layer writes: the protocol under ``protocol`` (a dict or
-    its canonical JSON text) or ``canonical``; the approval under ``approval`` or the last of
-    ``approvals``.
-    """
-    proto: Any = lock.get("protocol", lock.get("canonical", lock.get("canonical_json")))
-    if isinstance(proto, str):
-        proto = json.loads(proto)
-    if not isinstance(proto, Mapping):
-        raise RenderError("'protocol.lock.json' must hold the locked protocol under 'protocol'; "
-                          f"got keys {sorted(lock)!r}.")
-    approval = lock.get("approval")
-    if approval is None and lock.get("approvals"):
-        approval = list(lock["approvals"])[-1]
-    sha = lock.get("sha256") or lock.get("protocol_sha256")
-    return dict(proto), (dict(approval) if approval else None), sha
+    try:
+        checked = lock_from_mapping(lock, source="protocol.lock.json")
+    except LockError as exc:
+        raise RenderError(str(exc)) from None
+    approval = checked.approvals[-1].to_dict() if checked.approvals else None
+    return dict(checked.protocol), approval, checked.protocol_sha256
 
 
 # --------------------------------------------------------------------------------------- SAR
@@ -359,11 +354,11 @@ def _first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
 
 def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, Any]:
     """The traceability appendix: values copied verbatim from the dossier files."""
-    lock = read_json(run_dir / "protocol.lock.json", required=False) or {}
-    inputs = read_json(run_dir / "inputs.json", required=False)
-    env = read_json(run_dir / "environment.json", required=False) or {}
+    lock = read_json(run_dir / LOCK_FILE, required=False) or {}
+    inputs = read_json(run_dir / INPUTS_FILE, required=False)
+    env = read_json(run_dir / ENVIRONMENT_FILE, required=False) or {}
     usage = read_json(run_dir / "test_set_usage.json", required=False)
-    manifest = read_json(run_dir / "manifest.json", required=False)
+    manifest = read_json(run_dir / MANIFEST_FILE, required=False)
     approval = None
     if lock:
         _, approval, _ = lock_parts(lock)
@@ -374,25 +369,25 @@ def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, 
             rows.append({"item": item, "value": str(value), "source": source})
 
     protocol = (results or {}).get("protocol") or {}
-    add("Protocol sha256", protocol.get("sha256") or lock.get("sha256"), "results.json")
-    add("Protocol YAML sha256", lock.get("yaml_sha256"), "protocol.lock.json")
-    add("Model sha256", ((results or {}).get("model") or {}).get("sha256"), "results.json")
+    add("Protocol sha256", protocol.get("sha256") or lock.get("sha256"), RESULTS_FILE)
+    add("Protocol YAML sha256", lock.get("yaml_sha256"), LOCK_FILE)
+    add("Model sha256", ((results or {}).get("model") or {}).get("sha256"), RESULTS_FILE)
     run_id = run_dir.name.removesuffix(".incomplete")
     add("Run id", run_id, "run directory name")
     add("Run date (UTC)", _first(env, "created_utc", "time_utc", "date_utc", "timestamp"),
-        "environment.json")
+        ENVIRONMENT_FILE)
     operator = _first(env, "operator")
     if operator is None and usage:
         entries = usage.get("entries") or usage.get("accesses") or []
         if entries:
             operator = _first(entries[-1], "operator", "who")
     add("Operator", operator, "environment.json / test_set_usage.json")
-    add("Suite version", _first(env, "suite_version", "validation_version"), "environment.json")
-    add("Code git commit", _first(env, "git_commit", "commit"), "environment.json")
-    add("Python", _first(env, "python", "python_version"), "environment.json")
-    add("Platform", _first(env, "platform"), "environment.json")
-    add("Renderer", _first(env, "renderer"), "environment.json")
-    add("Seed", (results or {}).get("seed"), "results.json")
+    add("Suite version", _first(env, "suite_version", "validation_version"), ENVIRONMENT_FILE)
+    add("Code git commit", _first(env, "git_commit", "commit"), ENVIRONMENT_FILE)
+    add("Python", _first(env, "python", "python_version"), ENVIRONMENT_FILE)
+    add("Platform", _first(env, "platform"), ENVIRONMENT_FILE)
+    add("Renderer", _first(env, "renderer"), ENVIRONMENT_FILE)
+    add("Seed", (results or {}).get("seed"), RESULTS_FILE)
 
     files: list[dict[str, str]] = []
     if inputs:
@@ -446,7 +441,7 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
     items = []
     for it in ex.get("items") or []:
         items.append({
-            "case_id": str(it.get("case_id", "")),
+            "case_id": str(it.get("case", "")),
             "site": str(it.get("site", "")),
             "kind": "false negative" if it.get("kind") == "FN" else "false positive",
             "score": fmt_estimate(it.get("score")),
@@ -462,12 +457,12 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
-    results = read_json(run_dir / "results.json")
+    results = read_json(run_dir / RESULTS_FILE)
     for key in ("protocol", "flow", "endpoints", "hypotheses"):
         if key not in results:
             raise RenderError(f"'results.json' must have the key {key!r}; got keys "
                               f"{sorted(results)!r}.")
-    lock = read_json(run_dir / "protocol.lock.json", required=False)
+    lock = read_json(run_dir / LOCK_FILE, required=False)
     protocol: dict[str, Any] = {}
     if lock:
         protocol, _, _ = lock_parts(lock)
@@ -543,168 +538,5 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
         "errors": _explanations_view(results),
         "references": _references(results),
         "traceability": traceability(run_dir, results),
-        "rounding": ROUNDING,
-    }
-
-
-# --------------------------------------------------------------------------------------- SAP
-
-
-def _planned_difference(h: Mapping[str, Any], ep: Mapping[str, Any], reader: Any) -> str:
-    """What Delta is for a comparative hypothesis, and the planned test (SAP wording)."""
-    kind = str(ep.get("kind", ""))
-    label = lcfirst(KIND_LABELS.get(kind, humanize(kind)))
-    clustered = str(ep.get("unit") or "patient") == "finding"
-    if kind.startswith("mrmc_"):
-        mods = [str(m) for m in (reader or {}).get("modalities") or []]
-        comp = str(h.get("comparator") or (mods[0] if mods else "the first modality"))
-        test = next((m for m in reversed(mods) if m != comp), "the test modality")
-        return (f"the reader-averaged {label} with {test} minus that with {comp} "
-                "(Obuchowski-Rockette, random readers and cases, Hillis degrees of freedom)")
-    col = h.get("comparator_column")
-    if col:
-        if kind == "auc":
-            how = ("paired z test with Obuchowski's clustered DeLong covariance" if clustered
-                   else "paired DeLong test")
-        else:
-            how = ("clustered paired Wald test with the ratio-estimator variance (Obuchowski "
-                   "1998)" if clustered else "Tango's paired score test")
-        return (f"the model's {label} minus that of the comparator read on the same cases "
-                f"(manifest column {col}), tested by {how}")
-    if h.get("goal") is not None:
-        return f"the {label} minus the reference value {fmt_estimate(h.get('goal'))}"
-    return f"the difference in {label}"
-
-
-def _sample_size_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The justification recomputed from the locked protocol's planning assumptions."""
-    from pydantic import ValidationError as ModelError
-
-    from validation.errors import ValidationError as SuiteError
-    from validation.protocol import Protocol
-    from validation.protocol.sample_size_plan import sample_size_plan
-
-    sample = protocol.get("sample_size") or {}
-    if not sample.get("assumptions"):
-        return None
-    empty: dict[str, Any] = {"items": [], "required": None, "planned": None,
-                              "adequate": None, "verdict": "", "joint": "", "enriched": "",
-                              "multiplicity": "",
-                              "error": None}
-    try:
-        plan = sample_size_plan(Protocol.model_validate(protocol), strict=False)
-    except (SuiteError, ModelError) as exc:
-        return {**empty, "error": str(exc)}
-    items = []
-    for it in plan["items"]:
-        items.append({
-            "hypothesis": str(it["hypothesis"]),
-            "text": str(it.get("justification") or it.get("note") or ""),
-            "n_enrol": fmt_count(it.get("n_enrol")) if it.get("n_enrol") is not None else None,
-        })
-    joint = plan.get("joint_power") or {}
-    return {
-        **empty,
-        "items": items,
-        "required": (fmt_count(plan["required_cases"])
-                     if plan.get("required_cases") is not None else None),
-        "planned": (fmt_count(plan["planned_cases"])
-                    if plan.get("planned_cases") is not None else None),
-        "adequate": plan.get("adequate"),
-        "verdict": str(plan.get("verdict") or ""),
-        "joint": str(joint.get("text", "")),
-        "enriched": str((plan.get("enriched") or {}).get("note") or ""),
-        "multiplicity": " ".join(str(plan[k]) for k in ("multiplicity_note", "units_note")
-                                 if plan.get(k)),
-        "error": None,
-    }
-
-
-def sap_context(lock_path: str | Path) -> dict[str, Any]:
-    """View model of the statistical analysis plan, from the locked protocol alone."""
-    lock_path = Path(lock_path)
-    lock = read_json(lock_path)
-    protocol, approval, sha = lock_parts(lock)
-    study = protocol.get("study") or {}
-    endpoints = protocol.get("endpoints") or []
-    ep_by_id = {e.get("id"): e for e in endpoints}
-    reader = protocol.get("reader_study")
-    hyps = []
-    for h in protocol.get("hypotheses") or []:
-        ep = ep_by_id.get(h.get("endpoint"), {})
-        hyps.append({
-            "delta": _planned_difference(h, ep, reader),
-            "id": str(h.get("id")),
-            "endpoint": str(h.get("endpoint")),
-            "endpoint_label": KIND_LABELS.get(str(ep.get("kind")), humanize(ep.get("kind", ""))),
-            "type": str(h.get("type")),
-            "type_label": HYPOTHESIS_LABELS.get(str(h.get("type")), humanize(h.get("type", ""))),
-            "goal": fmt_estimate(h.get("goal")) if h.get("goal") is not None else None,
-            "margin": fmt_estimate(h.get("margin")) if h.get("margin") is not None else None,
-            "comparator": str(h.get("comparator") or ""),
-            "comparator_column": str(h.get("comparator_column") or ""),
-        })
-    subgroups = []
-    for g in protocol.get("subgroups") or []:
-        bins = g.get("bins")
-        subgroups.append({"id": str(g.get("id")), "column": str(g.get("column")),
-                          "bins": [fmt_count(b) for b in bins] if bins else None,
-                          "labels": [str(x) for x in g.get("labels") or []]})
-    test_set = protocol.get("test_set") or {}
-    exclusions = [{"reason": humanize(e.get("reason", "")), "column": str(e.get("column", "")),
-                   "excluding": ", ".join(str(v).lower() if isinstance(v, bool) else str(v)
-                                       for v in e.get("values") or [])}
-                  for e in test_set.get("exclusions") or []]
-    sample = protocol.get("sample_size") or {}
-    sample_rows = []
-    for k, v in sample.items():
-        if v is None or k == "assumptions":
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            sample_rows.append({"item": humanize(k), "value": str(v)})
-        elif isinstance(v, int):
-            sample_rows.append({"item": humanize(k), "value": fmt_count(v)})
-        else:
-            sample_rows.append({"item": humanize(k), "value": fmt_estimate(v)})
-    sample_plan = _sample_size_view(protocol)
-    model = protocol.get("model") or {}
-    multiplicity = protocol.get("multiplicity") or {}
-    analysis = protocol.get("analysis") or {}
-    return {
-        "kind": "sap",
-        "study": {"id": str(study.get("id", "")), "title": str(study.get("title", "")),
-                  "version": str(study.get("version", "")), "sponsor": str(study.get("sponsor", "")),
-                  "sha256": str(sha or "")},
-        "yaml_sha256": str(lock.get("yaml_sha256", "")),
-        "approval": {k: str(v) for k, v in (approval or {}).items()} or None,
-        "device": {k: str(v) for k, v in (protocol.get("device") or {}).items()},
-        "model": {"kind": str(model.get("kind", "")), "sha256": str(model.get("sha256", "")),
-                  "operating_point": fmt_estimate(model.get("operating_point")),
-                  "training_sites": [str(s) for s in model.get("training_sites") or []]},
-        "reference_standard": str(test_set.get("reference_standard", "")),
-        "exclusions": exclusions,
-        "reader": ({"modalities": [str(m) for m in reader.get("modalities") or []],
-                    "washout": fmt_count(reader.get("washout_days_min"))
-                    if reader.get("washout_days_min") is not None else None}
-                   if reader else None),
-        "endpoints": [{"id": str(e.get("id")), "kind": str(e.get("kind")),
-                       "label": KIND_LABELS.get(str(e.get("kind")), humanize(e.get("kind", ""))),
-                       "unit": str(e.get("unit") or "patient"), "ci": str(e.get("ci") or ""),
-                       "role": str(e.get("role") or "secondary")} for e in endpoints],
-        "hypotheses": hyps,
-        "alpha": fmt_estimate(protocol.get("alpha")),
-        "sidedness": str(protocol.get("sidedness", "")),
-        "multiplicity": {"procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),
-                                                           humanize(multiplicity.get("procedure",
-                                                                                     "none"))),
-                         "order": [str(x) for x in multiplicity.get("order") or []]},
-        "multiplicity_key": str(multiplicity.get("procedure", "none")),
-        "subgroups": subgroups,
-        "populations": [humanize(p) for p in protocol.get("populations") or []],
-        "sample_size": sample_rows,
-        "sample_plan": sample_plan,
-        "seed": fmt_count(analysis.get("seed")) if analysis.get("seed") is not None else None,
-        "bootstrap_replicates": (fmt_count(analysis.get("bootstrap_replicates"))
-                                 if analysis.get("bootstrap_replicates") is not None else None),
         "rounding": ROUNDING,
     }

@@ -43,13 +43,51 @@ def _plt() -> Any:
 
 #: also write PNG copies (DOCX needs them); set by :func:`make_figures`
 _PNG = {"on": True}
+#: resolution of the PNG copies; the thinning of curves is sized to its pixels
+PNG_DPI = 160
+#: size (inches) of the ROC figure
+ROC_FIGSIZE = (4.8, 4.6)
+#: data range of the ROC figure's axes (both)
+ROC_LIMITS = (-0.01, 1.01)
+
+
+def thin_curve(x: Any, y: Any, *, cell: float) -> tuple[Any, Any]:
+    """The points of a polyline that drawing needs when ``cell`` is smaller than a pixel.
+
+    Consecutive points in the same square cell of side ``cell`` (data units) form a run; only
+    the first and last point of each run are kept. Every dropped point, and every dropped
+    segment, lies in the cell of its run, as does the kept segment that replaces them, so no
+    point moves by more than the cell's diagonal ``cell * sqrt(2)``. A curve of a million
+    distinct thresholds becomes at most a few thousand points, the same drawing.
+    """
+    import numpy as np
+
+    xa = np.asarray(x, dtype=np.float64)
+    ya = np.asarray(y, dtype=np.float64)
+    if xa.size <= 2:
+        return xa, ya
+    cx = np.floor(xa / cell)
+    cy = np.floor(ya / cell)
+    change = (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+    keep = np.concatenate(([True], change)) | np.concatenate((change, [True]))
+    return xa[keep], ya[keep]
+
+
+def roc_cell() -> float:
+    """A cell size (data units) whose diagonal is at most one PNG pixel of the ROC figure.
+
+    The axes are smaller than the figure, so one pixel spans more data than
+    ``span / (largest side * dpi)``; dividing that by sqrt(2) keeps the diagonal under a pixel.
+    """
+    span = ROC_LIMITS[1] - ROC_LIMITS[0]
+    return span / (max(ROC_FIGSIZE) * PNG_DPI) / 2**0.5
 
 
 def _save(fig: Any, out_dir: Path, name: str) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_dir / f"{name}.svg", format="svg", bbox_inches="tight", metadata={"Date": None})
     if _PNG["on"]:
-        fig.savefig(out_dir / f"{name}.png", format="png", dpi=160, bbox_inches="tight",
+        fig.savefig(out_dir / f"{name}.png", format="png", dpi=PNG_DPI, bbox_inches="tight",
                     metadata={"Software": None})
     import matplotlib.pyplot as plt
 
@@ -160,7 +198,7 @@ def roc_figure(roc: Mapping[str, Any], out_dir: Path, *, auc: Mapping[str, Any] 
     if not pooled.get("fpr"):
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.8, 4.6))
+    fig, ax = plt.subplots(figsize=ROC_FIGSIZE)
     band = pooled.get("band")
     if band and band.get("fpr"):
         ax.fill_between(band["fpr"], band["tpr_low"], band["tpr_high"], color=BAND, alpha=0.55,
@@ -168,15 +206,16 @@ def roc_figure(roc: Mapping[str, Any], out_dir: Path, *, auc: Mapping[str, Any] 
     label = "empirical ROC"
     if auc and auc.get("estimate") is not None:
         label += f" (AUC {fmt_estimate(auc['estimate'])})"
-    ax.plot(pooled["fpr"], pooled["tpr"], color=ACCENT, lw=1.6, label=label, drawstyle="default")
+    fpr, tpr = thin_curve(pooled["fpr"], pooled["tpr"], cell=roc_cell())
+    ax.plot(fpr, tpr, color=ACCENT, lw=1.6, label=label, drawstyle="default")
     ax.plot([0, 1], [0, 1], color=MUTED, lw=0.7, ls=":")
     op = roc.get("operating_point") or {}
     if op.get("sensitivity") is not None and op.get("specificity") is not None:
         ax.plot([1 - op["specificity"]], [op["sensitivity"]], marker="o", ms=7, mfc="white",
                 mec=GOAL, mew=1.8, ls="none",
                 label=f"locked operating point (score >= {fmt_estimate(op.get('threshold'))})")
-    ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlim(*ROC_LIMITS)
+    ax.set_ylim(*ROC_LIMITS)
     ax.set_aspect("equal")
     ax.set_xlabel("1 - specificity (false positive rate)")
     ax.set_ylabel("Sensitivity (true positive rate)")

@@ -59,6 +59,7 @@ from validation.stats._checks import (
 )
 from validation.stats._result import Result, to_plain
 from validation.stats.clustered import cluster_codes
+from validation.stats.placements import case_placements
 
 EFRON_1987 = (
     "Efron B (1987). Better bootstrap confidence intervals. Journal of the American "
@@ -357,14 +358,12 @@ def bootstrap_auc(
     Efron (1987) doi:10.1080/01621459.1987.10478410; DiCiccio and Efron (1996)
     doi:10.1214/ss/1032280214; Field and Welsh (2007) doi:10.1111/j.1467-9868.2007.00593.x.
     """
-    from validation.stats.roc import _case_placements
-
     nb, sd, a = _common(n_boot, seed, alpha, interval)
     t = check_binary_truth(truth)
     s = check_scores(score, t.size)
     n1, n0 = check_two_classes(t)
     pos = t.astype(bool)
-    pl, auc = _case_placements(pos, s, n1, n0)
+    pl, auc = case_placements(pos, s, n1, n0)
     rng = np.random.default_rng(sd)
 
     neg_idx = np.flatnonzero(~pos)

@@ -40,8 +40,8 @@ from typing import Any
 
 from scipy import stats as sps
 
+import validation.stats.differences as dif
 from validation.errors import InputError
-from validation.stats import differences as dif
 from validation.stats._checks import (
     check_alpha,
     check_choice,
@@ -384,9 +384,9 @@ def auc_comparison_test(
     cmp_ = compare_auc(truth, score_new, score_comparator, alpha=2 * one_sided,
                        cluster=cluster)
     if cluster is None:
-        return normal_test(cmp_.difference, cmp_.se, type=kind, alpha=alpha, margin=margin,
+        return normal_test(cmp_.estimate, cmp_.se, type=kind, alpha=alpha, margin=margin,
                            test="paired DeLong z test", references=(REF_DELONG_1988,))
-    return normal_test(cmp_.difference, cmp_.se, type=kind, alpha=alpha, margin=margin,
+    return normal_test(cmp_.estimate, cmp_.se, type=kind, alpha=alpha, margin=margin,
                        test="paired z test with Obuchowski's clustered DeLong covariance",
                        references=cmp_.references)
 

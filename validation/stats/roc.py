@@ -48,6 +48,7 @@ from validation.stats._checks import (
 )
 from validation.stats._result import Result
 from validation.stats.clustered import OBUCHOWSKI_1997, cluster_codes, obuchowski_auc_covariance
+from validation.stats.placements import case_placements, sorted_placements
 
 DELONG_1988 = (
     "DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more "
@@ -76,65 +77,6 @@ ROBIN_2011 = (
 AUC_CI_METHODS = ("delong", "logit", "bootstrap")
 
 
-# ---------------------------------------------------------------------------------------------
-# core: placement values from one sort
-# ---------------------------------------------------------------------------------------------
-
-
-def _sorted_placements(
-    pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
-) -> tuple[NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], float]:
-    """One argsort of the pooled scores; placement value of every case in sorted order.
-
-    Returns ``(order, pos_sorted, placement_sorted, auc)``: ``placement_sorted[k]`` is ``v10``
-    of the case ``order[k]`` if it is positive, else its ``v01``. The AUC is computed from
-    integer pair counts (twice the Mann-Whitney count, exact) and rounded once, so it does not
-    depend on the order of the cases.
-    """
-    n = s.size
-    order = np.argsort(s)
-    ss = s[order]
-    ps = pos[order]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(ss[1:], ss[:-1], out=new[1:])
-    negs = np.logical_not(ps)
-    cneg = np.cumsum(negs, dtype=np.int64)  # negatives at or before k
-    if new.all():
-        # No ties: a positive at k has cneg[k] negatives below; a negative at k has
-        # n_pos - (k + 1 - cneg[k]) positives above.
-        pos_above = n_pos - (np.arange(1, n + 1, dtype=np.int64) - cneg)
-        vals = np.where(ps, cneg * (1.0 / n_neg), pos_above * (1.0 / n_pos))
-        twice = 2 * int(cneg[ps].sum())
-        return order, ps, vals, twice / (2.0 * n_pos * n_neg)
-    starts = np.flatnonzero(new)
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:]
-    ends[-1] = n
-    sizes = ends - starts
-    cneg0 = np.concatenate(([0], cneg))
-    neg_before = cneg0[starts]
-    neg_in = cneg0[ends] - neg_before
-    pos_before = starts - neg_before
-    pos_in = sizes - neg_in
-    h_pos = (neg_before + 0.5 * neg_in) / n_neg
-    h_neg = (n_pos - pos_before - 0.5 * pos_in) / n_pos
-    vals = np.where(ps, np.repeat(h_pos, sizes), np.repeat(h_neg, sizes))
-    twice = int(np.dot(pos_in, 2 * neg_before + neg_in))
-    return order, ps, vals, twice / (2.0 * n_pos * n_neg)
-
-
-def _case_placements(
-    pos: NDArray[np.bool_], s: NDArray[np.float64], n_pos: int, n_neg: int
-) -> tuple[NDArray[np.float64], float]:
-    """Placement value of every case in case order (v10 for positives, v01 for negatives),
-    and the AUC."""
-    order, _, vals, auc = _sorted_placements(pos, s, n_pos, n_neg)
-    out = np.empty_like(vals)
-    out[order] = vals
-    return out, auc
-
-
 def _prepare(truth: Any, score: Any, name: str = "score") -> tuple[
     NDArray[np.bool_], NDArray[np.float64], int, int
 ]:
@@ -150,31 +92,6 @@ def _need_two_each(n_pos: int, n_neg: int) -> None:
             "'truth' must hold at least two positive and two negative cases for a DeLong "
             f"variance; got {n_pos} positive and {n_neg} negative."
         )
-
-
-def placement_values(
-    truth: NDArray[np.integer] | list[int], score: NDArray[np.floating] | list[float]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """DeLong placement values of each positive and each negative case.
-
-    ``v10[i]`` is the fraction of negatives scored below positive ``i`` (ties count one half);
-    ``v01[j]`` is the fraction of positives scored above negative ``j`` (ties one half). The
-    empirical AUC equals ``v10.mean()`` and ``v01.mean()``. Computed from one sort of the
-    pooled scores as in Sun and Xu (2014) (equivalently ``v10 = (R_all - R_pos) / n_neg`` and
-    ``v01 = 1 - (R_all - R_neg) / n_pos`` with midranks ``R``).
-
-    Parameters
-    ----------
-    truth : array of shape (n,), 0/1 (1 = positive)
-    score : array of shape (n,), finite; higher means more likely positive
-
-    Returns
-    -------
-    (v10, v01) : arrays of shape (n_pos,) and (n_neg,), in the order the cases appear.
-    """
-    pos, s, n_pos, n_neg = _prepare(truth, score)
-    pl, _ = _case_placements(pos, s, n_pos, n_neg)
-    return pl[pos], pl[~pos]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,9 +128,9 @@ class AUCResult(Result):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AUCComparison(Result):
-    """Test of the difference of two AUCs (``difference = auc_a - auc_b``).
+    """Test of the difference of two AUCs (``estimate = auc_a - auc_b``).
 
-    ``z`` is the statistic ``difference / se``; ``p_value`` is for ``alternative``
+    ``statistic`` is ``estimate / se`` (a z, or a t when ``df`` is set); ``p_value`` is for ``alternative``
     (two-sided by default); ``ci`` is always the two-sided ``1 - alpha`` interval of the
     difference. ``df`` is set only when the statistic is referred to a t distribution
     (the unpaired test with ``distribution="t-welch"``); otherwise it is standard normal.
@@ -221,9 +138,9 @@ class AUCComparison(Result):
 
     auc_a: float
     auc_b: float
-    difference: float
+    estimate: float
     se: float
-    z: float
+    statistic: float
     p_value: float
     ci: tuple[float, float]
     alternative: str
@@ -238,14 +155,6 @@ class AUCComparison(Result):
     covariance: float
     n_clusters: int | None = None
     df: float | None = None
-
-    @property
-    def estimate(self) -> float:
-        return self.difference
-
-    @property
-    def statistic(self) -> float:
-        return self.z
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,7 +302,7 @@ def auc_ci(
     check_count(n_boot, "n_boot", minimum=1)
     _need_two_each(n_pos, n_neg)
     if cluster is None:
-        _, ps, vals, auc = _sorted_placements(pos, s, n_pos, n_neg)
+        _, ps, vals, auc = sorted_placements(pos, s, n_pos, n_neg)
         v10 = vals[ps]
         v01 = vals[~ps]
         var = float(v10.var(ddof=1)) / n_pos + float(v01.var(ddof=1)) / n_neg
@@ -402,7 +311,7 @@ def auc_ci(
         n_clusters = None
     else:
         codes, n_clusters = cluster_codes(cluster, s.size)
-        pl, auc = _case_placements(pos, s, n_pos, n_neg)
+        pl, auc = case_placements(pos, s, n_pos, n_neg)
         cov = obuchowski_auc_covariance(pl[None, :], pos, codes, n_clusters, np.array([auc]))
         var = float(cov[0, 0])
         name = "obuchowski-clustered"
@@ -466,12 +375,17 @@ def compare_auc(
     Returns
     -------
     AUCComparison
-        ``difference`` = AUC(a) - AUC(b), ``se``, ``z``, ``p_value``, ``ci``.
+        ``estimate`` = AUC(a) - AUC(b), ``se``, ``statistic`` (z), ``p_value``, ``ci``.
 
     Notes
     -----
-    If the two scores rank every positive-negative pair identically the variance of the
-    difference is zero and the test is undefined; this raises :class:`InputError`.
+    If the two scores rank every positive-negative pair identically (for instance two scores
+    that both separate the classes perfectly) the variance of the difference is zero and the
+    test is undefined; this raises :class:`InputError`. R pROC's ``roc.test`` instead reports
+    ``z = 0, p = 1`` for that case. The suite refuses on purpose: a p-value of 1 from a test
+    whose variance is zero is not evidence of anything, and printed in a report it reads as a
+    computed result; the refusal makes the analysis state the two AUCs (and their identity)
+    instead.
 
     References
     ----------
@@ -483,8 +397,8 @@ def compare_auc(
     pos, sa, n_pos, n_neg = _prepare(truth, score_a, name="score_a")
     sb = check_scores(score_b, sa.size, name="score_b")
     _need_two_each(n_pos, n_neg)
-    pla, auc_a = _case_placements(pos, sa, n_pos, n_neg)
-    plb, auc_b = _case_placements(pos, sb, n_pos, n_neg)
+    pla, auc_a = case_placements(pos, sa, n_pos, n_neg)
+    plb, auc_b = case_placements(pos, sb, n_pos, n_neg)
     n_clusters: int | None = None
     if cluster is None:
         x = np.vstack((pla[pos], plb[pos]))
@@ -537,9 +451,9 @@ def _comparison(
     return AUCComparison(
         auc_a=auc_a,
         auc_b=auc_b,
-        difference=diff,
+        estimate=diff,
         se=se,
-        z=z,
+        statistic=z,
         p_value=p,
         ci=(diff - zq * se, diff + zq * se),
         alternative=alternative,
@@ -590,6 +504,14 @@ def compare_auc_unpaired(
     AUCComparison
         ``n_positive``/``n_negative`` are the totals over both samples.
 
+    Raises
+    ------
+    InputError
+        When both samples' DeLong variances are zero (both scores perfect, or one perfect and
+        one constant), before the Welch degrees of freedom are formed (they would be 0/0),
+        with either ``distribution``. R pROC returns NaN there; the suite refuses with a
+        message about the two independent samples, since no test statistic exists.
+
     References
     ----------
     DeLong et al. (1988) doi:10.2307/2531595; Robin et al. (2011) doi:10.1186/1471-2105-12-77.
@@ -604,6 +526,14 @@ def compare_auc_unpaired(
         raise InputError(f"sample b: {exc}") from None
     var_a = ra.se**2
     var_b = rb.se**2
+    if not var_a + var_b > 0.0:
+        raise InputError(
+            "the DeLong variances of both samples are zero (in each sample the score separates "
+            "the positive and negative cases perfectly, or one sample is perfect and the other "
+            f"constant: AUC {ra.estimate:g} in sample a and {rb.estimate:g} in sample b); the "
+            "unpaired test of two independent AUCs is undefined. Report the two AUCs with their "
+            "intervals (e.g. auc_ci(..., method='bootstrap')) instead of a test."
+        )
     df = None
     name = "delong-unpaired"
     refs: tuple[str, ...] = (DELONG_1988, SUN_XU_2014, HANLEY_MCNEIL_1982)

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic import ValidationError as PydanticValidationError
 
 from validation._atomic import canonical_json, write_text_atomic
-from validation.errors import LockError, ProtocolError
+from validation.errors import LockError, ProtocolError, did_you_mean
 from validation.protocol import load as _pload
 from validation.protocol.lock import (
     Approval,
@@ -237,7 +237,7 @@ def plan_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
             if names and isinstance(s, str) and s not in names:
                 out.append((("rules", i, "severity"),
                             f"'severity' must be one of the plan's severities "
-                            f"({', '.join(names)}); got {s!r}.{_pload._did_you_mean(s, names)}"))
+                            f"({', '.join(names)}); got {s!r}.{did_you_mean(s, names)}"))
             scopes = r.get("scopes")
             factors = data.get("factors", ["site", "manufacturer", "age_band", "sex"])
             if isinstance(scopes, list) and "subgroup" in scopes and isinstance(factors, list) \
@@ -276,7 +276,7 @@ class _PlanLocator(_pload._Locator):
         if err["type"] == "extra_forbidden":
             node, key_node, used = self.find(loc)
             allowed = _plan_keys(loc[:-1])
-            hint = _pload._did_you_mean(str(loc[-1]), allowed)
+            hint = did_you_mean(str(loc[-1]), allowed)
             mark = (key_node if key_node is not None and used == len(loc) else node).start_mark
             return _pload.Problem(self.file, mark.line + 1, mark.column + 1,
                                   _pload.format_loc(loc),

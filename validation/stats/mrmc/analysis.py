@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validation.constants import DEFAULT_SEED
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_choice
 from validation.stats._result import Result, to_plain
@@ -123,7 +124,7 @@ def mrmc_analysis(
     truth: str = "truth",
     rating: str = "rating",
     n_bootstrap: int = 2000,
-    seed: int | None = 20261128,
+    seed: int | None = DEFAULT_SEED,
     binormal: bool = False,
 ) -> MRMCResult:
     """Multi-reader multi-case comparison of two modalities (OR or DBM).

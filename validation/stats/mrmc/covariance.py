@@ -37,9 +37,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
+from validation.constants import DEFAULT_SEED
 from validation.errors import InputError
 from validation.stats._checks import check_choice, check_count
-from validation.stats.roc import placement_values
+from validation.stats.placements import placement_values
 
 ENDPOINTS = ("auc", "sensitivity", "specificity")
 COVARIANCES = ("jackknife", "delong", "bootstrap")
@@ -88,7 +89,7 @@ def fom_covariance(
     endpoint: str | FigureOfMerit = "auc",
     covariance: str = "jackknife",
     n_bootstrap: int = 2000,
-    seed: int | None = 20261128,
+    seed: int | None = DEFAULT_SEED,
 ) -> FomCovariance:
     """Reader figures of merit and their case-sampling covariance.
 

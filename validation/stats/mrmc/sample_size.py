@@ -186,7 +186,7 @@ def mrmc_sample_size(
     hi = check_count(max_cases, "max_cases", minimum=2)
     mrmc_power(n_cases=hi, **common)  # type: ignore[arg-type]  # validates every input
     ks = np.arange(2, hi + 1)
-    powers = _power_curve(ks, **common)  # type: ignore[arg-type]
+    powers = mrmc_power_curve(ks, **common)  # type: ignore[arg-type]
     reached = np.flatnonzero(powers >= target)
     if reached.size:
         got = mrmc_power(n_cases=int(ks[reached[0]]), **common)  # type: ignore[arg-type]
@@ -198,11 +198,12 @@ def mrmc_sample_size(
     )
 
 
-def _power_curve(
+def mrmc_power_curve(
     ks: np.ndarray, *, effect: float, n_readers: int, var_tr: float, var: float, cov1: float,
     cov2: float, cov3: float, pilot_cases: int, alpha: float, analysis: str,
 ) -> np.ndarray:
-    """Vectorised power over numbers of cases ``ks`` (inputs already validated)."""
+    """Vectorised power over numbers of cases ``ks`` (inputs already validated by
+    :func:`mrmc_power`; sample-size planning evaluates it at many study sizes)."""
     j = int(n_readers)
     vtr = max(float(var_tr), 0.0)
     c23 = max(float(cov2) - float(cov3), 0.0)

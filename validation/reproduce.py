@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from validation.constants import RESULTS_FILE
 from validation.errors import ProvenanceError
 from validation.provenance.hashing import sha256_bytes
-from validation.provenance.inputs import check_inputs, load_inputs
+from validation.provenance.inputs import check_inputs, inputs_base, load_inputs
 from validation.provenance.manifest import INCOMPLETE_SUFFIX, is_incomplete
 from validation.provenance.registry import Registry
-
-RESULTS_FILE = "results.json"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,13 +126,15 @@ def reproduce_run(
         raise ProvenanceError(f"'{RESULTS_FILE}' is missing from {str(root)!r}.")
     original = results_path.read_bytes()
     recorded = load_inputs(root)
+    base = inputs_base(recorded, root)
     if protocol is not None:
         entry = recorded["inputs"].get("protocol")
         if entry is None:
             raise ProvenanceError("inputs.json records no 'protocol' input to replace.")
+        base = Path(protocol).resolve().parent  # the other inputs sit where they sat beside it
         recorded = {**recorded, "inputs": {**recorded["inputs"],
-                                           "protocol": {**entry, "path": str(protocol)}}}
-    problems = check_inputs(recorded)
+                                           "protocol": {**entry, "path": Path(protocol).name}}}
+    problems = check_inputs(recorded, base)
     if problems:
         raise ProvenanceError(
             "the recorded inputs changed since the run, so it cannot be reproduced:\n"
@@ -142,6 +143,8 @@ def reproduce_run(
     if "protocol" not in recorded["inputs"]:
         raise ProvenanceError("inputs.json records no 'protocol' input; nothing to rerun.")
     protocol_path = Path(recorded["inputs"]["protocol"]["path"])
+    if not protocol_path.is_absolute() and base is not None:
+        protocol_path = base / protocol_path
     try:
         seed = json.loads(original).get("seed")
     except json.JSONDecodeError as exc:
@@ -149,7 +152,7 @@ def reproduce_run(
             f"'{RESULTS_FILE}' in {str(root)!r} is not valid JSON: {exc}."
         ) from None
 
-    from validation.pipeline import run_protocol  # the pipeline layer composes the run
+    from validation.pipeline import run_protocol  # reproduce sits beside the pipeline it reruns
 
     accepted = inspect.signature(run_protocol).parameters
     url = registry.url if isinstance(registry, Registry) else registry

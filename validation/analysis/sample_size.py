@@ -1,4 +1,9 @@
-"""The sample-size justification of a protocol, as plain data (CLI and SAP share it).
+"""The sample-size justification of a protocol, as plain data (analysis layer).
+
+Sample-size planning is analysis: it maps each hypothesis's endpoint to a planning call of
+:mod:`validation.stats`, as the engine maps it to an analysis call. The engine writes
+:func:`sample_size_section` to ``results.json`` under ``sample_size``; the SAP and the report
+format that plain data and never compute it again; ``validation protocol sample-size`` prints it.
 
 For every planning assumption in the protocol's ``sample_size`` section: find the hypothesis
 and its endpoint, compute the required number of cases with :mod:`validation.stats.sample_size`
@@ -12,24 +17,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
-MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS
+
 _SCAN_MAX = 400_000  # largest study size scanned for the joint target
 POWER_FN = "_power_at_evaluable"  # internal: power at N evaluable cases, dropped from the output
-
-
-def _null(h: Any) -> float:
-    m = float(h.margin) if h.margin is not None else 0.0
-    if h.type == "noninferiority":
-        return float(h.goal) - m
-    if h.type == "superiority":
-        return float(h.goal) + m
-    return float(h.goal)
-
-
-def _one_sided(protocol: Any) -> float:
-    a = float(protocol.alpha)
-    return a if protocol.sidedness == "one-sided" else a / 2.0
 
 
 def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[str, Any]:
@@ -47,17 +38,17 @@ def _plan_standalone(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> di
                         f"denominator (cases called {'positive' if ep.kind == 'ppv' else 'negative'}"
                         ") depends on the model's calls; justify the size in the protocol's "
                         "notes."}
-    null = _null(h)
+    null = h.null_value()
     prevalence = plan.prevalence
     if ep.kind in PROPORTION_KINDS:
         endpoint = ep.kind
         inflate = prevalence if ep.kind in ("sensitivity", "specificity") else None
         method = "normal" if (plan.method and "normal" in plan.method.lower()) else "exact"
-        res = ss.proportion_vs_goal(a.expected, null, alpha=alpha, power=plan.power,
+        res = ss.proportion_vs_goal_sample_size(a.expected, null, alpha=alpha, power=plan.power,
                                     method=method, endpoint=endpoint, prevalence=inflate)
     elif ep.kind == "auc":
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
-        res = ss.auc_vs_value(a.expected, null, alpha=alpha, power=plan.power, ratio=ratio,
+        res = ss.auc_vs_value_sample_size(a.expected, null, alpha=alpha, power=plan.power, ratio=ratio,
                               prevalence=prevalence)
     else:
         return {"note": f"endpoint kind {ep.kind!r} has no sample-size formula here."}
@@ -132,12 +123,12 @@ def _plan_paired(protocol: Any, h: Any, ep: Any, a: Any, alpha: float) -> dict[s
     prevalence = plan.prevalence
     if ep.kind == "auc":
         ratio = (1.0 - prevalence) / prevalence if prevalence else 1.0
-        res = ss.auc_difference(a.expected, a.comparator_expected, correlation=a.correlation,
+        res = ss.auc_difference_sample_size(a.expected, a.comparator_expected, correlation=a.correlation,
                                 margin=margin, alpha=alpha, power=plan.power, ratio=ratio)
         return res.to_dict() | {POWER_FN: _units_power(res, "auc", study_share(plan))}
     else:
         p10, p01 = ss.discordant_probabilities(a.expected, a.comparator_expected, a.correlation)
-        res = ss.paired_difference(p10, p01, margin=margin, alpha=alpha, power=plan.power,
+        res = ss.paired_difference_sample_size(p10, p01, margin=margin, alpha=alpha, power=plan.power,
                                    endpoint=ep.kind, prevalence=prevalence)
         d = res.to_dict()
         d["justification"] = (
@@ -190,10 +181,10 @@ def _plan_mrmc(protocol: Any, h: Any, a: Any, alpha: float) -> dict[str, Any]:
     def power(evaluable: Any) -> Any:
         import numpy as np
 
-        from validation.stats.mrmc.sample_size import _power_curve
+        from validation.stats.mrmc.sample_size import mrmc_power_curve
 
         k = np.floor(np.asarray(evaluable, dtype=float) + 1e-9)
-        return np.where(k >= 2, _power_curve(np.maximum(k, 2.0), **inputs), 0.0)
+        return np.where(k >= 2, mrmc_power_curve(np.maximum(k, 2.0), **inputs), 0.0)
 
     d[POWER_FN] = power
     d["justification"] = (
@@ -224,7 +215,7 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
             "the protocol has no 'sample_size' section with 'assumptions'; add one assumption "
             "per confirmatory hypothesis (hypothesis, expected, ...) to justify the sample size."
         )
-    alpha = _one_sided(protocol)
+    alpha = protocol.one_sided_level
     items = []
     for i, a in enumerate(plan.assumptions):
         try:
@@ -576,3 +567,45 @@ def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
                    f"No size up to four times the larger of the planned and the required size "
                    f"(at most {_SCAN_MAX:,} cases) gives a joint power of {target:g}.")
     return text
+
+
+def sample_size_section(protocol: Any) -> dict[str, Any] | None:
+    """The ``sample_size`` key of ``results.json`` (and the SAP's plain plan).
+
+    ``None`` when the protocol states no planning assumptions. Otherwise the plan of
+    :func:`sample_size_plan` (``strict=False``: an item that cannot be computed carries its
+    reason) as plain JSON data, or ``{"error": message}`` when the plan as a whole cannot be
+    formed.
+    """
+    from validation.errors import ValidationError as SuiteError
+    from validation.stats import to_plain
+
+    plan = protocol.sample_size
+    if plan is None or not plan.assumptions:
+        return None
+    try:
+        out = sample_size_plan(protocol, strict=False)
+    except SuiteError as exc:
+        return {"error": str(exc)}
+    return dict(to_plain(out))
+
+
+def sample_size_of_locked(protocol_data: Any) -> dict[str, Any] | None:
+    """:func:`sample_size_section` of a locked protocol's canonical data (``validation protocol
+    sap``): ``None`` without planning assumptions, ``{"error": ...}`` if it does not validate."""
+    from collections.abc import Mapping
+
+    from pydantic import ValidationError as ModelError
+
+    from validation.protocol import Protocol
+
+    if not isinstance(protocol_data, Mapping):
+        return None
+    sample = protocol_data.get("sample_size")
+    if not isinstance(sample, Mapping) or not sample.get("assumptions"):
+        return None
+    try:
+        protocol = Protocol.model_validate(protocol_data)
+    except ModelError as exc:
+        return {"error": str(exc)}
+    return sample_size_section(protocol)

@@ -1,0 +1,120 @@
+"""Scale benchmark: ``validation run`` of a demo-like study at 1e4, 1e5 and 1e6 cases.
+
+The study (``benchmarks/scale_study.py``: 20 sites, three subgroups, precomputed predictions,
+2,000 bootstrap replicates) is generated once per size; ``python -m validation run PROTOCOL
+--format none`` then runs in a subprocess ``SCALE_REPEATS`` times (default 3) and the median
+wall time and peak resident memory are reported (peak from ``getrusage`` of the child itself,
+written by a small launcher). Reported alongside, in the same run: the growth exponent of the
+wall time between consecutive sizes (``log(w2 / w1) / log(n2 / n1)``), the ratio of each run to
+the bare core numbers on the same rows (pandas reads the two CSVs and joins them, sklearn's
+``roc_auc_score`` and a pandas per-site confusion table), and the ROC band's replicates per
+second at 1e5 cases.
+
+``SCALE_SIZES`` (comma-separated, e.g. ``1e4,1e5``) limits the sizes. Timings on a shared
+machine are noisy: quote the medians.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = tuple(int(float(s)) for s in os.environ.get("SCALE_SIZES", "1e4,1e5,1e6").split(","))
+REPEATS = int(os.environ.get("SCALE_REPEATS", "3"))
+TARGETS = {10_000: None, 100_000: "peak <= 2 GB; wall(1e5)/wall(1e4) <= 3",
+           1_000_000: "wall < 60 s, peak < 4 GB"}
+
+_LAUNCHER = (
+    "import resource, runpy, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "sys.argv[0] = 'validation'\n"
+    "try:\n"
+    "    runpy.run_module('validation', run_name='__main__')\n"
+    "finally:\n"
+    "    open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+)
+
+
+def run_once(protocol: Path, work: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (GB) of one ``validation run``."""
+    peak_file = work / "peak.txt"
+    cmd = [sys.executable, "-c", _LAUNCHER, str(peak_file), "run", str(protocol), "--format", "none",
+           "--quiet", "--out", str(work / "runs")]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"validation run failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, int(peak_file.read_text()) * 1024 / 1e9  # ru_maxrss is in KiB on Linux
+
+
+def bare_core(inputs: Path) -> float:
+    """Seconds for the bare core on the same rows: read, join, AUC, per-site confusion table."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    t0 = time.perf_counter()
+    m = pd.read_csv(inputs / "manifest.csv")
+    p = pd.read_csv(inputs / "predictions.csv")
+    d = m.merge(p, on="case_id", how="inner")
+    d = d[~(d["consent_withdrawn"] | d["ai_opt_out"]) & d["score"].notna()]
+    roc_auc_score(d["truth"], d["score"])
+    pd.crosstab([d["site"], d["truth"]], d["score"] >= 0.5)
+    return time.perf_counter() - t0
+
+
+def band_rate(n: int, n_boot: int = 2000) -> float:
+    """ROC band replicates per second at ``n`` cases (in process)."""
+    from validation.stats.roc_band import roc_sensitivity_band
+
+    rng = np.random.default_rng(5)
+    t = (rng.random(n) < 0.3).astype(np.int64)
+    s = np.round(rng.normal(size=n) + 1.5 * t, 6)
+    t0 = time.perf_counter()
+    roc_sensitivity_band(t, s, n_boot=n_boot, seed=1)
+    return n_boot / (time.perf_counter() - t0)
+
+
+def run() -> list[dict]:
+    from benchmarks.scale_study import prepare_scale_study
+
+    rows: list[dict] = []
+    walls: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in SIZES:
+            work = Path(tmp) / f"n{n}"
+            protocol = prepare_scale_study(work, n)
+            runs = [run_once(protocol, work) for _ in range(REPEATS)]
+            core = statistics.median(bare_core(protocol.parent) for _ in range(REPEATS))
+            wall = statistics.median(w for w, _ in runs)
+            peak = statistics.median(p for _, p in runs)
+            walls[n] = wall
+            rows.append({"name": f"validation run, {n:.0e} cases, 2000 replicates, --format none",
+                         "value": wall, "unit": "s (median)", "peak_gb": peak,
+                         "walls": [w for w, _ in runs], "peaks_gb": [p for _, p in runs],
+                         "ratio": wall / core, "ratio_to": "bare core (pandas read+join, "
+                         "roc_auc_score, per-site confusion table)", "core_s": core,
+                         "target": TARGETS.get(n)})
+        sizes = sorted(walls)
+        for a, b in zip(sizes, sizes[1:], strict=False):
+            rows.append({"name": f"growth exponent of wall time, {a:.0e} -> {b:.0e}",
+                         "value": math.log(walls[b] / walls[a]) / math.log(b / a), "unit": "",
+                         "ratio": walls[b] / walls[a]})
+    rate = band_rate(100_000)
+    rows.append({"name": "ROC band (stratified bootstrap), 2000 replicates, 1e5 cases",
+                 "value": rate, "unit": "replicates/s", "target": ">= 1000 replicates/s"})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(json.dumps(row))

@@ -1,0 +1,147 @@
+"""Subgroup consistency: GEE interaction tests against R geepack, gaps against fairlearn.
+
+Reference: ``tests/reference/subgroups/geepack_reference.R`` generated
+``subgroup_cases.csv`` (300 patients, 1-3 findings each, three levels) and fitted
+``geeglm(y ~ factor(level), id = patient, family = binomial, corstr = ...)`` among positives
+(y = called) and among negatives (y = correct negative call), with the Wald chi-square of the
+level terms from the robust (``san.se``) covariance. Both geepack and statsmodels use the plain
+sandwich without a small-sample factor, so with the independence working correlation the
+figures agree to round-off (tolerance 1e-8). With the exchangeable working correlation the two
+packages' moment estimators of the correlation differ slightly (for sensitivity: geepack
+0.1941, statsmodels 0.1989; they scale the residual cross-products differently), which moves
+the coefficients in the third decimal, so the Wald chi-square agrees to 0.5% relative
+(observed 0.18% for sensitivity, 0.002% for specificity) and the p-value to 0.005 absolute.
+
+Point gaps are checked against fairlearn's ``MetricFrame(...).difference()`` (max minus min
+over the groups) to 1e-12.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import MetricFrame, equalized_odds_difference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import recall_score, roc_auc_score
+
+from validation.errors import InputError
+from validation.stats import subgroup_consistency
+
+
+@pytest.fixture(scope="module")
+def cases(reference_dir):
+    return pd.read_csv(reference_dir / "subgroups" / "subgroup_cases.csv")
+
+
+@pytest.fixture(scope="module")
+def gee_ref(reference_dir):
+    with open(reference_dir / "subgroups" / "geepack_reference.json") as f:
+        return json.load(f)
+
+
+def _run(cases, **kw):
+    kw.setdefault("n_boot", 200)
+    kw.setdefault("seed", 3)
+    return subgroup_consistency(cases.truth, cases.called, cases.level, cluster=cases.patient,
+                                score=cases.score, min_level_size=10, **kw)
+
+
+@pytest.mark.parametrize(("corr", "rtol", "ptol"), [("independence", 1e-8, 1e-8), ("exchangeable", 5e-3, 5e-3)])
+def test_interaction_tests_match_geepack(cases, gee_ref, corr, rtol, ptol):
+    r = _run(cases, working_correlation=corr)
+    for endpoint, test in (("sensitivity", r.interaction_sensitivity), ("specificity", r.interaction_specificity)):
+        want = gee_ref[corr][endpoint]
+        assert test.df == want["df"] == 2
+        assert test.statistic == pytest.approx(want["statistic"], rel=rtol)
+        assert test.p_value == pytest.approx(want["p_value"], abs=ptol)
+        assert test.working_correlation == corr
+        assert test.n_clusters <= 300
+
+
+def test_point_gaps_match_fairlearn(cases):
+    r = _run(cases)
+    y, c, g = cases.truth.to_numpy(), cases.called.to_numpy(), cases.level.to_numpy()
+    sens = MetricFrame(metrics=recall_score, y_true=y, y_pred=c, sensitive_features=g)
+    spec = MetricFrame(metrics=lambda t, p: recall_score(t, p, pos_label=0), y_true=y, y_pred=c,
+                       sensitive_features=g)
+    assert r.sensitivity_gap.estimate == pytest.approx(sens.difference(method="between_groups"), abs=1e-12)
+    assert r.specificity_gap.estimate == pytest.approx(spec.difference(method="between_groups"), abs=1e-12)
+    assert r.equalized_odds_difference == pytest.approx(
+        equalized_odds_difference(y, c, sensitive_features=g), abs=1e-12)
+    by_level = sens.by_group
+    assert r.sensitivity_gap.highest_level == by_level.idxmax()
+    assert r.sensitivity_gap.lowest_level == by_level.idxmin()
+    for row in r.levels:
+        assert row.sensitivity.estimate == pytest.approx(by_level[row.level], abs=1e-12)
+        m = g == row.level
+        assert row.auc.estimate == pytest.approx(roc_auc_score(y[m], cases.score.to_numpy()[m]), abs=1e-12)
+        assert row.n == m.sum() and row.n_positive == y[m].sum()
+
+
+def test_gap_intervals_reuse_the_project_bootstrap(cases):
+    r = _run(cases, n_boot=300, seed=11)
+    g = r.sensitivity_gap
+    assert g.bootstrap.resampling == "cluster" and g.bootstrap.n_boot + g.bootstrap.n_dropped == 300
+    assert g.ci[0] <= g.estimate <= g.ci[1] or g.ci[0] > 0  # max-min is biased upward
+    assert r.auc_gap is not None and r.auc_gap.ci[0] <= r.auc_gap.ci[1]
+    again = _run(cases, n_boot=300, seed=11)
+    assert again.to_dict() == r.to_dict()  # same seed, same result
+    unclustered = subgroup_consistency(cases.truth, cases.called, cases.level, min_level_size=10,
+                                       n_boot=50, seed=1)
+    assert unclustered.sensitivity_gap.bootstrap.resampling == "stratified"
+
+
+def test_small_levels_are_flagged_not_hidden(cases):
+    d = cases.copy()
+    d.loc[d.index[:6], "level"] = "D"  # a tiny level
+    r = subgroup_consistency(d.truth, d.called, d.level, cluster=d.patient, min_level_size=10,
+                             n_boot=50, seed=1)
+    tiny = [row for row in r.levels if row.level == "D"]
+    assert tiny and tiny[0].below_minimum
+    assert "D" not in r.sensitivity_gap.levels and "D" not in r.interaction_sensitivity.levels
+    assert any("below the minimum" in n for n in r.notes)
+
+
+def test_intersectional_levels(cases):
+    sex = np.where(cases.patient % 2 == 0, "F", "M")
+    r = subgroup_consistency(cases.truth, cases.called, cases.level, second_factor=sex,
+                             cluster=cases.patient, min_level_size=10, n_boot=50, seed=1,
+                             factor_name="site")
+    assert {row.level for row in r.levels} == {f"{a} x {b}" for a in "ABC" for b in "FM"}
+    assert sum(row.n for row in r.levels) == len(cases)
+    assert r.factor == "site (crossed)"
+
+
+def test_all_levels_below_the_minimum_is_refused(cases):
+    with pytest.raises(InputError, match="'min_level_size' must be reached by at least two levels"):
+        subgroup_consistency(cases.truth, cases.called, cases.level, min_level_size=10_000)
+
+
+def test_a_level_with_perfect_sensitivity_states_why_there_is_no_test():
+    truth = np.r_[np.ones(40), np.zeros(40), np.ones(40), np.zeros(40)].astype(int)
+    called = np.r_[np.ones(40), np.zeros(35), np.ones(5), np.ones(30), np.zeros(10), np.zeros(36),
+                   np.ones(4)].astype(int)
+    level = np.repeat(["a", "b"], 80)
+    r = subgroup_consistency(truth, called, level, min_level_size=10, n_boot=50, seed=1)
+    assert r.interaction_sensitivity is None
+    assert any("no finite estimate" in n for n in r.notes)
+    assert r.interaction_specificity is not None
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_reordering_cases_changes_nothing_but_the_resamples(cases, seed):
+    p = np.random.default_rng(seed).permutation(len(cases))
+    d = cases.iloc[p]
+    a = subgroup_consistency(cases.truth, cases.called, cases.level, cluster=cases.patient,
+                             min_level_size=10, working_correlation="independence", n_boot=20, seed=1)
+    b = subgroup_consistency(d.truth, d.called, d.level, cluster=d.patient,
+                             min_level_size=10, working_correlation="independence", n_boot=20, seed=1)
+    assert b.sensitivity_gap.estimate == pytest.approx(a.sensitivity_gap.estimate, abs=1e-15)
+    assert b.interaction_sensitivity.statistic == pytest.approx(a.interaction_sensitivity.statistic, rel=1e-8)
+    assert 0 <= b.interaction_specificity.p_value <= 1

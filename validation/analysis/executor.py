@@ -1,0 +1,64 @@
+"""Where the analysis's independent pieces run: in this process, or as tasks on Dask.
+
+The engine cuts its per-case work into independent tasks: each endpoint's statistic on each
+subset (pooled, each site, each subgroup level, each indeterminate-handling scenario), the
+per-site confusion counts and the ROC curve with its bootstrap band. A task is a pure function
+of the analysed cases, the rows of its subset and fixed parameters (seeds included), so where it
+runs cannot change its value: the results are gathered back in the engine's order and
+``results.json`` is byte-identical to the in-process run.
+
+On Dask the analysed cases are scattered to every worker once; a task carries only its row
+positions and parameters, and brings back its (small) result dictionary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+
+class InProcess:
+    """Runs every task here, in order."""
+
+    def share(self, obj: Any) -> Any:
+        """A handle to ``obj`` that tasks receive as their first argument."""
+        return obj
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+        return [fn(*args) for args in zip(*iterables, strict=True)]
+
+    def close(self) -> None:
+        return None
+
+
+class OnDask:
+    """Runs tasks on a Dask cluster: ``"local"`` starts a LocalCluster, else an address.
+
+    Parameters
+    ----------
+    scheduler : ``"local"`` or a scheduler address such as ``tcp://host:8786``.
+    n_workers : workers of a LocalCluster (ignored for an address).
+    """
+
+    def __init__(self, scheduler: str, *, n_workers: int = 2) -> None:
+        from validation.models.dask_runner import _client
+
+        self.client, self._cluster = _client(scheduler, n_workers, True)
+
+    def share(self, obj: Any) -> Any:
+        return self.client.scatter(obj, broadcast=True)
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+        columns: Sequence[list[Any]] = [list(it) for it in iterables]
+        futures = [self.client.submit(fn, *args, pure=False) for args in zip(*columns, strict=True)]
+        return list(self.client.gather(futures))
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(scheduler: str | None) -> InProcess | OnDask:
+    """``None``: in process; otherwise Dask at ``scheduler`` (``"local"`` or an address)."""
+    return InProcess() if scheduler is None else OnDask(scheduler)

@@ -1,0 +1,159 @@
+"""The protocol's vocabulary: endpoint kinds, interval methods, hypothesis types and the few
+derived meanings (a one-sided level, a null value) that every layer reads from here.
+
+Nothing here imports the rest of the suite: the protocol model, its checks, the analysis
+engine and sample-size planning all name kinds and methods through this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+SCHEMA_VERSION = "1.0"
+
+Loc = tuple[str | int, ...]
+"""A location inside a protocol: keys and list indices."""
+
+EndpointKind = Literal[
+    "sensitivity",
+    "specificity",
+    "ppv",
+    "npv",
+    "accuracy",
+    "auc",
+    "mrmc_auc",
+    "mrmc_sensitivity",
+    "mrmc_specificity",
+]
+PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
+MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
+READER_KINDS = MRMC_KINDS
+"""Endpoint kinds that need a reader study."""
+PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
+"""Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
+RESERVED_CASE_COLUMNS = (
+    "case_id", "patient_id", "site", "truth", "image", "score", "indeterminate",
+    "exclusion_reason",
+)
+"""Columns the analysis reads or adds itself; none of them can be a comparator's reading."""
+
+CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
+    "proportion": {
+        "patient": ("wilson", "exact", "jeffreys", "agresti-coull", "bootstrap"),
+        "finding": ("wilson", "exact", "jeffreys", "agresti-coull", "cluster_bootstrap"),
+    },
+    "auc": {
+        "patient": ("delong", "logit", "bootstrap"),
+        "finding": ("obuchowski", "cluster_bootstrap"),
+    },
+    "mrmc": {
+        "patient": ("obuchowski_rockette",),
+    },
+}
+"""Interval methods allowed per endpoint family and unit of analysis.
+
+Names follow :mod:`validation.stats` (``proportion_ci``'s methods: ``exact`` is
+Clopper-Pearson). ``bootstrap`` resamples cases within truth class, ``cluster_bootstrap``
+resamples patients. With ``unit: finding`` a patient may contribute several findings, so only
+methods that account for the clustering are allowed: for proportions the binomial interval is
+computed with the Rao-Scott effective sample size (``clustered_proportion_ci``), for the AUC
+Obuchowski's clustered variance, or the cluster bootstrap.
+"""
+
+DEFAULT_CI: dict[str, dict[str, str]] = {
+    "proportion": {"patient": "wilson", "finding": "wilson"},
+    "auc": {"patient": "delong", "finding": "obuchowski"},
+    "mrmc": {"patient": "obuchowski_rockette"},
+}
+MRMC_COVARIANCES = ("jackknife", "delong", "bootstrap")
+
+
+def kind_family(kind: str) -> str:
+    """``proportion``, ``auc`` or ``mrmc`` for an endpoint kind."""
+    if kind in MRMC_KINDS:
+        return "mrmc"
+    if kind == "auc":
+        return "auc"
+    return "proportion"
+
+
+def allowed_ci_methods(kind: str, unit: str) -> tuple[str, ...]:
+    """The interval methods a protocol may name for ``kind`` with ``unit`` of analysis."""
+    return CI_METHODS[kind_family(kind)].get(unit, ())
+
+
+
+HYPOTHESIS_TYPES = ("performance_goal", "noninferiority", "superiority", "equivalence")
+SUPERIORITY_MARGIN_WITH_COMPARATOR = (
+    "a superiority margin against a comparator read on the same cases is not supported (the "
+    "paired score test is for H0: difference <= 0); omit 'margin'"
+)
+"""The one rule for a paired comparator: superiority is tested with margin 0 only."""
+
+
+def null_value(hypothesis_type: str, reference: float, margin: float | None) -> float:
+    """The null value of a hypothesis: ``reference - margin`` (non-inferiority),
+    ``reference + margin`` (superiority), else ``reference`` (performance goal; the centre of
+    an equivalence region)."""
+    m = float(margin) if margin is not None else 0.0
+    if hypothesis_type == "noninferiority":
+        return float(reference) - m
+    if hypothesis_type == "superiority":
+        return float(reference) + m
+    return float(reference)
+
+
+def null_bounds(hypothesis_type: str, reference: float, margin: float | None
+                ) -> tuple[float | None, float | None]:
+    """The lower and upper null boundaries a hypothesis tests against (``None`` where the
+    alternative is open): both for equivalence, ``reference -/+ margin`` for non-inferiority
+    and superiority, the reference itself for a performance goal."""
+    m = float(margin) if margin is not None else 0.0
+    ref = float(reference)
+    if hypothesis_type == "equivalence":
+        return ref - m, ref + m
+    if hypothesis_type == "superiority":
+        return None, ref + m
+    if hypothesis_type == "noninferiority":
+        return ref - m, None
+    return ref, None
+
+
+def one_sided_level(alpha: float, sidedness: str) -> float:
+    """The one-sided test level (``alpha`` one-sided, ``alpha / 2`` two-sided).
+
+    Delegates to :func:`validation.stats.hypotheses.one_sided_alpha` (the tested definition).
+    """
+    from validation.stats.hypotheses import one_sided_alpha
+
+    return one_sided_alpha(alpha, sidedness)
+
+
+def ci_alpha(alpha: float, sidedness: str) -> float:
+    """Two-sided alpha of the reported intervals: ``2 x`` the one-sided level."""
+    return 2.0 * one_sided_level(alpha, sidedness)
+
+
+def endpoint_kinds() -> tuple[str, ...]:
+    """Every endpoint kind, in the schema's order."""
+    return tuple(EndpointKind.__args__)  # type: ignore[attr-defined]
+
+
+def format_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    """``('endpoints', 0, 'ci')`` -> ``endpoints[0].ci``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out or "(top level)"
