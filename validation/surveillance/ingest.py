@@ -37,6 +37,7 @@ from validation.errors import DataError, InputError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.registry import Registry, SurveillanceDataRecord, utc_now
 from validation.surveillance.context import BASE_COLUMNS, Context, add_derived, open_context
+from validation.surveillance.history import recorded_cases  # noqa: F401  (used by callers)
 from validation.surveillance.plan import period_labels
 from validation.surveillance.store import read_frame, write_frame
 
@@ -299,30 +300,6 @@ def ingest_inbox(plan_path: str | os.PathLike[str], inbox: str | os.PathLike[str
                 continue
             out.append(ingest_batch(plan_path, f, dask=dask, _ctx=ctx))
         return out
-
-
-def recorded_cases(ctx: Context) -> pd.DataFrame:
-    """Every ingested case with its current truth (labels applied in order) and ``_order``."""
-    records = ctx.registry.surveillance_data(ctx.plan_id)
-    frames = []
-    for rec in records:
-        if rec["kind"] == "cases":
-            f = read_frame(ctx.store, ctx.plan_id, "cases", rec["parquet_sha256"])
-            f["_batch_seq"] = rec["audit_seq"]
-            frames.append(f)
-    if not frames:
-        return pd.DataFrame(columns=[*BASE_COLUMNS, "period", "row", "_batch_seq"])
-    cases = pd.concat(frames, ignore_index=True)
-    for rec in records:
-        if rec["kind"] == "labels":
-            lab = read_frame(ctx.store, ctx.plan_id, "labels", rec["parquet_sha256"])
-            new = dict(zip(lab["case_id"].astype(str), lab["truth"], strict=True))
-            hit = cases["case_id"].astype(str).map(new)
-            mask = hit.notna()
-            cases.loc[mask, "truth"] = hit[mask].astype("Int8")
-    cases["truth"] = cases["truth"].astype("Int8")
-    cases = cases.sort_values(["acquired_at", "_batch_seq", "row"], kind="stable")
-    return cases.reset_index(drop=True)
 
 
 def _today() -> date:

@@ -25,7 +25,8 @@ from validation.errors import DataError, InputError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.registry import Registry, SurveillanceDataRecord, utc_now
 from validation.surveillance.context import Context, open_context
-from validation.surveillance.ingest import _rows, operator_name, recorded_cases, write_alarms
+from validation.surveillance.history import recorded_cases
+from validation.surveillance.ingest import _rows, operator_name, write_alarms
 from validation.surveillance.store import write_frame
 
 LABELS_SPEC = "surveillance_labels"

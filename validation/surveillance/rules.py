@@ -323,6 +323,6 @@ def evaluate(ctx: Context, cases: pd.DataFrame) -> Evaluation:
 
 def evaluate_plan(ctx: Context) -> Evaluation:
     """:func:`evaluate` over every recorded case of the plan."""
-    from validation.surveillance.ingest import recorded_cases
+    from validation.surveillance.history import recorded_cases
 
     return evaluate(ctx, recorded_cases(ctx))

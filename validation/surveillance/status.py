@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from validation import stats as vs
 from validation.provenance.registry import Registry
 from validation.surveillance.context import Context, open_context
-from validation.surveillance.ingest import recorded_cases
+from validation.surveillance.history import recorded_cases
 from validation.surveillance.rules import evaluate, scopes
 
 STATUS_SCHEMA_VERSION = "1.0"
