@@ -36,6 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from validation._yaml import safe_load
 from validation.errors import LockedModelError
 
 
@@ -129,7 +130,7 @@ def load_card(path: str | os.PathLike[str]) -> ModelCard:
     """
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LockedModelError(f"Model card '{p}' does not exist.") from None
     except yaml.YAMLError as exc:

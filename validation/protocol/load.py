@@ -129,6 +129,11 @@ def validate_text(
     check_files: bool = True,
 ) -> tuple[Protocol | None, list[Problem]]:
     """Validate protocol YAML ``text``; ``base_dir`` resolves its relative paths."""
+    from validation._yaml import yaml_limit_problem
+
+    limit = yaml_limit_problem(text, _Loader)
+    if limit is not None:
+        return None, [Problem(file, None, None, "", f"the YAML is refused: {limit}")]
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
