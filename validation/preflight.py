@@ -105,3 +105,13 @@ def check_output_file(path: str | os.PathLike[str], name: str = "--out") -> Path
         )
     check_output_dir(p.parent if str(p.parent) else Path("."), name)
     return p
+
+
+def why_not_a_file(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` cannot be read as a file: a folder, a device or pipe, or nothing there."""
+    p = Path(path)
+    if p.is_dir():
+        return "is a folder, not a file"
+    if p.exists():
+        return "is not a regular file (a device, pipe or socket)"
+    return "does not exist"

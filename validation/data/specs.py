@@ -410,7 +410,9 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{what} file {str(p)!r} does not exist.")
+        from validation.preflight import why_not_a_file
+
+        raise DataError(f"{what} file {str(p)!r} {why_not_a_file(p)}.")
     try:
         data = p.read_bytes()
     except OSError as exc:

@@ -53,7 +53,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     if not p.is_file():
-        raise LockedModelError(f"Model artifact '{p}' does not exist.")
+        from validation.preflight import why_not_a_file
+
+        raise LockedModelError(f"Model artifact '{p}' {why_not_a_file(p)}.")
     try:
         return sha256_file(p)
     except OSError as exc:
@@ -247,8 +249,10 @@ def load_locked_model(path: str | os.PathLike[str], kind: str, sha256: str) -> L
     want = check_sha256_text(sha256)
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise LockedModelError(f"Model artifact '{p}' does not exist.") from None
+    except (FileNotFoundError, IsADirectoryError):
+        from validation.preflight import why_not_a_file
+
+        raise LockedModelError(f"Model artifact '{p}' {why_not_a_file(p)}.") from None
     except OSError as exc:
         raise LockedModelError(f"Model artifact '{p}' cannot be read: {exc}.") from None
     got = sha256_bytes(data)
