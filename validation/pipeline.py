@@ -340,6 +340,7 @@ def run_protocol(
 
     # every argument is checked before the protocol and the test set are read
     from validation.preflight import (
+        check_operating_point,
         check_output_dir,
         check_person_text,
         check_report_formats,
@@ -399,6 +400,7 @@ def run_protocol(
             artifact, sha256=model.sha256, score_column=model.score_column or "score"
         )
         cases = match_predictions(test_set, preds, source=artifact.name)
+        check_operating_point(cases["score"], model.operating_point, source=artifact.name)
         inputs["predictions"] = artifact
     else:
         inputs["model"] = artifact

@@ -115,3 +115,22 @@ def why_not_a_file(path: str | os.PathLike[str]) -> str:
     if p.exists():
         return "is not a regular file (a device, pipe or socket)"
     return "does not exist"
+
+
+def check_operating_point(scores: Iterable[float], operating_point: float, *, source: str) -> None:
+    """Refuse a threshold outside [0, 1] when every score is a probability (in [0, 1]).
+
+    With such scores an operating point of 2 calls every case negative: accepted, analysed and
+    wrong. Scores on another scale (logits, counts) are left to the model card's range.
+    """
+    import numpy as np
+
+    values = np.asarray(list(scores), dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size and values.min() >= 0.0 and values.max() <= 1.0 \
+            and not 0.0 <= float(operating_point) <= 1.0:
+        raise InputError(
+            f"'model.operating_point' must be in [0, 1] for scores that are probabilities (every "
+            f"score in {source} lies in [0, 1]); got {operating_point!r}, which would call every "
+            "case the same. Correct the threshold and lock the protocol again."
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,45 @@ def test_demo_refuses_a_negative_seed_before_writing(
                        capsys)
     assert code == 2 and "'--seed' must be a whole number" in err
     assert not out.exists()
+
+
+def test_operating_point_outside_0_1_for_probability_scores_is_refused(
+        study: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def op2(p: dict[str, Any]) -> None:
+        p["model"]["operating_point"] = 2
+
+    proto = study(protocol=op2)
+    url = f"sqlite:///{tmp_path / 'reg.sqlite'}"
+    out = tmp_path / "runs"
+    code, _, err = cli(["run", str(proto), "--out", str(out), "--registry", url, "--quiet"],
+                       monkeypatch, capsys)
+    assert code == 2 and "'model.operating_point' must be in [0, 1]" in err and "got 2" in err
+    assert _accesses(url) == 0 and not out.exists()
+
+
+def test_a_training_site_differing_only_in_case_is_recorded_not_fatal(
+        study: Callable[..., Path], tmp_path: Path) -> None:
+    from validation.analysis.results import load_results
+    from validation.pipeline import run_protocol
+
+    def lower_site(p: dict[str, Any]) -> None:
+        p["model"]["training_sites"] = ["site-a", "T2"]
+
+    run = run_protocol(study(protocol=lower_site), out_dir=tmp_path / "runs", progress=False)
+    notes = load_results(run / "results.json")["flow"]["notes"]
+    assert len(notes) == 1 and "'SITE-A'" in notes[0] and "'site-a'" in notes[0]
+    assert "only in letter case" in notes[0]
+
+
+def test_a_card_refuses_an_operating_point_outside_its_score_range(tmp_path: Path) -> None:
+    from validation.errors import LockedModelError
+    from validation.models.card import ModelCard, check_card
+
+    card = ModelCard.model_validate({
+        "name": "m", "version": "1", "kind": "onnx", "artifact": "m.onnx", "sha256": "0" * 64,
+        "training_sites": ["T1"], "operating_point": 2.0,
+        "output": {"meaning": "probability of a lesion", "positive_class": "lesion"}})
+    with pytest.raises(LockedModelError, match=r"outside the score range \[0, 1\]"):
+        check_card(card, card_path=tmp_path / "card.yaml", kind="onnx", sha256="0" * 64,
+                   training_sites=["T1"], operating_point=2.0)

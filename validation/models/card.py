@@ -186,6 +186,13 @@ def check_card(
             f"operating_point: card says {card.operating_point!r}, "
             f"protocol says {operating_point!r}"
         )
+    lo, hi = card.output.range
+    if not lo <= float(operating_point) <= hi:
+        problems.append(
+            f"operating_point: {operating_point!r} lies outside the score range [{lo:g}, {hi:g}] "
+            f"the card declares for its output ({card.output.meaning}), so every case would be "
+            "called the same; give a threshold inside the range"
+        )
     overlap = sorted(card_sites.union(proto_sites).intersection(str(s) for s in test_sites))
     if overlap:
         problems.append(
