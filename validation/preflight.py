@@ -103,7 +103,13 @@ def check_output_file(path: str | os.PathLike[str], name: str = "--out") -> Path
         raise InputError(
             f"'{name}' must be a file path; got {str(p)!r}, which is a folder. Give a file name."
         )
-    check_output_dir(p.parent if str(p.parent) else Path("."), name)
+    folder = p.parent
+    if folder.exists() and not folder.is_dir():
+        raise InputError(
+            f"'{name}' must be a file path in a folder; got {str(p)!r}, but {str(folder)!r} is a "
+            "file. Give another path."
+        )
+    check_output_dir(folder, name)
     return p
 
 
