@@ -141,6 +141,17 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                                                lambda f: f(0.0, 0.01, 1.0, margin=0.05)],
         ("fom", "cov", "n_cases"): [lambda f: f(fom, np.zeros((4, 4)), n_cases=len(t))],
         ("fom", "jackknife"): [lambda f: f(fom, np.full((2, 2, len(t)), 0.5))],
+        # meta-analysis: two or three studies, identical or extreme
+        ("tp", "fn", "tn", "fp"): [lambda f: f([pos, pos], [0, 0], [len(t) - pos] * 2, [0, 0]),
+                                   lambda f: f([1, 2, 1], [1, 0, 1], [2, 1, 2], [0, 1, 0])],
+        ("aucs", "variances"): [lambda f: f([0.8, 0.8], [0.01, 0.01]),
+                                lambda f: f([0.5, 0.9, 0.7], [0.02, 0.001, 0.01])],
+        ("successes", "totals"): [lambda f: f([0, 0], [2, 3]), lambda f: f([2, 3], [2, 3]),
+                                  lambda f: f([pos, 1], [len(t), 2])],
+        ("estimates", "variances"): [lambda f: f([0.1, 0.1], [0.01, 0.01]),
+                                     lambda f: f([0.0, 1.0, 0.5], [0.1, 0.1, 0.1])],
+        ("truth", "called", "factor"): [lambda f: f(t, called, cl % 2),
+                                        lambda f: f(t, called, np.zeros(len(t), int))],
     }
 
 
