@@ -49,7 +49,7 @@ def yaml_limit_problem(text: str, loader: type[Any] = yaml.SafeLoader) -> str | 
                 if event.anchor is not None:
                     sizes[event.anchor] = 1
             elif isinstance(event, yaml.AliasEvent):
-                size = sizes.get(event.anchor, 1)
+                size = sizes.get(event.anchor or "", 1)
             else:
                 continue
             stack[-1][1] += size
