@@ -337,8 +337,21 @@ def run_protocol(
         match_predictions,
         predictions_frame,
     )
+
+    # every argument is checked before the protocol and the test set are read
+    from validation.preflight import (
+        check_operating_point,
+        check_output_dir,
+        check_person_text,
+        check_report_formats,
+        check_seed,
+    )
     from validation.protocol import load_protocol, protocol_sha256, verify_lock
 
+    check_seed(seed)
+    formats = check_report_formats(formats)
+    check_person_text(operator, "--operator")
+    check_output_dir(out_dir)
     show = _Progress(progress)
     ppath = Path(protocol_path)
     show.step(f"protocol {ppath.name}: checking and verifying its lock")
@@ -387,6 +400,7 @@ def run_protocol(
             artifact, sha256=model.sha256, score_column=model.score_column or "score"
         )
         cases = match_predictions(test_set, preds, source=artifact.name)
+        check_operating_point(cases["score"], model.operating_point, source=artifact.name)
         inputs["predictions"] = artifact
     else:
         inputs["model"] = artifact
@@ -414,7 +428,13 @@ def run_protocol(
 
     out = Path(out_dir)
     study_dir = out / protocol.study.id
-    study_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        study_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from validation.errors import InputError
+
+        raise InputError(f"'--out' must be a folder this user can write; got {str(out)!r} "
+                         f"({exc.strerror or exc}). Give another path.") from None
     run_id = make_run_id(
         [p_sha, _sha256_of(inputs["manifest"]), model.sha256, str(run_seed)]
     )

@@ -270,7 +270,7 @@ def test_accuracy_bad_input(monkeypatch, capsys, tmp_path, args, expect):
 def test_missing_file(monkeypatch, capsys, tmp_path):
     code, _, err = run(monkeypatch, capsys, "auc", tmp_path / "nope.csv", "--truth", "y",
                        "--score", "s")
-    assert code == 2 and "nope.csv: file not found" in err and "\n" not in err.strip()
+    assert code == 2 and "nope.csv: the file does not exist" in err and "\n" not in err.strip()
 
 
 def test_parquet_rows_have_no_line_numbers(monkeypatch, capsys, tmp_path):

@@ -121,7 +121,9 @@ def register(app: typer.Typer) -> None:
 
         from validation.errors import InputError
         from validation.models import predict
+        from validation.preflight import check_output_file
 
+        check_output_file(out)
         if protocol is not None:
             from validation.pipeline import load_test_set
             from validation.protocol import load_protocol

@@ -87,6 +87,10 @@ def schema(
     from validation.protocol.schema import protocol_json_schema_text
 
     text = protocol_json_schema_text()
+    if not check_only:
+        from validation.preflight import check_output_file
+
+        check_output_file(out)
     if check_only:
         current = out.read_text(encoding="utf-8") if out.is_file() else None
         if current != text:

@@ -86,9 +86,11 @@ def audit(
 
     from validation.errors import InputError
     from validation.provenance import checkpoint as cp
-    from validation.provenance.audit import check_chain
+    from validation.provenance.audit import check_chain, check_expect_head
     from validation.provenance.registry import open_registry
 
+    if expect_head is not None:
+        check_expect_head(expect_head)
     for f in checkpoint:
         if not f.is_file():
             raise InputError(f"'--checkpoint' must be an existing checkpoint file; got {str(f)!r}.")

@@ -29,8 +29,10 @@ def sap(
     format: str = typer.Option("html,pdf,docx", "--format", help=FORMAT_HELP),
 ) -> None:
     """Render the statistical analysis plan from the locked protocol alone."""
+    from validation.preflight import check_output_dir
     from validation.report import render_sap
 
+    check_output_dir(out)
     lock = file if file.name.endswith(".lock.json") else file.with_name(file.name + ".lock.json")
     if not file.name.endswith(".lock.json"):
         from validation.protocol import verify_lock

@@ -151,10 +151,14 @@ def register(app: typer.Typer) -> None:
         from validation.analysis.results import load_results
         from validation.demo_data import DEFAULT_SEED, prepare_demo
         from validation.pipeline import run_protocol
+        from validation.preflight import check_output_dir, check_report_formats, check_seed
 
+        check_seed(seed)
+        fmts = check_report_formats(_formats(formats))
+        check_output_dir(out)
         protocol_path = prepare_demo(out, seed=seed, images=not tabular)
         run_dir = run_protocol(
-            protocol_path, out_dir=out / "runs", formats=_formats(formats), progress=not quiet,
+            protocol_path, out_dir=out / "runs", formats=fmts, progress=not quiet,
             operator="demo",
         )
         print_standalone_table(load_results(run_dir / RESULTS_FILE), run_dir)

@@ -28,6 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from validation._yaml import safe_load
 from validation.errors import DataError, InputError, did_you_mean
 
 TYPES = ("string", "integer", "number", "boolean", "date")
@@ -122,7 +123,7 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
             f"got {str(name_or_path)!r}.{did_you_mean(str(name_or_path), names)}"
         )
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(f"data specification {p.name} is not valid YAML: {exc}") from None
     problems: list[str] = []
@@ -409,7 +410,9 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{what} file {str(p)!r} does not exist.")
+        from validation.preflight import why_not_a_file
+
+        raise DataError(f"{what} file {str(p)!r} {why_not_a_file(p)}.")
     try:
         data = p.read_bytes()
     except OSError as exc:

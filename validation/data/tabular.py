@@ -57,7 +57,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     name = str(p)
     if not p.is_file():
-        raise DataError(f"{name}: file not found.")
+        from validation.preflight import why_not_a_file
+
+        raise DataError(f"{name}: the file {why_not_a_file(p)}.")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):

@@ -121,6 +121,27 @@ def check_external_sites(
     return problems
 
 
+def site_case_notes(
+    manifest: pd.DataFrame, training_sites: Sequence[str], *, source: str
+) -> list[str]:
+    """Notes for test sites that equal a training site but for letter case (``t1``/``T1``).
+
+    Sites are compared exactly, as the data compare them, so such a site counts as external;
+    the note asks the reviewer to confirm that they are different sites.
+    """
+    train = {str(s).strip() for s in training_sites}
+    notes = []
+    for site in sorted(set(manifest["site"].astype(str).str.strip()) - train):
+        twins = sorted(t for t in train if t.casefold() == site.casefold())
+        if twins:
+            notes.append(
+                f"test site {site!r} in {source} differs from training site {twins[0]!r} only in "
+                "letter case; sites are compared exactly, so it is treated as external. Confirm "
+                "that they are different sites (or correct model.training_sites)."
+            )
+    return notes
+
+
 def flow_counts(
     manifest: pd.DataFrame,
     analysed: pd.DataFrame,
@@ -229,6 +250,9 @@ def build_test_set(
         )
     reasons = [r.reason for r in exclusions] + [NO_REFERENCE]
     flow = flow_counts(manifest, analysed, excluded, reasons)
+    notes = site_case_notes(manifest, training_sites, source=source)
+    if notes:  # recorded in results.json with the flow, shown to the reviewer
+        flow["notes"] = notes
     return TestSet(
         manifest=manifest,
         analysed=analysed.reset_index(drop=True),

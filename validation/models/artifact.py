@@ -20,6 +20,7 @@ out (one score per case, higher meaning more likely positive).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
@@ -53,7 +54,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     if not p.is_file():
-        raise LockedModelError(f"Model artifact '{p}' does not exist.")
+        from validation.preflight import why_not_a_file
+
+        raise LockedModelError(f"Model artifact '{p}' {why_not_a_file(p)}.")
     try:
         return sha256_file(p)
     except OSError as exc:
@@ -144,7 +147,79 @@ def load_torchscript_bytes(data: bytes) -> Any:
     return module
 
 
+_KIND_WORDS = {
+    "torchscript": "a TorchScript archive (torch.jit.save)",
+    "torch_export": "a torch.export archive (.pt2, torch.export.save)",
+    "onnx": "an ONNX graph",
+    "torch_checkpoint": "a torch.save checkpoint (weights or a pickled module, not a locked model)",
+}
+
+
+def sniff_model_kind(data: bytes) -> str | None:
+    """The kind of model file ``data`` looks like, from its layout alone (nothing is loaded).
+
+    ``torchscript``, ``torch_export``, ``onnx``, ``torch_checkpoint`` or ``None`` (unknown).
+    """
+    import zipfile
+
+    if data[:4] == b"PK\x03\x04":
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        tails = {n.split("/", 1)[-1] for n in names}
+        if "archive_format" in tails or any(t.startswith("models/") for t in tails):
+            return "torch_export"
+        if "constants.pkl" in tails and any(t.startswith("code/") for t in tails):
+            return "torchscript"
+        if "data.pkl" in tails:
+            return "torch_checkpoint"
+        return None
+    if data[:1] == b"\x08":  # ONNX ModelProto: field 1 (ir_version), a varint
+        return "onnx"
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_torch_logs() -> Any:
+    """Silence torch's own logged tracebacks while a load is attempted (we raise one message)."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("torch", "torch.export", "torch._export")]
+    saved = [(lg, lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.disabled = True
+    try:
+        yield
+    finally:
+        for lg, level, propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.propagate = propagate
+            lg.disabled = disabled
+
+
+def _check_kind_matches(kind: str, data: bytes, path: Path) -> None:
+    looks = sniff_model_kind(data)
+    if looks is not None and looks != kind:
+        fix = (f"set model.kind: {looks} (and lock the protocol again)" if looks in MODEL_KINDS
+               else "save the model with torch.jit.save or torch.export.save")
+        raise LockedModelError(
+            f"Model artifact '{path.name}' is declared as model.kind {kind!r} but looks like "
+            f"{_KIND_WORDS[looks]}; {fix}."
+        )
+
+
 def _load_bytes(
+    kind: str, data: bytes, path: Path
+) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+    if kind in IMAGE_MODEL_KINDS:
+        _check_kind_matches(kind, data, path)
+        with _quiet_torch_logs():
+            return _load_checked(kind, data, path)
+    raise InputError(f"'kind' must be one of {', '.join(IMAGE_MODEL_KINDS)}; got {kind!r}.")
+
+
+def _load_checked(
     kind: str, data: bytes, path: Path
 ) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
     if kind == "torchscript":
@@ -247,8 +322,10 @@ def load_locked_model(path: str | os.PathLike[str], kind: str, sha256: str) -> L
     want = check_sha256_text(sha256)
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise LockedModelError(f"Model artifact '{p}' does not exist.") from None
+    except (FileNotFoundError, IsADirectoryError):
+        from validation.preflight import why_not_a_file
+
+        raise LockedModelError(f"Model artifact '{p}' {why_not_a_file(p)}.") from None
     except OSError as exc:
         raise LockedModelError(f"Model artifact '{p}' cannot be read: {exc}.") from None
     got = sha256_bytes(data)

@@ -36,6 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from validation._yaml import safe_load
 from validation.errors import LockedModelError
 
 
@@ -129,7 +130,7 @@ def load_card(path: str | os.PathLike[str]) -> ModelCard:
     """
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LockedModelError(f"Model card '{p}' does not exist.") from None
     except yaml.YAMLError as exc:
@@ -184,6 +185,13 @@ def check_card(
         problems.append(
             f"operating_point: card says {card.operating_point!r}, "
             f"protocol says {operating_point!r}"
+        )
+    lo, hi = card.output.range
+    if not lo <= float(operating_point) <= hi:
+        problems.append(
+            f"operating_point: {operating_point!r} lies outside the score range [{lo:g}, {hi:g}] "
+            f"the card declares for its output ({card.output.meaning}), so every case would be "
+            "called the same; give a threshold inside the range"
         )
     overlap = sorted(card_sites.union(proto_sites).intersection(str(s) for s in test_sites))
     if overlap:

@@ -109,7 +109,9 @@ def check_protocol(
     p = Path(path)
     shown = _display(path)
     if not p.is_file():
-        what = "is a folder" if p.is_dir() else "does not exist"
+        from validation.preflight import why_not_a_file
+
+        what = why_not_a_file(p)
         return None, [Problem(shown, None, None, "", f"the protocol file {what}.")]
     raw = p.read_bytes()
     if len(raw) > MAX_BYTES:
@@ -129,6 +131,11 @@ def validate_text(
     check_files: bool = True,
 ) -> tuple[Protocol | None, list[Problem]]:
     """Validate protocol YAML ``text``; ``base_dir`` resolves its relative paths."""
+    from validation._yaml import yaml_limit_problem
+
+    limit = yaml_limit_problem(text, _Loader)
+    if limit is not None:
+        return None, [Problem(file, None, None, "", f"the YAML is refused: {limit}")]
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -268,11 +275,13 @@ class _Locator:
         shown_loc = loc[:used] if used < len(loc) else loc
         mark = node.start_mark
         return Problem(
-            self.file, mark.line + 1, mark.column + 1, format_loc(shown_loc), _message(err, loc)
+            self.file, mark.line + 1, mark.column + 1, format_loc(shown_loc),
+            _message(err, loc, raw=node.value if isinstance(node, yaml.ScalarNode)
+                     and node.style is None and used == len(loc) else None),
         )
 
 
-def _message(err: Any, loc: Loc) -> str:
+def _message(err: Any, loc: Loc, raw: str | None = None) -> str:
     etype = err["type"]
     value = err.get("input")
     msg = str(err["msg"])
@@ -303,6 +312,11 @@ def _message(err: Any, loc: Loc) -> str:
         )
     if etype == "list_type":
         return f"'{name}' must be a list ('- item' lines or [a, b]); got {value!r}."
+    if etype == "string_type" and isinstance(value, (int, float, bool)) and raw is not None \
+            and raw != str(value):
+        # 0000...0 (a SHA-256 of zeros) or 1e3: YAML turned the written text into a number
+        return (f"'{name}' must be text; got {raw!r}, which YAML reads as the number {value!r} "
+                f"when unquoted. Quote the whole value, e.g. \"{raw}\".")
     if etype == "string_type" and isinstance(value, (int, float, bool)):
         return f"'{name}' must be text; got {value!r}. Quote it in YAML, e.g. \"{value}\"."
     if etype in ("float_type", "int_type") and isinstance(value, str):

@@ -65,6 +65,9 @@ def lock_path_for(path: str | os.PathLike[str]) -> Path:
 
 def parse_approver(approver: str) -> tuple[str, str]:
     """``"Name <email>"`` -> ``(name, email)``; raise :class:`InputError` otherwise."""
+    from validation.preflight import check_person_text
+
+    check_person_text(approver, "approver")
     m = _APPROVER.match(approver or "")
     if m is None:
         raise InputError(

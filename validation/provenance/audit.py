@@ -16,6 +16,7 @@ What is checked:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -48,6 +49,22 @@ class ChainReport:
         return not self.problems
 
 
+_HEAD = re.compile(r"(\d+:)?[0-9a-f]{64}")
+
+
+def check_expect_head(expect_head: str) -> str:
+    """``expect_head`` if it reads ``SEQ:HASH`` or ``HASH`` (64 hex digits); else InputError."""
+    if not _HEAD.fullmatch(expect_head.strip().lower()):
+        from validation.errors import InputError
+
+        raise InputError(
+            f"'--expect-head' must be SEQ:HASH or HASH as printed by an earlier `validation "
+            f"audit` (HASH: 64 hexadecimal digits); got {expect_head!r}. Copy the head line of "
+            "that audit."
+        )
+    return expect_head
+
+
 def check_chain(registry: Registry, *, expect_head: str | None = None) -> ChainReport:
     """Check the whole audit log and every record table of ``registry``.
 
@@ -58,7 +75,14 @@ def check_chain(registry: Registry, *, expect_head: str | None = None) -> ChainR
     expect_head
         ``"SEQ:HASH"`` or ``"HASH"`` noted from an earlier ``validation audit``; the log must
         still contain that entry unchanged.
+
+    Raises
+    ------
+    InputError
+        ``expect_head`` is not of that form (a typo is not a broken chain).
     """
+    if expect_head is not None:
+        check_expect_head(expect_head)
     problems: list[str] = []
 
     def load(session):  # type: ignore[no-untyped-def]

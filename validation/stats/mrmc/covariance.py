@@ -125,6 +125,11 @@ def fom_covariance(
         for row in range(t * r):
             v10[row], v01[row] = placement_values(truth, flat[row])
         m, n = v10.shape[1], v01.shape[1]
+        if covariance != "bootstrap" and min(m, n) < 2:
+            raise InputError(
+                f"'truth' must hold at least 2 diseased and 2 non-diseased cases for the "
+                f"{covariance} covariance of the AUC; got {m} and {n}. Use more cases."
+            )
         fom = v10.mean(axis=1)
         if covariance == "delong":
             cov = _cross(v10) / (m - 1) + _cross(v01) / (n - 1)

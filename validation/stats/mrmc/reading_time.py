@@ -117,6 +117,10 @@ def reading_time_ratio(
                    second=(df["mod_label"] == chosen[1]).astype(float),
                    reader=df["reader"].map(_label), case=df["case"].map(_label), group=1)
 
+    if float(np.ptp(df["log_time"] - df.groupby("second")["log_time"].transform("mean"))) == 0:
+        raise InputError(f"'{time}' must vary within a modality for the mixed model to estimate "
+                         "its variances; every reading of a modality took the same time.")
+
     from statsmodels.regression.mixed_linear_model import MixedLM
 
     model = MixedLM.from_formula(
@@ -128,7 +132,13 @@ def reading_time_ratio(
     converged = bool(fit.converged) and not any(
         "converge" in str(w.message).lower() for w in caught)
     beta = float(fit.fe_params["second"])
-    se = float(fit.bse_fe["second"])
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = float(fit.bse_fe["second"])
+    if not (np.isfinite(se) and se > 0):
+        raise InputError(f"'{time}' leaves the mixed model without a standard error for the "
+                         "modality effect (singular fit: too few readings, or times that do "
+                         "not vary); collect more readings.")
     q = float(stats.norm.ppf(1 - alpha / 2))
     names = list(model.exog_vc.names)
     vcs = dict(zip(names, (float(v) for v in fit.vcomp), strict=True))

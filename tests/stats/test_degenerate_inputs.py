@@ -1,0 +1,239 @@
+"""Meta-test: every public statistics function survives degenerate data (issue 23).
+
+Degenerate but valid data (n = 1 or 2 per class, all ties, perfect separation, constant or
+identical scores, zero variance, a single cluster or stratum) must give finite numbers or an
+:class:`~validation.errors.InputError`: never another exception, never NaN or infinity.
+
+Functions are found automatically in ``validation.stats.__all__`` and the public functions of
+``validation.stats.mrmc``; each is matched to an input builder by its required parameters
+(``BUILDERS``). A new public function whose required parameters have no builder fails
+``test_every_public_function_has_a_builder`` with the key to add.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import validation.stats as stats
+import validation.stats.mrmc as mrmc
+from validation.errors import InputError
+
+# small resampling counts keep the examples fast; the degenerate cases do not need more
+FAST = {"n_boot": 50, "n_bootstrap": 50, "seed": 1}
+
+
+def public_functions() -> dict[str, Callable[..., Any]]:
+    found: dict[str, Callable[..., Any]] = {}
+    for module in (stats, mrmc):
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                found[name] = obj
+    return found
+
+
+def required(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """Names of the parameters without a default (``*arrays`` as ``*arrays``)."""
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            out.append("*" + p.name)
+        elif p.default is p.empty and p.kind is not p.VAR_KEYWORD:
+            out.append(p.name)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One degenerate data set: binary truth and a score (or a second score)."""
+
+    truth: np.ndarray
+    score: np.ndarray
+    score_b: np.ndarray
+    cluster: np.ndarray
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    n0 = draw(st.integers(1, 3))
+    n1 = draw(st.integers(1, 3))
+    truth = np.array([0] * n0 + [1] * n1)
+    kind = draw(st.sampled_from(["ties", "separated", "reversed", "constant", "binary", "any"]))
+    n = n0 + n1
+    if kind == "ties":
+        score = np.full(n, 0.5)
+    elif kind == "separated":
+        score = truth.astype(float)
+    elif kind == "reversed":
+        score = 1.0 - truth
+    elif kind == "constant":
+        score = np.zeros(n)
+    elif kind == "binary":
+        score = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n, max_size=n)))
+    else:
+        score = np.array(draw(st.lists(st.sampled_from([0.1, 0.4, 0.9]), min_size=n,
+                                       max_size=n)))
+    same = draw(st.booleans())
+    score_b = score.copy() if same else draw(st.sampled_from([np.full(n, 0.5), truth * 1.0]))
+    one_cluster = draw(st.booleans())
+    cluster = np.zeros(n, int) if one_cluster else np.arange(n) // 2
+    return Case(truth=truth, score=score, score_b=score_b, cluster=cluster)
+
+
+def reader_frame(c: Case) -> pd.DataFrame:
+    rows = []
+    for r in (1, 2):
+        for m, s in (("A", c.score), ("B", c.score_b)):
+            for k, (t, v) in enumerate(zip(c.truth, s, strict=True)):
+                rows.append({"reader": r, "modality": m, "case": k, "truth": int(t),
+                             "rating": float(v), "time": 1.0 + float(v)})
+    return pd.DataFrame(rows)
+
+
+def ratings_cube(c: Case) -> np.ndarray:
+    return np.stack([np.stack([c.score, c.score]), np.stack([c.score_b, c.score_b])])
+
+
+Call = Callable[[Callable[..., Any]], Any]
+OR_ZERO = {"var_tr": 0.0, "var": 0.0, "cov1": 0.0, "cov2": 0.0, "cov3": 0.0, "pilot_cases": 2}
+
+
+def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
+    t, s, s2, cl = c.truth, c.score, c.score_b, c.cluster
+    called = s >= 0.5
+    pos = int(t.sum())
+    cube = ratings_cube(c)
+    fom = np.array([[0.5, 0.5], [0.5, 0.5]])
+    return {
+        ("truth", "score"): [lambda f: f(t, s)],
+        ("truth", "rating"): [lambda f: f(t, s)],
+        ("truth", "score", "threshold"): [lambda f: f(t, s, 0.5), lambda f: f(t, s, 2.0)],
+        ("truth", "called_positive"): [lambda f: f(t, called)],
+        ("truth", "score_a", "score_b"): [lambda f: f(t, s, s2)],
+        ("truth_a", "score_a", "truth_b", "score_b"): [lambda f: f(t, s, t, s2)],
+        ("outcome",): [lambda f: f(t), lambda f: f(np.ones(len(t), int))],
+        ("outcome", "cluster"): [lambda f: f(t, cl), lambda f: f(np.zeros(len(t), int), cl)],
+        ("successes", "n"): [lambda f: f(0, 1), lambda f: f(1, 1), lambda f: f(pos, len(t))],
+        ("a", "b", "c", "d"): [lambda f: f(0, 0, 0, 1), lambda f: f(pos, 0, 0, 0),
+                               lambda f: f(1, 1, 1, 1)],
+        ("x1", "n1", "x2", "n2"): [lambda f: f(0, 1, 0, 1), lambda f: f(1, 1, 1, 1),
+                                   lambda f: f(pos, len(t), 0, 2)],
+        ("statistic", "*arrays"): [lambda f: f(np.mean, s), lambda f: f(np.mean, s, strata=t)],
+        ("data",): [lambda f: f(reader_frame(c))],
+        ("effect", "n_readers", "n_cases", "var_tr", "var", "cov1", "cov2", "cov3",
+         "pilot_cases"): [lambda f: f(effect=0.05, n_readers=2, n_cases=2, **OR_ZERO)],
+        ("effect", "n_readers", "var_tr", "var", "cov1", "cov2", "cov3", "pilot_cases"): [
+            lambda f: f(effect=0.05, n_readers=2, max_cases=50, **OR_ZERO)],
+        ("pseudo",): [lambda f: f(cube)],
+        ("ratings", "truth"): [lambda f: f(cube, t)],
+        ("difference", "se", "df", "margin"): [lambda f: f(0.0, 0.0, 1.0, margin=0.05),
+                                               lambda f: f(0.0, 0.01, 1.0, margin=0.05)],
+        ("fom", "cov", "n_cases"): [lambda f: f(fom, np.zeros((4, 4)), n_cases=len(t))],
+        ("fom", "jackknife"): [lambda f: f(fom, np.full((2, 2, len(t)), 0.5))],
+        # meta-analysis: two or three studies, identical or extreme
+        ("tp", "fn", "tn", "fp"): [lambda f: f([pos, pos], [0, 0], [len(t) - pos] * 2, [0, 0]),
+                                   lambda f: f([1, 2, 1], [1, 0, 1], [2, 1, 2], [0, 1, 0])],
+        ("aucs", "variances"): [lambda f: f([0.8, 0.8], [0.01, 0.01]),
+                                lambda f: f([0.5, 0.9, 0.7], [0.02, 0.001, 0.01])],
+        ("successes", "totals"): [lambda f: f([0, 0], [2, 3]), lambda f: f([2, 3], [2, 3]),
+                                  lambda f: f([pos, 1], [len(t), 2])],
+        ("estimates", "variances"): [lambda f: f([0.1, 0.1], [0.01, 0.01]),
+                                     lambda f: f([0.0, 1.0, 0.5], [0.1, 0.1, 0.1])],
+        ("truth", "called", "factor"): [lambda f: f(t, called, cl % 2),
+                                        lambda f: f(t, called, np.zeros(len(t), int))],
+    }
+
+
+BUILDER_KEYS = set(_calls(Case(np.array([0, 1]), np.array([0.0, 1.0]), np.array([0.0, 1.0]),
+                              np.array([0, 1]))))
+
+
+def finite_problems(value: Any, where: str = "result") -> Iterator[str]:
+    """Paths of NaN or infinite numbers in a result (``to_dict()`` when it has one)."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(float(value)):
+            yield f"{where} = {value!r}"
+    elif isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            yield f"{where} holds non-finite values"
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from finite_problems(v, f"{where}.{k}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from finite_problems(v, f"{where}[{i}]")
+
+
+def _with_fast_options(fn: Callable[..., Any], call: Call) -> Any:
+    params = inspect.signature(fn).parameters
+    fast = {k: v for k, v in FAST.items() if k in params}
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **{**fast, **kwargs})
+
+    return call(wrapped)
+
+
+# Fields where an infinite bound is the right answer (a one-sided interval, an unbounded df).
+ALLOWED_INFINITE = ("df", "ci[1]", "ci[0]")
+
+
+def test_every_public_function_has_a_builder() -> None:
+    missing = {name: required(fn) for name, fn in public_functions().items()
+               if required(fn) not in BUILDER_KEYS}
+    assert not missing, (
+        "public statistics functions without a degenerate-input builder; add their required "
+        f"parameters as a key of _calls() in this file: {missing}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(public_functions()))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases())
+def test_degenerate_inputs_give_finite_numbers_or_input_error(name: str, case: Case) -> None:
+    fn = public_functions()[name]
+    calls = _calls(case).get(required(fn))
+    if calls is None:
+        pytest.skip("no builder (see test_every_public_function_has_a_builder)")
+    for call in calls:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                result = _with_fast_options(fn, call)
+        except InputError:
+            continue
+        bad = [p for p in finite_problems(result)
+               if not any(p.startswith(f"result.{a}") or f".{a}" in p for a in ALLOWED_INFINITE)
+               or "nan" in p.lower()]
+        assert not bad, f"{name}: {bad}"
+
+
+def test_jackknife_auc_covariance_with_one_diseased_case_is_an_input_error() -> None:
+    """Was a divide by zero (m - 1 = 0) and a NaN covariance."""
+    cube = np.full((2, 2, 2), 0.5)
+    with pytest.raises(InputError, match="at least 2 diseased and 2 non-diseased"):
+        mrmc.fom_covariance(cube, np.array([0, 1]))
+    with pytest.raises(InputError, match="at least 2 diseased"):
+        stats.mrmc_analysis(reader_frame(Case(np.array([0, 1]), np.full(2, 0.5), np.full(2, 0.5),
+                                              np.zeros(2, int))))
+
+
+def test_reading_times_that_never_vary_are_an_input_error() -> None:
+    """Was a RuntimeWarning from statsmodels and a NaN standard error."""
+    frame = reader_frame(Case(np.array([0, 1, 1]), np.full(3, 0.5), np.full(3, 0.5),
+                              np.zeros(3, int)))
+    with pytest.raises(InputError, match="must vary within a modality"):
+        stats.reading_time_ratio(frame)
