@@ -152,6 +152,33 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                                      lambda f: f([0.0, 1.0, 0.5], [0.1, 0.1, 0.1])],
         ("truth", "called", "factor"): [lambda f: f(t, called, cl % 2),
                                         lambda f: f(t, called, np.zeros(len(t), int))],
+        # surveillance: constant outcomes, single periods, extreme rates, tied scores
+        ("p_values",): [lambda f: f([0.0, 1.0]), lambda f: f([1.0])],
+        ("outcomes", "p0", "p1", "limit"): [lambda f: f(t, p0=0.1, p1=0.2, limit=1.0),
+                                           lambda f: f(np.zeros(len(t), int), p0=0.01, p1=0.99,
+                                                       limit=0.5)],
+        ("events", "trials", "p0", "p1", "limit"): [
+            lambda f: f([0], [1], p0=0.1, p1=0.2, limit=1.0),
+            lambda f: f([pos, 0], [len(t), 1], p0=0.5, p1=0.9, limit=2.0)],
+        ("limit", "p0", "p1", "p", "n"): [lambda f: f(1.0, p0=0.1, p1=0.2, p=0.1, n=1),
+                                          lambda f: f(0.5, p0=0.01, p1=0.99, p=0.99, n=2)],
+        ("p0", "p1", "n", "arl0"): [lambda f: f(p0=0.1, p1=0.2, n=1, arl0=2.0)],
+        ("baseline", "current"): [lambda f: f(s, s), lambda f: f(np.full(len(t), 0.5), s2),
+                                  lambda f: f(t, 1 - t)],
+        ("limit", "p0", "p1", "p"): [lambda f: f(1.0, p0=0.1, p1=0.2, p=0.1),
+                                     lambda f: f(0.5, p0=0.01, p1=0.99, p=0.999)],
+        ("p0", "p1", "arl0"): [lambda f: f(p0=0.1, p1=0.2, arl0=2.0),
+                               lambda f: f(p0=0.01, p1=0.99, arl0=1e6)],
+        ("probability", "threshold"): [lambda f: f(s, threshold=0.5), lambda f: f(np.zeros(len(t)), threshold=0.5),
+                                       lambda f: f(np.ones(len(t)), threshold=1.0)],
+        ("successes", "trials", "target", "lam", "width"): [
+            lambda f: f([0], [1], target=0.5, lam=1.0, width=3.0),
+            lambda f: f([pos, 0], [len(t), 1], target=0.01, lam=0.1, width=3.0)],
+        ("scores", "truth"): [lambda f: f(s, t), lambda f: f(np.full(len(t), 0.5), t)],
+        ("values", "mean", "sd", "shift"): [lambda f: f([0.5], mean=0.5, sd=0.1, shift=0.1),
+                                            lambda f: f(s, mean=0.0, sd=1e-9, shift=-1.0)],
+        ("limit", "k"): [lambda f: f(0.5, k=0.0), lambda f: f(5.0, k=2.0)],
+        ("shift", "arl0"): [lambda f: f(shift=0.1, arl0=2.0), lambda f: f(shift=3.0, arl0=1e5)],
     }
 
 

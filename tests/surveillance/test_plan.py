@@ -149,3 +149,15 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "period: 'period' must be one of week, month; got 'fortnight'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_plan_yaml_bomb_is_refused(tmp_path):
+    from validation.surveillance.plan import check_plan
+
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    plan, problems = check_plan(path)
+    assert plan is None and "the YAML is refused" in str(problems[0])

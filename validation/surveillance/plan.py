@@ -321,6 +321,11 @@ def check_plan(path: str | os.PathLike[str], *, check_files: bool = True
     except UnicodeDecodeError as exc:
         return None, [_pload.Problem(shown, None, None, "",
                                      f"the file is not UTF-8 text ({exc.reason}).")]
+    from validation._yaml import yaml_limit_problem
+
+    limit = yaml_limit_problem(text, _pload._Loader)
+    if limit is not None:
+        return None, [_pload.Problem(shown, None, None, "", f"the YAML is refused: {limit}")]
     try:
         node = yaml.compose(text, Loader=_pload._Loader)
     except yaml.MarkedYAMLError as exc:

@@ -171,8 +171,9 @@ def ks_drift(baseline: object, current: object) -> DriftTest:
     """Two-sided two-sample Kolmogorov-Smirnov test of the score distribution.
 
     ``H0``: baseline and current scores come from the same continuous distribution. scipy
-    ``ks_2samp(method="auto")``: the exact distribution for small samples (without ties),
-    the asymptotic one otherwise; with ties (discrete scores) the test is conservative.
+    ``ks_2samp``: the exact distribution for small samples without ties (``method="auto"``),
+    the asymptotic one otherwise; with ties (discrete scores) the asymptotic p is used and the
+    test is conservative. The result's ``method`` says which.
 
     References
     ----------
@@ -180,10 +181,15 @@ def ks_drift(baseline: object, current: object) -> DriftTest:
     """
     b = check_finite(baseline, "baseline")
     c = check_finite(current, "current")
-    r = sps.ks_2samp(b, c, alternative="two-sided", method="auto")
+    tied = np.unique(np.concatenate([b, c])).size < b.size + c.size
+    # the exact null distribution assumes no ties: with ties the asymptotic p is used (and is
+    # conservative), rather than an exact computation scipy may abandon with a warning
+    how = "asymp" if tied else "auto"
+    r = sps.ks_2samp(b, c, alternative="two-sided", method=how)
+    label = "asymptotic p, tied values" if tied else "exact p for small samples"
     return DriftTest(statistic=float(r.statistic), df=None, p_value=float(r.pvalue),
                      n_baseline=int(b.size), n_current=int(c.size), categories=None,
-                     method="two-sample Kolmogorov-Smirnov (two-sided)",
+                     method=f"two-sample Kolmogorov-Smirnov (two-sided; {label})",
                      references=(REF_MASSEY_1951,))
 
 

@@ -220,6 +220,10 @@ def normal_cusum_design(*, shift: float, arl0: float, k: float | None = None,
     def f(h: float) -> float:
         return math.log(_arl(h, kk, 0.0, r)) - math.log(target)
 
+    if f(1e-6) > 0:
+        floor = _arl(1e-6, kk, 0.0, r)
+        raise InputError(f"'arl0' must exceed {floor:.4g}, the in-control ARL of a limit near 0 "
+                         f"for k = {kk:.4g}; got {arl0!r}. Ask for a longer in-control run length.")
     hi = 1.0
     while f(hi) < 0:
         hi *= 2.0
