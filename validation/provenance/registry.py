@@ -32,258 +32,50 @@ and accepts ``--expect-head`` to check against it.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     Engine,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     create_engine,
-    event,
     func,
     select,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from validation._atomic import canonical_json
 from validation.errors import InputError, ProvenanceError
 from validation.lockfile import MEANINGS
-from validation.provenance.hashing import sha256_bytes
-
-GENESIS_HASH = "0" * 64
-"""``prev_hash`` of the first audit entry."""
-
-"""Meanings of an electronic signature (21 CFR 11.50(a)(3))."""
+from validation.provenance.registry_tables import (  # noqa: F401  (re-exported)
+    GENESIS_HASH,
+    RECORD_TABLES,
+    AccessRecord,
+    ApprovalRecord,
+    AuditEntry,
+    Base,
+    ProtocolLockRecord,
+    RunRecord,
+    SurveillanceBatchRecord,
+    SurveillanceDataRecord,
+    entry_hash,
+    record_payload,
+    utc_now,
+)
+from validation.provenance.registry_url import (  # noqa: F401  (re-exported)
+    default_registry_url,
+    is_retryable,
+    normalize_url,
+    sqlite_immediate_transactions,
+)
 
 T = TypeVar("T")
-
-
-def utc_now() -> str:
-    """Current UTC time as ISO 8601 with microseconds and ``Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------------------------
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class AuditEntry(Base):
-    """One entry of the hash-chained audit log. Never updated, never deleted."""
-
-    __tablename__ = "audit_log"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    recorded_utc: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(512))
-    payload: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
-
-
-class RunRecord(Base):
-    """A finalized run: its manifest hash is what ``verify`` looks for."""
-
-    __tablename__ = "runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(200), unique=True)
-    study_id: Mapped[str] = mapped_column(String(200))
-    protocol_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    manifest_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    n_files: Mapped[int] = mapped_column(Integer)
-    operator: Mapped[str] = mapped_column(String(320))
-    finalized_utc: Mapped[str] = mapped_column(String(32))
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-class ProtocolLockRecord(Base):
-    """A locked protocol (hash of its canonical JSON and of its YAML bytes)."""
-
-    __tablename__ = "protocol_locks"
-    __table_args__ = (UniqueConstraint("study_id", "protocol_sha256"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[str] = mapped_column(String(200))
-    version: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    protocol_sha256: Mapped[str] = mapped_column(String(64))
-    yaml_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    locked_utc: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-class ApprovalRecord(Base):
-    """An electronic approval: who (name, email), when (UTC), meaning, what (hash)."""
-
-    __tablename__ = "approvals"
-    __table_args__ = (UniqueConstraint("sha256", "email", "meaning", "signed_utc"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    study_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
-    meaning: Mapped[str] = mapped_column(String(32))
-    statement: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    signed_utc: Mapped[str] = mapped_column(String(40))
-    sha256: Mapped[str] = mapped_column(String(64))
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-class SurveillanceBatchRecord(Base):
-    """One post-market surveillance batch."""
-
-    __tablename__ = "surveillance_batches"
-    __table_args__ = (UniqueConstraint("plan_id", "batch_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[str] = mapped_column(String(200))
-    batch_id: Mapped[str] = mapped_column(String(200))
-    batch_sha256: Mapped[str] = mapped_column(String(64))
-    n_cases: Mapped[int] = mapped_column(Integer)
-    run_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    operator: Mapped[str] = mapped_column(String(320))
-    received_utc: Mapped[str] = mapped_column(String(32))
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-class SurveillanceDataRecord(Base):
-    """Case-level data of a surveillance plan: a batch's rows or a labels file, kept as Parquet
-    beside the registry (``parquet_sha256`` names the file) with its per-period aggregates."""
-
-    __tablename__ = "surveillance_data"
-    __table_args__ = (UniqueConstraint("plan_id", "kind", "source_sha256"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[str] = mapped_column(String(200))
-    plan_sha256: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
-    source_id: Mapped[str] = mapped_column(String(200))
-    source_sha256: Mapped[str] = mapped_column(String(64))
-    parquet_sha256: Mapped[str] = mapped_column(String(64))
-    n_rows: Mapped[int] = mapped_column(Integer)
-    periods: Mapped[str] = mapped_column(Text)
-    aggregates: Mapped[str] = mapped_column(Text)
-    operator: Mapped[str] = mapped_column(String(320))
-    received_utc: Mapped[str] = mapped_column(String(32))
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-class AccessRecord(Base):
-    """One run touching the sequestered test set."""
-
-    __tablename__ = "test_set_access"
-    __table_args__ = (UniqueConstraint("test_set_sha256", "run_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    test_set_id: Mapped[str] = mapped_column(String(200))
-    test_set_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    run_id: Mapped[str] = mapped_column(String(200))
-    study_id: Mapped[str] = mapped_column(String(200))
-    protocol_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    model_sha256: Mapped[str] = mapped_column(String(64))
-    operator: Mapped[str] = mapped_column(String(320))
-    accessed_utc: Mapped[str] = mapped_column(String(32))
-    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
-
-
-RECORD_TABLES: dict[str, type[Base]] = {
-    "run.finalized": RunRecord,
-    "protocol.locked": ProtocolLockRecord,
-    "approval.recorded": ApprovalRecord,
-    "surveillance.batch": SurveillanceBatchRecord,
-    "surveillance.data": SurveillanceDataRecord,
-    "test_set.accessed": AccessRecord,
-}
-"""Audit action -> the table whose rows it creates (one row per entry)."""
-
-
-def record_payload(row: Base) -> dict[str, Any]:
-    """The audit payload of a record row: every column except ``id`` and ``audit_seq``."""
-    return {
-        c.key: getattr(row, c.key)
-        for c in row.__table__.columns  # type: ignore[attr-defined]
-        if c.key not in ("id", "audit_seq")
-    }
-
-
-def entry_hash(
-    *, seq: int, recorded_utc: str, actor: str, action: str, subject: str, payload: str,
-    prev_hash: str,
-) -> str:
-    """SHA-256 of an audit entry's canonical JSON (all fields but its own hash)."""
-    body = {
-        "seq": seq, "recorded_utc": recorded_utc, "actor": actor, "action": action,
-        "subject": subject, "payload": payload, "prev_hash": prev_hash,
-    }
-    return sha256_bytes(canonical_json(body).encode("utf-8"))
-
-
-# --------------------------------------------------------------------------------------------
-# Where the registry lives
-# --------------------------------------------------------------------------------------------
-
-
-def default_registry_url() -> str:
-    """``$VALIDATION_REGISTRY``, else ``sqlite:///$VALIDATION_HOME/registry.sqlite``."""
-    env = os.environ.get("VALIDATION_REGISTRY")
-    if env:
-        return env
-    home = Path(os.environ.get("VALIDATION_HOME") or Path.home() / ".validation")
-    return f"sqlite:///{home / 'registry.sqlite'}"
-
-
-def normalize_url(url: str) -> str:
-    """Check a registry URL; ``postgresql://`` and ``postgres://`` become psycopg 3 URLs."""
-    if not isinstance(url, str) or not url.strip():
-        raise InputError(f"'registry' must be a database URL; got {url!r}.")
-    text = url.strip()
-    for prefix in ("postgres://", "postgresql://"):
-        if text.startswith(prefix):
-            text = "postgresql+psycopg://" + text[len(prefix):]
-    try:
-        parsed = make_url(text)
-    except ArgumentError as exc:
-        raise InputError(
-            f"'registry' must be a database URL such as sqlite:///path/registry.sqlite or "
-            f"postgresql+psycopg://user@host:5432/db; got {url!r}."
-        ) from exc
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InputError(
-            f"'registry' must be a SQLite or PostgreSQL URL; got {url!r}."
-        )
-    return text
-
-
-def _is_retryable(exc: DBAPIError) -> bool:
-    """A lost race: a unique key taken by a concurrent writer, a busy SQLite file, a
-    PostgreSQL serialization failure or deadlock. Anything else is a real error."""
-    text = str(exc.orig if exc.orig is not None else exc).lower()
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if isinstance(exc, IntegrityError):
-        return sqlstate == "23505" or "unique" in text or "duplicate key" in text
-    if sqlstate in ("40001", "40P01"):
-        return True
-    return isinstance(exc, OperationalError) and (
-        "database is locked" in text or "busy" in text or "deadlock" in text
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +128,7 @@ class Registry:
                     )
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60})
-            _sqlite_immediate_transactions(self.engine)
+            sqlite_immediate_transactions(self.engine)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -381,7 +173,7 @@ class Registry:
                 with self._sessions() as session, session.begin():
                     return work(session)
             except DBAPIError as exc:
-                if not _is_retryable(exc):
+                if not is_retryable(exc):
                     raise ProvenanceError(
                         f"registry {self.safe_url} refused a write: {exc.orig or exc}"
                     ) from exc
@@ -752,25 +544,6 @@ def _check_hash(name: str, value: object) -> None:
     if (not isinstance(value, str) or len(value) != 64
             or any(c not in "0123456789abcdef" for c in value)):
         raise InputError(f"'{name}' must be 64 lowercase hex digits (SHA-256); got {value!r}.")
-
-
-def _sqlite_immediate_transactions(engine: Engine) -> None:
-    """Make pysqlite take the write lock when a transaction begins (``BEGIN IMMEDIATE``).
-
-    Without it two processes can both read the chain head under shared locks and then
-    deadlock upgrading; with it the second waits (busy timeout) and then reads the new head.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event emit BEGIN
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 60000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_registry(registry: Registry | str | None = None, *, create: bool = True) -> Registry:
