@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from validation.errors import InputError
+from validation.stats._checks import check_scores
 
 REF_PAGE_1954 = (
     "Page ES (1954). Continuous inspection schemes. Biometrika 41(1/2):100-115. "
@@ -164,21 +165,11 @@ def check_counts(successes: Any, trials: Any, *, s_name: str = "successes",
 
 
 def check_finite(values: Any, name: str) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"'{name}' must be numeric.") from None
-    if arr.ndim != 1:
-        raise InputError(f"'{name}' must be one-dimensional; got shape {arr.shape}.")
+    """``values`` as a non-empty, finite float64 1-D array (the one score check of the stats
+    layer, :func:`validation.stats._checks.check_scores`, plus emptiness)."""
+    arr = check_scores(values, None, name)
     if arr.size == 0:
         raise InputError(f"'{name}' must not be empty.")
-    finite = np.isfinite(arr)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise InputError(
-            f"'{name}' must be finite; got {arr[i].item()!r} at position {i}. Remove missing "
-            "values before the analysis."
-        )
     return arr
 
 
