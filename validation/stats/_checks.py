@@ -119,3 +119,13 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     if v < minimum:
         raise InputError(f"'{name}' must be a whole number >= {minimum}; got {value!r}.")
     return v
+
+
+def check_roc_inputs(truth: Any, score: Any, name: str = "score") -> tuple[
+    NDArray[np.bool_], NDArray[np.float64], int, int
+]:
+    """``truth`` as booleans, ``score`` checked against it, and the class counts (both > 0)."""
+    t = check_binary_truth(truth)
+    s = check_scores(score, t.size, name=name)
+    n_pos, n_neg = check_two_classes(t)
+    return t.astype(bool), s, n_pos, n_neg
