@@ -346,3 +346,19 @@ def test_vandyke_dbm_matches_jafroc(vandyke, pub):
         np.testing.assert_allclose(tst.ci, ref["ci_1_minus_2"], atol=5e-6)
     assert res.frrc.df_den == 113 and res.rrfc.df_den == 4
     assert res.rrrc.df_den == pytest.approx(p["rrrc"]["ddf"], abs=5e-3)
+
+
+def test_or_and_dbm_name_the_difference_estimate(vandyke, pub):
+    """Every comparison result names its number ``estimate`` (no float ``difference`` field)."""
+    from validation.stats.mrmc import or_analysis
+
+    design = crossed_design(vandyke)  # modalities "1", "2": the estimate is 2 - 1
+    fc = fom_covariance(design.ratings, design.truth)
+    ora = or_analysis(fc.fom, fc.cov, n_cases=fc.n_cases_used)
+    dbm = dbm_analysis(pseudovalues(fc.fom, fc.jackknife))
+    published = -pub["jackknife"]["difference_1_minus_2"]  # printed to 8 decimals
+    for res in (ora, dbm):
+        assert res.estimate == pytest.approx(published, abs=1e-8)
+        out = res.to_dict()
+        assert "estimate" in out and "difference" not in out
+    assert ora.estimate == mrmc_analysis(vandyke).difference.estimate

@@ -41,7 +41,11 @@ METHODS = ("or", "dbm")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Difference(Result):
-    """Difference of mean figures of merit, ``comparison`` = second minus first."""
+    """Difference of mean figures of merit, ``comparison`` = second minus first.
+
+    The comparison's number is ``estimate``, as in every comparison result; this object is
+    ``MRMCResult.difference`` (and the ``difference`` block of an MRMC result in results.json).
+    """
 
     estimate: float
     comparison: str
@@ -208,7 +212,7 @@ def mrmc_analysis(
                       alpha=alpha, margin=margin, clip_unit=not callable(endpoint))
     single = {name: ora.single[i] for i, name in enumerate(design.modalities)}
     comparison = f"{design.modalities[1]} - {design.modalities[0]}"
-    diff = Difference(estimate=float(ora.difference or 0.0), comparison=comparison)
+    diff = Difference(estimate=float(ora.estimate or 0.0), comparison=comparison)
     fits = None
     if binormal:
         if endpoint != "auc":

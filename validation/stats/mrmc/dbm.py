@@ -80,10 +80,14 @@ class DBMComponents(Result):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DBMAnalysis(Result):
-    """DBM analysis: the three generalisations and the OR-equivalent variance components."""
+    """DBM analysis: the three generalisations and the OR-equivalent variance components.
+
+    ``estimate`` is the difference of the modality means, second minus first (``None`` with
+    more than two modalities); the test statistics are ``rrrc.statistic`` and so on.
+    """
 
     modality_means: tuple[float, ...]
-    difference: float | None
+    estimate: float | None
     rrrc: MRMCTest
     frrc: MRMCTest
     rrfc: MRMCTest
@@ -200,6 +204,6 @@ def dbm_analysis(
             raise InputError(f"'margin' must be a positive number; got {margin!r}.")
         se_rrrc = float(np.sqrt(2.0 * den / (r * c)))
         ni = noninferiority_test(diff, se_rrrc, ddf_h, margin=float(margin), alpha=alpha)
-    return DBMAnalysis(modality_means=tuple(float(x) for x in means), difference=diff,
+    return DBMAnalysis(modality_means=tuple(float(x) for x in means), estimate=diff,
                        rrrc=rrrc, frrc=frrc, rrfc=rrfc, dbm_components=comps,
                        variance_components=vc, noninferiority=ni, notes=tuple(notes))

@@ -135,11 +135,15 @@ class NonInferiority(Result):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ORAnalysis(Result):
-    """Obuchowski-Rockette analysis of a ``t x r`` table of figures of merit."""
+    """Obuchowski-Rockette analysis of a ``t x r`` table of figures of merit.
+
+    ``estimate`` is the difference of the modality means, second minus first (``None`` with
+    more than two modalities); the test statistics are ``rrrc.statistic`` and so on.
+    """
 
     fom: tuple[tuple[float, ...], ...]
     modality_means: tuple[float, ...]
-    difference: float | None
+    estimate: float | None
     rrrc: MRMCTest
     frrc: MRMCTest
     rrfc: MRMCTest
@@ -227,7 +231,7 @@ def or_analysis(
     >>> import numpy as np
     >>> fom = np.array([[0.80, 0.85, 0.83], [0.86, 0.90, 0.87]])
     >>> res = or_analysis(fom, np.eye(6) * 4e-4, n_cases=100)
-    >>> round(res.difference, 4)
+    >>> round(res.estimate, 4)
     0.05
     """
     fom = np.asarray(fom, dtype=np.float64)
@@ -347,7 +351,7 @@ def or_analysis(
                             n_readers=r, n_cases=int(n_cases))
     return ORAnalysis(
         fom=tuple(tuple(float(x) for x in row) for row in fom),
-        modality_means=tuple(float(x) for x in means), difference=diff,
+        modality_means=tuple(float(x) for x in means), estimate=diff,
         rrrc=rrrc, frrc=frrc, rrfc=rrfc, variance_components=vc, single=tuple(single),
         noninferiority=ni, notes=tuple(notes),
     )
