@@ -120,9 +120,11 @@ def scopes(ctx: Context, cases: pd.DataFrame, wanted: list[str], index: ScopeInd
         for f in ctx.plan.factors:
             if f == "site" or f not in cases.columns:
                 continue
+            def text(f: str = f) -> pd.Series:
+                return cases[f].astype(str)
+
             for level in idx.levels(f):
-                out.append((None, {"factor": f, "level": level},
-                            idx.cell(f"{f}:text", level, lambda f=f: cases[f].astype(str))))
+                out.append((None, {"factor": f, "level": level}, idx.cell(f"{f}:text", level, text)))
     return out
 
 
