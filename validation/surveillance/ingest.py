@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from validation._atomic import canonical_json, write_text_atomic
@@ -103,22 +104,27 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
         idx = [int(i) for i in df.index[site == s]]
         problems.append(f"rows {_rows(idx)}, column site: site {s!r} is not one the plan "
                         f"expects ({', '.join(ctx.plan.sites)}); amend the plan to add a site.")
-    days = pd.to_datetime(df["acquired_at"]).dt.date
+    stamps = pd.to_datetime(df["acquired_at"])
+    days = stamps.dt.normalize()  # compared as datetimes: no Python date per row
+
+    def first(idx: list[int]) -> date:
+        return days.iloc[idx[0]].date()
+
     start, end = ctx.plan.start, ctx.plan.end
     today = datetime.now(UTC).date()
-    before = [int(i) for i in df.index[days < start]]
+    before = [int(i) for i in df.index[days < pd.Timestamp(start)]]
     if before:
         problems.append(f"rows {_rows(before)}, column acquired_at: dates before the plan's "
-                        f"start {start.isoformat()} (first: {days[before[0]]}).")
+                        f"start {start.isoformat()} (first: {first(before)}).")
     if end is not None:
-        after = [int(i) for i in df.index[days > end]]
+        after = [int(i) for i in df.index[days > pd.Timestamp(end)]]
         if after:
             problems.append(f"rows {_rows(after)}, column acquired_at: dates after the plan's "
-                            f"end {end.isoformat()} (first: {days[after[0]]}).")
-    future = [int(i) for i in df.index[days > today]]
+                            f"end {end.isoformat()} (first: {first(after)}).")
+    future = [int(i) for i in df.index[days > pd.Timestamp(today)]]
     if future:
         problems.append(f"rows {_rows(future)}, column acquired_at: dates in the future "
-                        f"(after {today.isoformat()}, first: {days[future[0]]}).")
+                        f"(after {today.isoformat()}, first: {first(future)}).")
     if problems:
         raise DataError(f"{name} breaks surveillance plan {ctx.plan_id} ({len(problems)} "
                         f"problem{'s' if len(problems) != 1 else ''}):", problems=problems)
@@ -127,8 +133,10 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
     for c in ("batch_id", "case_id", "site", "model_sha256", "manufacturer", "scanner_model",
               "sex"):
         out[c] = out[c].astype("string")
-    stamps = pd.to_datetime(df["acquired_at"])
-    out["acquired_at"] = stamps.dt.strftime("%Y-%m-%d").astype("string")
+    codes, uniq = pd.factorize(days, use_na_sentinel=True)  # format each distinct day once
+    iso = pd.Series(uniq).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    out["acquired_at"] = pd.Series(pd.array(np.append(iso, pd.NA)[codes], dtype="string"),
+                                   index=out.index)
     out["truth"] = pd.to_numeric(out["truth"], errors="coerce").astype("Int8")
     out["age"] = pd.to_numeric(out["age"], errors="coerce").astype("float64")
     out["score"] = out["score"].astype("float64")

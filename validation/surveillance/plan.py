@@ -473,7 +473,16 @@ def period_labels(stamps: Any, period: str) -> Any:
     import pandas as pd
 
     s = pd.Series(stamps)
+    # label each distinct day once, then spread the labels over the rows
+    days = s.dt.normalize()
+    codes, uniq = pd.factorize(days, use_na_sentinel=True)
+    u = pd.Series(uniq)
     if period == "month":
-        return s.dt.strftime("%Y-%m").astype("string")
-    iso = s.dt.isocalendar()
-    return (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).astype("string")
+        labels = u.dt.strftime("%Y-%m").astype("string")
+    else:
+        iso = u.dt.isocalendar()
+        labels = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+                  ).astype("string")
+    out = pd.Series(pd.array(labels.to_numpy(dtype=object)[codes], dtype="string"), index=s.index)
+    out[codes == -1] = pd.NA
+    return out

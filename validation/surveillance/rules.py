@@ -26,6 +26,7 @@ far); below that it is shown, never an alarm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,22 +51,80 @@ class Evaluation:
     alarms: list[dict[str, Any]] = field(default_factory=list)
 
 
-def scopes(ctx: Context, cases: pd.DataFrame, wanted: list[str]
+class ScopeIndex:
+    """The rows of every scope cell of ``cases``, found once (one factorisation per column).
+
+    :func:`scopes` with an index returns the same cells as without, without comparing every
+    row's text once per site, level and rule.
+    """
+
+    def __init__(self, cases: pd.DataFrame) -> None:
+        self.cases = cases
+        self._groups: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
+        self._rows: dict[tuple[str, str], np.ndarray] = {}
+        self._periods: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        self._levels: dict[str, list[str]] = {}
+
+    def levels(self, factor: str) -> list[str]:
+        """The sorted levels (as text) of a factor."""
+        if factor not in self._levels:
+            self._levels[factor] = sorted(self.cases[factor].dropna().astype(str).unique())
+        return self._levels[factor]
+
+    def _codes(self, column: str, values: Callable[[], pd.Series] | None
+               ) -> tuple[np.ndarray, dict[str, int]]:
+        if column not in self._groups:
+            col = self.cases[column] if values is None else values()
+            codes, uniques = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+            self._groups[column] = (codes, {str(u): k for k, u in enumerate(uniques)})
+        return self._groups[column]
+
+    def rows(self, column: str, value: str, values: Callable[[], pd.Series] | None = None
+             ) -> np.ndarray:
+        """Positions of the rows whose ``column`` (or ``values()``) equals ``value``."""
+        key = (column, value)
+        if key not in self._rows:
+            codes, where = self._codes(column, values)
+            k = where.get(value)
+            self._rows[key] = (np.flatnonzero(codes == k) if k is not None
+                               else np.zeros(0, dtype=np.intp))
+        return self._rows[key]
+
+    def cell(self, column: str, value: str, values: Callable[[], pd.Series] | None = None
+             ) -> pd.DataFrame:
+        return self.cases.iloc[self.rows(column, value, values)]
+
+    def by_period(self, key: tuple[str, str], cell: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Positions (within ``cell``) of each period's rows."""
+        if key not in self._periods:
+            codes, uniques = pd.factorize(cell["period"].to_numpy(dtype=object),
+                                          use_na_sentinel=True)
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+            self._periods[key] = {str(u): order[bounds[k]:bounds[k + 1]]
+                                  for k, u in enumerate(uniques)}
+        return self._periods[key]
+
+
+def scopes(ctx: Context, cases: pd.DataFrame, wanted: list[str], index: ScopeIndex | None = None
            ) -> list[tuple[str | None, dict[str, str] | None, pd.DataFrame]]:
     """``(site, subgroup, cases)`` for each cell of the scopes wanted."""
+    idx = index if index is not None and index.cases is cases else ScopeIndex(cases)
     out: list[tuple[str | None, dict[str, str] | None, pd.DataFrame]] = []
     if "pooled" in wanted:
         out.append((None, None, cases))
     if "site" in wanted:
         for s in ctx.plan.sites:
-            out.append((s, None, cases[cases["site"] == s]))
+            out.append((s, None, idx.cell("site", s)))
     if "subgroup" in wanted:
         for f in ctx.plan.factors:
             if f == "site" or f not in cases.columns:
                 continue
-            for level in sorted(cases[f].dropna().astype(str).unique()):
-                out.append((None, {"factor": f, "level": level},
-                            cases[cases[f].astype(str) == level]))
+            def text(f: str = f) -> pd.Series:
+                return cases[f].astype(str)
+
+            for level in idx.levels(f):
+                out.append((None, {"factor": f, "level": level}, idx.cell(f"{f}:text", level, text)))
     return out
 
 
@@ -229,18 +288,21 @@ def _baseline_auc_sd(ctx: Context) -> float:
     return max(se, 1e-6)
 
 
-def _drift(ctx: Context, rules: list[Rule], cases: pd.DataFrame, periods: list[str]
-           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _drift(ctx: Context, rules: list[Rule], cases: pd.DataFrame, periods: list[str],
+           index: ScopeIndex | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     owners: list[Rule] = []
     subgroups: list[Any] = []
     minimum = ctx.plan.minimum_cases
     bl = ctx.baseline
+    idx = index if index is not None and index.cases is cases else ScopeIndex(cases)
+    none = np.zeros(0, dtype=np.intp)
     for p in periods:
         first = len(rows)
         for rule in rules:
-            for site, _sg, cell in scopes(ctx, cases, [s for s in rule.scopes if s != "subgroup"]):
-                cur = cell[cell["period"] == p]
+            wanted = [s for s in rule.scopes if s != "subgroup"]
+            for site, _sg, cell in scopes(ctx, cases, wanted, idx):
+                cur = cell.iloc[idx.by_period(("site", site or ""), cell).get(p, none)]
                 if len(cur) < minimum:
                     continue
                 if rule.chart == "psi":
@@ -305,16 +367,20 @@ def evaluate(ctx: Context, cases: pd.DataFrame) -> Evaluation:
     ev = Evaluation(periods=periods)
     if not periods:
         return ev
+    # only the columns the rules read, so that a cell does not copy case ids and the like
+    needed = {"period", "score", "truth", "site", *ctx.plan.factors}
+    cases = cases[[c for c in cases.columns if c in needed]]
+    index = ScopeIndex(cases)
     for rule in ctx.plan.rules:
         if rule.chart in ("psi", "ks", "chi2"):
             continue
-        for site, subgroup, cell in scopes(ctx, cases, list(rule.scopes)):
+        for site, subgroup, cell in scopes(ctx, cases, list(rule.scopes), index):
             chart, alarms = _chart(ctx, rule, site, subgroup, cell, periods)
             ev.charts.append(chart)
             ev.alarms.extend(alarms)
     drift_rules = [r for r in ctx.plan.rules if r.chart in ("psi", "ks", "chi2")]
     if drift_rules:
-        rows, alarms = _drift(ctx, drift_rules, cases, periods)
+        rows, alarms = _drift(ctx, drift_rules, cases, periods, index)
         ev.drift.extend(rows)
         ev.alarms.extend(alarms)
     _first_detected(ev.alarms)
