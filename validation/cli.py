@@ -62,5 +62,29 @@ def main() -> None:
         sys.exit(143)
 
 
+def run() -> None:
+    """Process entry point (console script and ``python -m validation``): :func:`main`, and on
+    a refusal (a non-zero exit) leave without interpreter finalisation.
+
+    Native thread pools loaded by a command (Arrow, OpenMP) can abort the process while Python
+    shuts down ("terminate called without an active exception"), which would turn a clean
+    refusal, exit 2, into SIGABRT for a scheduler. Everything a refused command wrote is
+    already written atomically, so after flushing the streams the process exits with its code
+    directly.
+    """
+    import os
+
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, int) and code != 0:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
