@@ -22,7 +22,8 @@ from sklearn.metrics import roc_auc_score
 
 from validation.errors import InputError
 from validation.stats import bootstrap_auc, bootstrap_proportion, bootstrap_statistic
-from validation.stats.bootstrap import _auc_jackknife_cases, _auc_jackknife_clusters, _draws
+from validation.stats.bootstrap import _draws
+from validation.stats.jackknife import auc_jackknife_cases, auc_jackknife_clusters
 from validation.stats.placements import case_placements
 
 TOL = 1e-12
@@ -109,10 +110,10 @@ def test_jackknife_closed_forms_equal_leave_one_out(clustered):
     pos = truth.astype(bool)
     pl, auc = case_placements(pos, score, int(pos.sum()), int((~pos).sum()))
     loo = [mann_whitney_auc(np.delete(truth, i), np.delete(score, i)) for i in range(truth.size)]
-    assert _auc_jackknife_cases(pos, pl, auc) == pytest.approx(np.array(loo), abs=TOL)
+    assert auc_jackknife_cases(pos, pl, auc) == pytest.approx(np.array(loo), abs=TOL)
     codes = cluster  # already 0..39
     lco = [mann_whitney_auc(truth[cluster != c], score[cluster != c]) for c in range(40)]
-    got = _auc_jackknife_clusters(pos, score, pl, codes, 40, auc)
+    got = auc_jackknife_clusters(pos, score, pl, codes, 40, auc)
     assert got == pytest.approx(np.array(lco), abs=TOL)
 
 

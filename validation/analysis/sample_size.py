@@ -17,9 +17,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from validation.analysis.sample_size_text import (
+    SCAN_MAX,
+    enriched_verdict_text,
+    joint_missing_text,
+    joint_text,
+    verdict_text,
+)
 from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS
 
-_SCAN_MAX = 400_000  # largest study size scanned for the joint target
 POWER_FN = "_power_at_evaluable"  # internal: power at N evaluable cases, dropped from the output
 
 
@@ -296,10 +302,10 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
              "(cases); the largest requirement and the planned cases compare numbers in both "
              "units, so check each against its own unit."
              if {"finding", "patient"} <= units else None)
-    verdict = _verdict(plan.planned_cases, required, adequate, not_computed, joint, plan.power,
+    verdict = verdict_text(plan.planned_cases, required, adequate, not_computed, joint, plan.power,
                        no_total, unplanned)
     if enriched is not None and not unplanned:
-        verdict = _enriched_verdict(enriched, adequate, not_computed, joint, plan.power)
+        verdict = enriched_verdict_text(enriched, adequate, not_computed, joint, plan.power)
     return {
         "study_id": protocol.study.id,
         "joint_power": joint,
@@ -320,40 +326,6 @@ def sample_size_plan(protocol: Any, *, strict: bool = True) -> dict[str, Any]:
         "units_note": mixed,
         "verdict": verdict,
     }
-
-
-def _verdict(planned: int | None, required: int | None, adequate: bool | None,
-             not_computed: list[str], joint: dict[str, Any] | None = None,
-             target: float | None = None, no_total: list[str] | None = None,
-             unplanned: list[str] | None = None) -> str | None:
-    """One sentence on the planned number of cases (or, with none planned, on hypotheses
-    without a planning assumption; else ``None``)."""
-    if planned is None:
-        if unplanned:
-            return (f"No planning assumption for {', '.join(unplanned)}, which the multiplicity "
-                    f"procedure tests; the study's size is not justified for it.")
-        return None
-    if not_computed or no_total or unplanned:
-        why = []
-        if unplanned:
-            why.append(f"no planning assumption for {', '.join(unplanned)} (tested by the "
-                       f"multiplicity procedure)")
-        if not_computed:
-            why.append(f"no sample-size computation for {', '.join(not_computed)}")
-        if no_total:
-            why.append(f"no prevalence to turn the requirement of {', '.join(no_total)} into "
-                       f"cases to enrol")
-        return (f"Planned: {planned} cases; adequacy not established: {'; '.join(why)}"
-                + (f"; the computed hypotheses need {required} cases" if required else "")
-                + ".")
-    at = (joint or {}).get("at_study_size")
-    if not adequate and required is not None and planned >= required and at is not None:
-        more = joint.get("cases_for_target") if joint else None
-        need = (f"; {more} cases reach it" if more is not None else "")
-        return (f"Planned: {planned} cases: NOT adequate: each hypothesis has its required "
-                f"number of cases, but their joint power is {at['if_independent']:.3f} (if the "
-                f"tests are independent), below the target {target:g}{need}.")
-    return f"Planned: {planned} cases: {'adequate' if adequate else 'NOT adequate'}."
 
 
 def _split_alpha_note(protocol: Any, alpha: float) -> str | None:
@@ -414,30 +386,6 @@ def _enriched(plan: Any, items: list[dict[str, Any]]) -> dict[str, Any] | None:
     return out
 
 
-def _enriched_verdict(enriched: dict[str, Any], adequate: bool | None, not_computed: list[str],
-                      joint: dict[str, Any] | None, target: float) -> str:
-    head = (f"Planned: {enriched['planned_positive']} cases with and "
-            f"{enriched['planned_negative']} without the condition")
-    if not_computed:
-        return (f"{head}; adequacy not established: no sample-size computation for "
-                f"{', '.join(not_computed)}.")
-    powers = enriched["powers"]
-    unknown = [h for h, p in powers.items() if p is None]
-    if unknown:
-        return (f"{head}; adequacy not established: the power of {', '.join(unknown)} cannot be "
-                f"evaluated at the planned counts.")
-    each = ", ".join(f"{h} {p:.3f}" for h, p in powers.items())
-    if enriched["below_target"]:
-        return (f"{head}: NOT adequate: at the planned counts the powers are {each}; "
-                f"{', '.join(enriched['below_target'])} below the target {target:g}.")
-    at = (joint or {}).get("at_study_size")
-    if not adequate and at is not None:
-        return (f"{head}: NOT adequate: each hypothesis reaches the target ({each}), but their "
-                f"joint power is {at['if_independent']:.3f} (if the tests are independent), "
-                f"below the target {target:g}.")
-    return f"{head}: adequate (powers at the planned counts: {each})."
-
-
 def _asarray(x: Any) -> Any:
     import numpy as np
 
@@ -459,7 +407,7 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
     no_power = [str(it["hypothesis"]) for it in items if it.get("power") is None]
     if no_power:
         return {"lower_bound": None, "if_independent": None, "at_study_size": None,
-                "text": _joint_missing_text(procedure, no_power)}
+                "text": joint_missing_text(procedure, no_power)}
     fns = [it.get(POWER_FN) for it in items]
     keep = 1.0 - float(plan.dropout or 0.0)
     planned = plan.planned_cases
@@ -480,8 +428,8 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
             "if_independent": float(math.prod(powers)),
             "lower_bound": max(0.0, sum(powers) - (len(powers) - 1)),
         }
-        # scan 1 .. 4 x the larger of the planned and required sizes (not beyond _SCAN_MAX)
-        grid = np.arange(1, min(4 * int(max(required or size, size)), _SCAN_MAX) + 1)
+        # scan 1 .. 4 x the larger of the planned and required sizes (not beyond SCAN_MAX)
+        grid = np.arange(1, min(4 * int(max(required or size, size)), SCAN_MAX) + 1)
         product = np.prod([f(np.floor(grid * keep + 1e-9)) for f in fns], axis=0)  # type: ignore[misc]
         bad = np.flatnonzero(product < plan.power)
         if bad.size == 0:
@@ -493,7 +441,7 @@ def _joint_power(procedure: str, items: list[dict[str, Any]], plan: Any,
                                                                  float(math.prod(own)))
     joint["lower_bound"] = (joint["at_study_size"] or {}).get(
         "lower_bound", max(0.0, sum(own) - (len(own) - 1)))
-    joint["text"] = _joint_text(procedure, joint, plan.power)
+    joint["text"] = joint_text(procedure, joint, plan.power)
     return joint
 
 
@@ -526,47 +474,6 @@ def _clustered(d: dict[str, Any], a: Any) -> None:
         f"{deff:.4g} (Kish 1965; Donner and Klar 2000) raises this to {findings} findings, "
         f"about {d['patients']} patients."
     )
-
-
-def _joint_missing_text(procedure: str, no_power: list[str]) -> str:
-    lead = ("Co-primary hypotheses must all succeed" if procedure == "coprimary" else
-            "In the fixed sequence the last hypothesis is rejected only when all are")
-    return (f"{lead}; their joint power cannot be established because no power was computed "
-            f"for {', '.join(no_power)}.")
-
-
-def _joint_text(procedure: str, joint: dict[str, Any], target: float) -> str:
-    lead = ("Co-primary hypotheses must all succeed, each at full alpha"
-            if procedure == "coprimary" else
-            "In the fixed sequence each hypothesis is tested at full alpha only after every "
-            "earlier one succeeded, so the last is rejected only when all are")
-    at = joint.get("at_study_size")
-    if at is None:
-        low = (" (below the target: the study needs more than the largest single requirement "
-               "for this joint power)" if joint["if_independent"] < target else "")
-        return (f"{lead}. At the sizes required above (a power at the study's size cannot be "
-                f"computed for every hypothesis), the joint power is "
-                f"{joint['if_independent']:.3f} if the tests are independent and at least "
-                f"{joint['lower_bound']:.3f} whatever their dependence{low}.")
-    each = ", ".join(f"{h} {p:.3f}" for h, p in at["powers"].items())
-    drop = " after drop-out" if at["cases"] != at["evaluable"] else ""
-    mix = ("in the planned proportion" if at.get("mix") == "planned"
-           else "at their expected numbers")
-    text = (f"{lead}. With the {at['basis']} {at['cases']} cases ({at['evaluable']} evaluable"
-            f"{drop}; those with and without the condition {mix}) "
-            f"the powers are {each}; the joint power is "
-            f"{at['if_independent']:.3f} if the tests are independent (e.g. sensitivity and "
-            f"specificity, on disjoint cases; positively related tests, such as two hypotheses "
-            f"on the same sensitivity, do at least as well) and at least "
-            f"{at['lower_bound']:.3f} whatever their dependence.")
-    more = joint.get("cases_for_target")
-    if at["if_independent"] < target:
-        text += f" This is below the target {target:g}."
-    text += " " + (f"From {more} cases on, the joint power is at least {target:g} if the "
-                   f"tests are independent." if more is not None else
-                   f"No size up to four times the larger of the planned and the required size "
-                   f"(at most {_SCAN_MAX:,} cases) gives a joint power of {target:g}.")
-    return text
 
 
 def sample_size_section(protocol: Any) -> dict[str, Any] | None:

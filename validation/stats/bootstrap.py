@@ -59,6 +59,7 @@ from validation.stats._checks import (
 )
 from validation.stats._result import Result, to_plain
 from validation.stats.clustered import cluster_codes
+from validation.stats.jackknife import auc_jackknife_cases, auc_jackknife_clusters
 from validation.stats.placements import case_placements
 
 EFRON_1987 = (
@@ -268,52 +269,6 @@ def _common(n_boot: int, seed: int | None, alpha: float, interval: str) -> tuple
 # ---------------------------------------------------------------------------------------------
 
 
-def _auc_jackknife_cases(pos: NDArray[np.bool_], pl: NDArray[np.float64], auc: float) -> NDArray[
-    np.float64
-]:
-    n1 = int(pos.sum())
-    n0 = pos.size - n1
-    out = np.empty(pos.size)
-    out[pos] = (n1 * auc - pl[pos]) / (n1 - 1) if n1 > 1 else np.nan
-    out[~pos] = (n0 * auc - pl[~pos]) / (n0 - 1) if n0 > 1 else np.nan
-    return out
-
-
-def _auc_jackknife_clusters(
-    pos: NDArray[np.bool_], s: NDArray[np.float64], pl: NDArray[np.float64],
-    codes: NDArray[np.intp], k: int, auc: float,
-) -> NDArray[np.float64]:
-    """Leave-one-cluster-out AUCs in closed form (pairs within the left-out cluster added back)."""
-    n1 = int(pos.sum())
-    n0 = pos.size - n1
-    m = np.bincount(codes[pos], minlength=k)
-    nn = np.bincount(codes[~pos], minlength=k)
-    a = n0 * np.bincount(codes[pos], weights=pl[pos], minlength=k)
-    b = n1 * np.bincount(codes[~pos], weights=pl[~pos], minlength=k)
-    # within-cluster Mann-Whitney counts from one sort by (cluster, score)
-    o = np.lexsort((s, codes))
-    cs = codes[o]
-    ss = s[o]
-    ps = pos[o]
-    n = s.size
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    new[1:] = (cs[1:] != cs[:-1]) | (ss[1:] != ss[:-1])
-    gs = np.flatnonzero(new)
-    ge = np.append(gs[1:], n)
-    cneg0 = np.concatenate(([0], np.cumsum(~ps)))
-    cluster_start = np.searchsorted(cs, np.arange(k))
-    gcode = cs[gs]
-    neg_below = cneg0[gs] - cneg0[cluster_start[gcode]]
-    neg_in = cneg0[ge] - cneg0[gs]
-    pos_in = (ge - gs) - neg_in
-    w = np.bincount(gcode, weights=pos_in * (neg_below + 0.5 * neg_in), minlength=k)
-    total = n1 * n0 * auc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (total - a - b + w) / ((n1 - m) * (n0 - nn))
-    return np.asarray(out, dtype=np.float64)
-
-
 def bootstrap_auc(
     truth: Any,
     score: Any,
@@ -408,7 +363,7 @@ def bootstrap_auc(
                 done += 1
         if count_pos:  # 'below' counted positives under negatives: 1 - AUC
             reps = 1.0 - reps
-        jack: Callable[[], NDArray[np.float64]] = lambda: _auc_jackknife_cases(pos, pl, auc)  # noqa: E731
+        jack: Callable[[], NDArray[np.float64]] = lambda: auc_jackknife_cases(pos, pl, auc)  # noqa: E731
         n_clusters = None
         resampling = "stratified"
     else:
@@ -436,7 +391,7 @@ def bootstrap_auc(
                 num = float(g @ np.take(cc, pos_codes, out=wpos))
                 reps[done] = half * num / den if den > 0 else np.nan
                 done += 1
-        jack = lambda: _auc_jackknife_clusters(pos, s, pl, codes, n_clusters, auc)  # noqa: E731
+        jack = lambda: auc_jackknife_clusters(pos, s, pl, codes, n_clusters, auc)  # noqa: E731
         resampling = "cluster"
     return _finish(
         reps, auc, alpha=a, interval=interval, resampling=resampling, seed=sd,
