@@ -62,3 +62,13 @@ def test_examples_validate_and_expose_their_sections() -> None:
 def test_unknown_keys_are_refused() -> None:
     with pytest.raises(ValidationError, match="extra"):
         Protocol.model_validate(_data(unexpected=1))
+
+
+def test_multiplicity_graph_is_in_family_order_with_absent_entries_zero() -> None:
+    from validation.protocol.model import Multiplicity
+
+    m = Multiplicity(procedure="graphical", weights={"H1": 0.75, "H2": 0.25},
+                     transitions={"H1": {"H2": 1.0}})
+    w, g = m.graph(["H2", "H1", "H3"])
+    assert w == [0.25, 0.75, 0.0]
+    assert g == [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]

@@ -499,14 +499,6 @@ def evaluate_hypothesis(
     return d
 
 
-def _graph(protocol: Any, family: list[str]) -> tuple[list[float], list[list[float]]]:
-    mult = protocol.multiplicity
-    w = [float((mult.weights or {}).get(hid, 0.0)) for hid in family]
-    rows = mult.transitions or {}
-    g = [[float((rows.get(a) or {}).get(b, 0.0)) for b in family] for a in family]
-    return w, g
-
-
 def evaluate_hypotheses(
     protocol: Any, results: dict[str, Any], context: Any
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -551,7 +543,7 @@ def evaluate_hypotheses(
         )
     kwargs: dict[str, Any] = {}
     if procedure == "graphical":
-        kwargs["weights"], kwargs["transitions"] = _graph(protocol, family)
+        kwargs["weights"], kwargs["transitions"] = protocol.multiplicity.graph(family)
     try:
         res: MultiplicityResult = adjust(procedure, [tested[f]["p_value"] for f in family],
                                          alpha=alpha, names=family, **kwargs)

@@ -293,7 +293,13 @@ class Multiplicity(_Model):
             return list(self.weights)
         return []
 
-
+    def graph(self, family: list[str]) -> tuple[list[float], list[list[float]]]:
+        """Initial weights and transition matrix of a graphical procedure over ``family``
+        (absent entries are 0), in the family's order."""
+        w = [float((self.weights or {}).get(hid, 0.0)) for hid in family]
+        rows = self.transitions or {}
+        g = [[float((rows.get(a) or {}).get(b, 0.0)) for b in family] for a in family]
+        return w, g
 
 
 class Subgroup(_Model):
