@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import yaml
+from numpy.typing import NDArray
 
 from validation._yaml import safe_load
 from validation.errors import DataError, InputError, did_you_mean
@@ -188,10 +190,13 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> TableSpec:
     )
 
 
-def to_pandera(spec: TableSpec, present: set[str] | None = None) -> pa.DataFrameSchema:
+def to_pandera(spec: TableSpec, present: set[str] | None = None,
+               categorical: Collection[str] = ()) -> pa.DataFrameSchema:
     """The pandera schema of ``spec`` (value checks on already typed columns).
 
     Columns absent from ``present`` are left out (their absence is reported separately).
+    Text columns named in ``categorical`` are checked as categoricals of their text (no dtype
+    check: the values are checked once per category).
     """
     cols: dict[str, pa.Column] = {}
     for c in spec.columns:
@@ -207,7 +212,7 @@ def to_pandera(spec: TableSpec, present: set[str] | None = None) -> pa.DataFrame
         if c.pattern is not None:
             checks.append(pa.Check.str_matches(c.pattern))
         cols[c.name] = pa.Column(
-            _PANDAS_DTYPE[c.type],
+            None if c.name in categorical and c.type == "string" else _PANDAS_DTYPE[c.type],
             checks=checks,
             nullable=c.nullable,
             required=c.required,
@@ -219,38 +224,50 @@ def _row_label(i: int, csv: bool) -> str:
     return f"row {i + 1} (line {i + 2})" if csv else f"row {i + 1}"
 
 
-def _stripped_text(series: pd.Series) -> tuple[pd.Series, pd.Series] | None:
-    """``(stripped strings, present)`` of a text column, each distinct value stripped once.
+def _distinct_text(series: pd.Series) -> tuple[NDArray[np.intp], NDArray[Any]] | None:
+    """``(codes, values)`` of a text column: its distinct values, stripped, with ``pd.NA`` for
+    blanks and a trailing ``pd.NA`` that code ``-1`` (a missing cell) selects.
 
-    None when the column is not all ``str`` (the general path then converts it). The same
-    result as ``astype("string").str.strip()``, at the cost of the distinct values only.
+    None when the column is not all ``str`` (the general path then converts it). Every
+    conversion below is a function of the value alone, so it is done once per distinct value
+    and spread back to the rows by the codes: the same result as converting every row.
     """
     if series.dtype != object:
         return None
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
     if not all(isinstance(u, str) for u in uniques):
         return None
-    stripped = np.array([u.strip() for u in uniques] + [pd.NA], dtype=object)
-    filled = np.array([u != "" for u in stripped[:-1]] + [False], dtype=bool)
-    values = stripped[codes]  # code -1 takes the trailing NA
-    present = pd.Series(pd.array(filled[codes], dtype="boolean"), index=series.index)
-    values[~present.to_numpy()] = pd.NA
-    return pd.Series(pd.array(values, dtype="string"), index=series.index), present
+    values = np.array([u.strip() for u in uniques] + [pd.NA], dtype=object)
+    values[np.array([v == "" for v in values[:-1]] + [False], dtype=bool)] = pd.NA
+    return codes, values
 
 
-def _coerce(series: pd.Series, ctype: str) -> tuple[pd.Series, list[int]]:
-    """Convert ``series`` to the spec type; return it and the positions that failed."""
-    fast = _stripped_text(series)
-    if fast is not None:
-        text, present = fast
+def _coerce(series: pd.Series, ctype: str, *, by_value: bool = True, categorical: bool = False
+            ) -> tuple[pd.Series, list[int]]:
+    """Convert ``series`` to the spec type; return it and the positions that failed.
+
+    ``categorical``: a text column comes back as a categorical of its stripped text (sorted
+    categories) rather than ``string``.
+    """
+    distinct = _distinct_text(series) if by_value else None
+    if distinct is not None:
+        codes, uniq = distinct
+        if ctype == "string" and categorical:
+            ucodes, cats = pd.factorize(uniq, use_na_sentinel=True, sort=True)
+            return pd.Series(pd.Categorical.from_codes(ucodes[codes], categories=cats),
+                             index=series.index), []
         if ctype == "string":
-            return text, []
-    else:
-        present = series.notna() & ~(series.astype("string").str.strip() == "").fillna(False)
+            return pd.Series(pd.array(uniq[codes], dtype="string"), index=series.index), []
+        typed, bad = _coerce(pd.Series(uniq, dtype=object), ctype, by_value=False)
+        out = typed.iloc[codes]  # code -1 takes the trailing missing value
+        out.index = series.index
+        rows = np.flatnonzero(np.isin(codes, bad)) if bad else np.zeros(0, dtype=np.intp)
+        return out, [int(i) for i in rows]
+    present = series.notna() & ~(series.astype("string").str.strip() == "").fillna(False)
     if ctype == "string":
         out = series.astype("string").str.strip()
         out[~present] = pd.NA
-        return out, []
+        return (out.astype("category") if categorical else out), []
     if ctype in ("integer", "number"):
         num = pd.to_numeric(series.where(present), errors="coerce")
         bad = present & num.isna()
@@ -312,7 +329,8 @@ def _describe_check(check: str, col: ColumnSpec) -> str:
     return f"fails {check}"
 
 
-def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.DataFrame:
+def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str,
+                   categorical: Collection[str] = ()) -> pd.DataFrame:
     """Check ``df`` against ``spec`` and return it with every column converted to its type.
 
     Parameters
@@ -320,12 +338,15 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.Data
     df : DataFrame as read from the file (any dtypes; a fresh 0..n-1 index is used).
     spec : the table specification.
     source : file name shown in the messages.
+    categorical : text columns to return as categoricals of their text (sorted categories)
+        instead of ``string``: for columns with few distinct values in large tables, whose
+        checks then run once per category.
 
     Returns
     -------
     DataFrame with typed columns (``string``, ``Int64``, ``float64``, ``boolean``,
-    ``datetime64``); optional columns that are absent but declare a ``default`` are added
-    filled with it.
+    ``datetime64``, ``category`` for ``categorical``); optional columns that are absent but
+    declare a ``default`` are added filled with it.
 
     Raises
     ------
@@ -369,7 +390,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.Data
         if c.name not in present:
             continue
         raw = df[c.name]
-        typed, bad = _coerce(raw, c.type)
+        typed, bad = _coerce(raw, c.type, categorical=c.name in categorical)
         for i in bad:
             seen.add((i, c.name))
             problems.append(
@@ -393,7 +414,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str) -> pd.Data
                 )
 
     # 4. pandera value checks (lazy: all failures at once)
-    schema = to_pandera(spec, present)
+    schema = to_pandera(spec, present, categorical)
     try:
         schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -49,10 +49,31 @@ def _indicators(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -
 
 def _key(col: pd.Series) -> pd.Categorical:
     """A grouping key as a categorical of strings (missing stays missing)."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    labels = pd.Index([str(u) for u in uniques], dtype=object)
-    return pd.Categorical.from_codes(codes, categories=labels) if len(labels) else \
-        pd.Categorical([None] * len(col), categories=pd.Index([], dtype=object))
+    return text_categories(col).array
+
+
+def text_categories(col: pd.Series) -> pd.Series:
+    """``col`` as a categorical whose categories are its values' text, sorted (missing stays
+    missing).
+
+    Scopes, periods, levels and mixes compare values as text; on categories every comparison,
+    grouping and count is done once per distinct value and then on integer codes, and sorting
+    by the codes is sorting by the text.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, uniques = col.cat.codes.to_numpy(), col.cat.categories
+    else:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    text = np.array([str(u) for u in uniques], dtype=object)
+    if len(set(text)) != len(text):  # distinct values with one text (1 and "1"): as text
+        return text_categories(col.astype(str).where(col.notna()))
+    order = np.argsort(text, kind="stable")
+    rank = np.empty(len(order) + 1, dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1  # code -1 (missing) stays missing
+    cats = pd.Index(text[order], dtype=object)
+    return pd.Series(pd.Categorical.from_codes(rank[codes], categories=cats), index=col.index,
+                     name=col.name)
 
 
 def _check(cases: pd.DataFrame, threshold: float, factors: Sequence[str]) -> list[str]:

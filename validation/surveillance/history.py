@@ -7,6 +7,7 @@ order they were merged; used by the rules, the labels merge and the status.
 from __future__ import annotations
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from validation.surveillance.context import BASE_COLUMNS, Context
 from validation.surveillance.store import read_frame
@@ -24,6 +25,10 @@ def recorded_cases(ctx: Context) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=[*BASE_COLUMNS, "period", "row", "_batch_seq"])
     cases = pd.concat(frames, ignore_index=True)
+    for c in frames[0].columns:  # concat keeps a categorical only when categories agree
+        if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames) and \
+                not isinstance(cases[c].dtype, pd.CategoricalDtype):
+            cases[c] = union_categoricals([f[c] for f in frames], sort_categories=True)
     for rec in records:
         if rec["kind"] == "labels":
             lab = read_frame(ctx.store, ctx.plan_id, "labels", rec["parquet_sha256"])

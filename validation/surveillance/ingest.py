@@ -37,6 +37,7 @@ from validation.data.specs import load_spec, read_table_bytes, validate_table
 from validation.errors import DataError, InputError
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.registry import Registry, SurveillanceDataRecord, utc_now
+from validation.surveillance.aggregate import text_categories
 from validation.surveillance.context import BASE_COLUMNS, Context, add_derived, open_context
 from validation.surveillance.history import recorded_cases  # noqa: F401  (used by callers)
 from validation.surveillance.plan import period_labels
@@ -45,6 +46,9 @@ from validation.surveillance.store import read_frame, write_frame
 BATCH_SPEC = "surveillance_batch"
 BATCH_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq")
 MAX_LISTED = 50
+CATEGORY_COLUMNS = ("batch_id", "site", "acquired_at", "model_sha256", "manufacturer",
+                    "scanner_model", "sex", "period", "age_band")
+"""Columns with few distinct values, kept as categoricals of text (sorted categories)."""
 
 
 class ModelMismatchError(InputError):
@@ -92,15 +96,15 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
     Raises :class:`DataError` listing every violation (row numbered from 1, column named).
     """
     raw = read_table_bytes(data, name=name, what="surveillance batch")
-    df = validate_table(raw, load_spec(BATCH_SPEC), source=name)
+    df = validate_table(raw, load_spec(BATCH_SPEC), source=name, categorical=CATEGORY_COLUMNS)
     problems: list[str] = []
-    ids = df["batch_id"].astype(str).unique().tolist()
+    ids = [str(i) for i in df["batch_id"].dropna().unique()]
     if len(ids) != 1:
         problems.append(f"column batch_id: a batch file holds one batch; got {len(ids)} batch "
                         f"ids ({', '.join(map(repr, ids[:10]))}).")
     expected = set(ctx.plan.sites)
-    site = df["site"].astype(str)
-    for s in sorted(set(site) - expected):
+    site = df["site"]
+    for s in sorted({str(v) for v in site.dropna().unique()} - expected):
         idx = [int(i) for i in df.index[site == s]]
         problems.append(f"rows {_rows(idx)}, column site: site {s!r} is not one the plan "
                         f"expects ({', '.join(ctx.plan.sites)}); amend the plan to add a site.")
@@ -132,7 +136,8 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
                         for c in BASE_COLUMNS})
     for c in ("batch_id", "case_id", "site", "model_sha256", "manufacturer", "scanner_model",
               "sex"):
-        out[c] = out[c].astype("string")
+        if not isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype("string")
     codes, uniq = pd.factorize(days, use_na_sentinel=True)  # format each distinct day once
     iso = pd.Series(uniq).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     out["acquired_at"] = pd.Series(pd.array(np.append(iso, pd.NA)[codes], dtype="string"),
@@ -142,12 +147,16 @@ def read_batch(ctx: Context, data: bytes, name: str) -> pd.DataFrame:
     out["score"] = out["score"].astype("float64")
     out["period"] = period_labels(stamps, ctx.plan.period)
     out["row"] = range(1, len(out) + 1)
-    return add_derived(out, ctx.plan)
+    out = add_derived(out, ctx.plan)
+    for c in CATEGORY_COLUMNS:  # few distinct values: stored and compared as categories
+        if c in out.columns:
+            out[c] = text_categories(out[c])
+    return out
 
 
 def _mismatch(ctx: Context, df: pd.DataFrame, name: str, sha: str) -> None:
     """Refuse a batch scored by another model; record (once) and raise its critical alarm."""
-    wrong = df["model_sha256"].astype(str) != ctx.model_sha256
+    wrong = ~(df["model_sha256"] == ctx.model_sha256).to_numpy(dtype=bool)
     if not wrong.any():
         return
     idx = [int(i) for i in df.index[wrong]]
@@ -265,7 +274,7 @@ def _ingest(ctx: Context, batch_path: str | os.PathLike[str], dask: str | None) 
     df = read_batch(ctx, data, bp.name)
     batch_id = str(df["batch_id"].iloc[0])
     _mismatch(ctx, df, bp.name, sha)
-    periods = tuple(sorted(set(df["period"].astype(str))))
+    periods = tuple(sorted(str(p) for p in df["period"].dropna().unique()))
     parquet_sha = write_frame(ctx.store, ctx.plan_id, "cases", df)
     record = SurveillanceDataRecord(
         plan_id=ctx.plan_id, plan_sha256=ctx.plan_sha256, kind="cases", source_id=batch_id,

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from validation import stats as vs
+from validation.surveillance.aggregate import text_categories
 from validation.surveillance.context import Context
 from validation.surveillance.plan import Rule
 
@@ -68,14 +69,24 @@ class ScopeIndex:
     def levels(self, factor: str) -> list[str]:
         """The sorted levels (as text) of a factor."""
         if factor not in self._levels:
-            self._levels[factor] = sorted(self.cases[factor].dropna().astype(str).unique())
+            col = self.cases[factor]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes = col.cat.codes.to_numpy()
+                seen = np.unique(codes[codes >= 0])
+                self._levels[factor] = sorted(str(c) for c in col.cat.categories[seen])
+            else:
+                self._levels[factor] = sorted(col.dropna().astype(str).unique())
         return self._levels[factor]
 
     def _codes(self, column: str, values: Callable[[], pd.Series] | None
                ) -> tuple[np.ndarray, dict[str, int]]:
         if column not in self._groups:
             col = self.cases[column] if values is None else values()
-            codes, uniques = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes = col.cat.codes.to_numpy()
+                uniques: Any = col.cat.categories
+            else:
+                codes, uniques = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
             self._groups[column] = (codes, {str(u): k for k, u in enumerate(uniques)})
         return self._groups[column]
 
@@ -97,8 +108,11 @@ class ScopeIndex:
     def by_period(self, key: tuple[str, str], cell: pd.DataFrame) -> dict[str, np.ndarray]:
         """Positions (within ``cell``) of each period's rows."""
         if key not in self._periods:
-            codes, uniques = pd.factorize(cell["period"].to_numpy(dtype=object),
-                                          use_na_sentinel=True)
+            per = cell["period"]
+            if isinstance(per.dtype, pd.CategoricalDtype):
+                codes, uniques = per.cat.codes.to_numpy(), per.cat.categories
+            else:
+                codes, uniques = pd.factorize(per.to_numpy(dtype=object), use_na_sentinel=True)
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
             self._periods[key] = {str(u): order[bounds[k]:bounds[k + 1]]
@@ -121,7 +135,8 @@ def scopes(ctx: Context, cases: pd.DataFrame, wanted: list[str], index: ScopeInd
             if f == "site" or f not in cases.columns:
                 continue
             def text(f: str = f) -> pd.Series:
-                return cases[f].astype(str)
+                col = cases[f]
+                return col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype(str)
 
             for level in idx.levels(f):
                 out.append((None, {"factor": f, "level": level}, idx.cell(f"{f}:text", level, text)))
@@ -210,7 +225,7 @@ def _chart(ctx: Context, rule: Rule, site: str | None, subgroup: dict[str, str] 
         return chart, alarms
     if rule.chart in ("binomial_cusum", "ewma"):
         ev = _outcomes(rule.metric, cell, threshold)
-        counts = ev.groupby("period")["event"].agg(["sum", "count"])
+        counts = ev.groupby("period", observed=True)["event"].agg(["sum", "count"])
         used = [p for p in periods if p in counts.index and counts.loc[p, "count"] >= minimum]
         if not used:
             return chart, alarms
@@ -326,6 +341,7 @@ def _drift(ctx: Context, rules: list[Rule], cases: pd.DataFrame, periods: list[s
                         if not ref:
                             continue
                         counts = cur[factor].dropna().astype(str).value_counts()
+                        counts = counts[counts > 0]  # a categorical lists every category
                         r = vs.chi2_mix(ref, {str(k): int(v) for k, v in counts.items()})
                         rows.append({"period": p, "site": site, "check": "chi2",
                                      "variable": factor, "statistic": float(r.statistic),
@@ -370,6 +386,8 @@ def evaluate(ctx: Context, cases: pd.DataFrame) -> Evaluation:
     # only the columns the rules read, so that a cell does not copy case ids and the like
     needed = {"period", "score", "truth", "site", *ctx.plan.factors}
     cases = cases[[c for c in cases.columns if c in needed]]
+    cases = cases.assign(**{c: text_categories(cases[c]) for c in cases.columns
+                            if c not in ("score", "truth")})
     index = ScopeIndex(cases)
     for rule in ctx.plan.rules:
         if rule.chart in ("psi", "ks", "chi2"):
