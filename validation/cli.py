@@ -76,7 +76,7 @@ def run() -> None:
 
     try:
         main()
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, int) and code != 0:
