@@ -86,10 +86,10 @@ def paired_comparison(kind: str, pert: UnitData, base: UnitData, alpha: float) -
         from validation.stats.roc import compare_auc
 
         try:
-            r = compare_auc(pert.truth, pert.score, base.score, alpha=alpha, cluster=pert.cluster)
+            cmp_ = compare_auc(pert.truth, pert.score, base.score, alpha=alpha, cluster=pert.cluster)
         except InputError as exc:
             return unavailable("paired DeLong", str(exc))
-        d = stat_dict(r)
+        d = stat_dict(cmp_)
         d.pop("references", None)
         d["test"] = "paired DeLong z" if pert.cluster is None else \
             "paired z with Obuchowski's clustered DeLong covariance"
@@ -155,7 +155,7 @@ def robustness_results(
     for fam in rob.families:
         name = str(fam.family)
         spec = FAMILIES[name]
-        levels = [{"level": 0, "value": None,
+        levels: list[dict[str, Any]] = [{"level": 0, "value": None, "label": "unperturbed",
                    "endpoints": {ep.id: _estimate(protocol, ep, base_units[ep.id], alpha, seed)
                                  for ep in eps}, "paired": {}}]
         for k, v in enumerate(fam.severities, start=1):
@@ -172,7 +172,8 @@ def robustness_results(
                 est[ep.id] = _estimate(protocol, ep, d, alpha, seed)
                 if ep.kind in PAIRED_KINDS:
                     paired[ep.id] = paired_comparison(ep.kind, d, base_units[ep.id], alpha)
-            levels.append({"level": k, "value": float(v), "endpoints": est, "paired": paired})
+            levels.append({"level": k, "value": float(v), "label": f"{float(v):g} {spec.unit}",
+                           "endpoints": est, "paired": paired})
         families[name] = {"parameter": spec.parameter, "unit": spec.unit,
                           "description": spec.description, "levels": levels}
     claims = _claims(protocol, families)

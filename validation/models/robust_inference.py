@@ -32,8 +32,8 @@ from validation.models.artifact import LockedModel
 from validation.models.card import InputSpec
 from validation.models.images import decode_intensity, normalise
 from validation.models.inference import (
-    Checkpoint,
     CaseImage,
+    Checkpoint,
     batches_of,
     check_cases,
     check_run_options,

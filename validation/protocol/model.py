@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from validation.errors import did_you_mean
+from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
     Device,
     Exclusion,
@@ -47,7 +48,6 @@ from validation.protocol.sections import (  # noqa: F401  (the sections are part
     _Model,
     _no_duplicates,
 )
-from validation.protocol.robustness import Robustness
 from validation.protocol.vocabulary import (
     DEFAULT_CI,
     MRMC_KINDS,

@@ -280,7 +280,7 @@ def card_problems(data: Mapping[str, Any], base_dir: Path) -> list[tuple[Loc, st
     fams = sec.get("families")
     need = [(i, f.get("family")) for i, f in enumerate(fams if isinstance(fams, list) else [])
             if isinstance(f, Mapping) and f.get("family") in FAMILIES
-            and FAMILIES[f["family"]].requires]
+            and FAMILIES[str(f["family"])].requires]
     if not need:
         return []
     card_rel = model.get("card")
@@ -294,7 +294,7 @@ def card_problems(data: Mapping[str, Any], base_dir: Path) -> list[tuple[Loc, st
             spec = raw["input"]
     out: list[tuple[Loc, str]] = []
     for i, name in need:
-        req = FAMILIES[name].requires
+        req = FAMILIES[str(name)].requires
         ok = allowed_by_input(req, spec.get("bit_depth"), spec.get("modality"))
         if not ok:
             declared = (f"bit_depth {spec.get('bit_depth')!r}, modality {spec.get('modality')!r}"

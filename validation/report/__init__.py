@@ -51,6 +51,9 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     context = sar_context(run_dir)
     results = read_json(run_dir / RESULTS_FILE)
     figures = make_figures(results, out / "figures", png="docx" in fmts)
+    from validation.report.robustness_figures import robustness_figures
+
+    figures["robustness"] = robustness_figures(results, run_dir, out / "figures")
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
