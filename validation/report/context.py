@@ -454,12 +454,6 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
             "why": "" if items else "the model made no error at the locked operating point"}
 
 
-def _robustness_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
-    from validation.report.robustness import robustness_view
-
-    return robustness_view(results)
-
-
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -542,7 +536,6 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
         },
         "deviations": deviations,
         "errors": _explanations_view(results),
-        "robustness": _robustness_view(results),
         "references": _references(results),
         "traceability": traceability(run_dir, results),
         "rounding": ROUNDING,

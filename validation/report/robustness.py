@@ -91,24 +91,30 @@ def robustness_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def robustness_sap_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The SAP's robustness text from the locked protocol's section (None without one)."""
+def robustness_sap_view(protocol: Mapping[str, Any], plan: Mapping[str, Any] | None = None
+                        ) -> dict[str, Any] | None:
+    """The SAP's robustness text from the locked protocol's section (None without one).
+
+    ``plan`` (the perturbation plan recorded in ``results.json``) adds each family's
+    description, unit and allowed range; the report layer does not read the protocol layer's
+    family table itself.
+    """
     sec = protocol.get("robustness")
     if not sec:
         return None
-    from validation.protocol.robustness import FAMILIES
-
+    described = {str(f.get("family")): f for f in (plan or {}).get("families") or []}
     eps = {e.get("id"): e for e in protocol.get("endpoints") or []}
     families = []
     for f in sec.get("families") or []:
-        spec = FAMILIES.get(str(f.get("family")))
+        info = described.get(str(f.get("family"))) or {}
         values = ", ".join(_value(v) for v in f.get("severities") or [])
+        allowed = info.get("allowed")
         families.append({
             "family": humanize(f.get("family", "")),
-            "description": spec.description if spec else "",
-            "severities": f"{spec.parameter if spec else ''} = {values}"
-                          + (f" {spec.unit}" if spec else ""),
-            "range": f"[{_value(spec.low)}, {_value(spec.high)}]" if spec else NA,
+            "description": str(info.get("description") or NA),
+            "severities": f"{info.get('parameter', 'value')} = {values}"
+                          + (f" {info['unit']}" if info.get("unit") else ""),
+            "range": f"[{_value(allowed[0])}, {_value(allowed[1])}]" if allowed else NA,
         })
     rules = []
     for r in sec.get("rules") or []:
@@ -117,7 +123,7 @@ def robustness_sap_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
         rules.append(f"{r['id']}: the {what} of "
                      f"{KIND_LABELS.get(str(eps.get(r['endpoint'], {}).get('kind')), r['endpoint'])} "
                      f"stays at or above {fmt_estimate(r['threshold'])} at every severity level up to "
-                     f"{int(r['up_to'])} of {fam}")
+                     f"{fmt_count(r['up_to'])} of {fam}")
     return {"endpoints": [KIND_LABELS.get(str(eps.get(e, {}).get("kind")), str(e))
                           for e in sec.get("endpoints") or []],
-            "families": families, "rules": rules, "examples": int(sec.get("examples", 1))}
+            "families": families, "rules": rules, "examples": fmt_count(sec.get("examples", 1))}
