@@ -19,6 +19,7 @@ BENCHMARKS: list[str] = [
     "bench_mrmc",
     "bench_provenance",
     "bench_report",
+    "bench_robustness",
     "bench_roc",
     "bench_surveillance",
     "bench_scale",

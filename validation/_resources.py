@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE.parent
 ASSETS = PACKAGE / "assets"
 
-SHIPPED = ("data_specs", "reports", "protocols/demo.yaml", "protocols/surveillance_demo.yaml")
+SHIPPED = ("data_specs", "reports", "protocols/demo.yaml", "protocols/surveillance_demo.yaml",
+           "protocols/demo_robustness.yaml")
 """Repository paths copied into ``validation/assets/`` when a wheel is built."""
 
 

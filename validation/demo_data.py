@@ -256,6 +256,9 @@ def prepare_demo(
         sections = prepare_image_study(inputs, seed=s)
         template["model"] = sections["model"]
         template["test_set"].update(sections["test_set"])
+        from validation.robustness_demo import demo_robustness_section
+
+        template["robustness"] = demo_robustness_section()
     template.setdefault("analysis", {})["seed"] = s
     header = (
         "# Demo protocol, written by `validation demo` from protocols/demo.yaml with the\n"

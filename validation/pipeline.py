@@ -367,6 +367,7 @@ def run_protocol(
             _write_parquet(frame, pred_path)
         ctx.cases = cases
         ctx.artifacts["predictions"] = pred_path
+        perturbed = _robustness_runs(ctx, cases, show)
 
         show.step("analysis: endpoints, sites, subgroups, hypotheses")
         from validation.analysis.engine import analyse
@@ -388,6 +389,7 @@ def run_protocol(
                 executor=executor,
                 progress=lambda text: show.step(f"  {text}"),
                 progress_bar=show.bar,
+                robustness=perturbed,
             )
         finally:
             executor.close()
@@ -406,6 +408,21 @@ def run_protocol(
         raise
     show.step(f"complete: {final}")
     return final
+
+
+def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: _Progress) -> Any:
+    """The perturbed inference of the protocol's ``robustness`` section (None without one)."""
+    rob = getattr(ctx.protocol, "robustness", None)
+    if rob is None or str(ctx.protocol.model.kind) == "precomputed":
+        return None
+    from validation.models.robust_inference import predict_robustness
+
+    n = sum(len(f.severities) for f in rob.families)
+    show.step(f"robustness: {n} perturbed runs of the locked model (images read once)")
+    out = predict_robustness(ctx.protocol, ctx.protocol_dir, ctx.test_set.analysed, ctx.run_dir,
+                             seed=ctx.seed, progress=ctx.progress)
+    ctx.artifacts["robustness_predictions"] = ctx.run_dir / "robustness_predictions.parquet"
+    return out
 
 
 def _explain_errors(ctx: RunContext, cases: pd.DataFrame, pred_path: Path) -> Any:

@@ -353,6 +353,7 @@ def analyse(
     executor: Any = None,
     progress: Any = None,
     progress_bar: Any = None,
+    robustness: Any = None,
 ) -> dict[str, Any]:
     """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
 
@@ -373,6 +374,9 @@ def analyse(
     progress : optional ``callable(text)`` told as each part starts.
     progress_bar : optional ``callable(text)`` returning a context manager that yields an
         ``update(done, total)`` callable; used for the ROC band when it runs in process.
+    robustness : the perturbed runs of the protocol's ``robustness`` section
+        (:func:`validation.models.robust_inference.predict_robustness`), analysed into the
+        ``robustness`` key (:mod:`validation.analysis.robustness`); None: no such key.
 
     Raises
     ------
@@ -475,6 +479,11 @@ def analyse(
     plan = sample_size_section(protocol)
     if plan is not None:
         results["sample_size"] = plan  # the justification the SAP and report show
+    if robustness is not None:
+        from validation.analysis.robustness import robustness_results
+
+        say("robustness: endpoints per perturbation and severity, paired with the unperturbed run")
+        results["robustness"] = robustness_results(protocol, cases, robustness, alpha=a, seed=seed)
     return results
 
 

@@ -161,11 +161,15 @@ def register(app: typer.Typer) -> None:
             protocol_path, out_dir=out / "runs", formats=fmts, progress=not quiet,
             operator="demo",
         )
-        print_standalone_table(load_results(run_dir / RESULTS_FILE), run_dir)
+        results = load_results(run_dir / RESULTS_FILE)
+        print_standalone_table(results, run_dir)
         report_dir = run_dir / "report"
         for doc in sorted(report_dir.glob("*.*")) if report_dir.is_dir() else []:
             if doc.suffix in (".html", ".pdf", ".docx"):
                 typer.echo(f"{doc.stem.upper()} {doc.suffix[1:]}: {doc}")
+        from validation.robustness_demo import print_robustness
+
+        print_robustness(results, typer.echo, tabular=tabular)
         if surveillance:
             from validation.surveillance.demo import run_surveillance_demo
 

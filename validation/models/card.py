@@ -67,6 +67,11 @@ class InputSpec(_Strict):
     normalization: Normalization = Field(default_factory=lambda: Normalization(mean=0.0, std=1.0))
     dicom_window: DicomWindow | None = None
     formats: tuple[Literal["dicom", "png", "npy"], ...] = ("dicom", "png", "npy")
+    modality: str | None = Field(
+        default=None, description="DICOM modality of the inputs (DX, CR, CT, MR, ...); optional.")
+    bit_depth: Literal[8, 10, 12, 14, 16] | None = Field(
+        default=None, description="Highest stored bit depth of the inputs; optional (JPEG "
+        "perturbations need 8).")
 
 
 class OutputSpec(_Strict):

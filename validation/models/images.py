@@ -139,23 +139,14 @@ def _read_npy(data: bytes, where: str) -> np.ndarray:
     return arr
 
 
-def decode_image(
+def decode_intensity(
     data: bytes, name: str, spec: InputSpec, *, case_id: str | None = None
 ) -> np.ndarray:
-    """Decode image bytes into a normalised float32 model input of shape (C, H, W).
+    """Decode image bytes into the [0, 1] intensity, float64 of shape (H, W, C), size-checked.
 
-    Parameters
-    ----------
-    data : the file's bytes (the same bytes whose sha256 is recorded)
-    name : the file name (its suffix selects the format; it is quoted in errors)
-    spec : the model card's input section
-    case_id : quoted in errors
-
-    Raises
-    ------
-    DataError
-        Corrupt or unreadable file, unsupported format, or a size or channel count that differs
-        from the card. The message names the case and the file.
+    This is the image "after loading and before the model's preprocessing": perturbations of
+    a robustness analysis (:mod:`validation.models.perturb`) act here, and
+    :func:`normalise` then gives the model input. Raises as :func:`decode_image`.
     """
     where = _where(name, case_id)
     fmt = image_format(name)
@@ -179,9 +170,36 @@ def decode_image(
         )
     if c != spec.channels:
         raise DataError(f"{where} has {c} channel(s); the model card requires {spec.channels}.")
+    return arr
+
+
+def normalise(arr: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """The model's preprocessing: (H, W, C) [0, 1] intensity -> ``(x - mean) / std``, float32
+    (C, H, W)."""
     norm = spec.normalization
     out = (np.moveaxis(arr, -1, 0) - norm.mean) / norm.std
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def decode_image(
+    data: bytes, name: str, spec: InputSpec, *, case_id: str | None = None
+) -> np.ndarray:
+    """Decode image bytes into a normalised float32 model input of shape (C, H, W).
+
+    Parameters
+    ----------
+    data : the file's bytes (the same bytes whose sha256 is recorded)
+    name : the file name (its suffix selects the format; it is quoted in errors)
+    spec : the model card's input section
+    case_id : quoted in errors
+
+    Raises
+    ------
+    DataError
+        Corrupt or unreadable file, unsupported format, or a size or channel count that differs
+        from the card. The message names the case and the file.
+    """
+    return normalise(decode_intensity(data, name, spec, case_id=case_id), spec)
 
 
 def load_image(path: str | Path, spec: InputSpec, *, case_id: str | None = None) -> np.ndarray:

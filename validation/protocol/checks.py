@@ -397,6 +397,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                     f"manifest column that holds the comparator's reading",
                 )
             )
+    from validation.protocol.robustness import robustness_problems
+
+    out.extend(robustness_problems(data))
     return out
 
 

@@ -185,6 +185,10 @@ def validate_text(
     if check_files and base_dir is not None:
         for loc, msg in _file_problems(data, Path(base_dir)):
             problems.append(locator.problem(loc, msg))
+        from validation.protocol.robustness import card_problems
+
+        for loc, msg in card_problems(data, Path(base_dir)):
+            problems.append(locator.problem(loc, msg))
 
     problems = _dedupe(problems)
     if problems:

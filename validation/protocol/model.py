@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from validation.errors import did_you_mean
+from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
     Device,
     Exclusion,
@@ -429,6 +430,9 @@ class Protocol(_Model):
     populations: list[Population] = Field(default_factory=_default_populations, min_length=1)
     sample_size: SampleSize | None = None
     analysis: Analysis
+    robustness: Robustness | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Perturbation (stress) analysis of an image model (optional).")
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:

@@ -51,13 +51,20 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     context = sar_context(run_dir)
     results = read_json(run_dir / RESULTS_FILE)
     figures = make_figures(results, out / "figures", png="docx" in fmts)
+    from validation.report.robustness import robustness_view
+    from validation.report.robustness_figures import robustness_figures
+
+    figures["robustness"] = robustness_figures(results, run_dir, out / "figures")
+    context["robustness"] = robustness_view(results)
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
     lock = run_dir / LOCK_FILE
     if lock.is_file():
         plan = results.get("sample_size")
-        outputs += render_qmd(write_sap_qmd(sap_context(lock, plan), out), fmts)
+        rob_plan = (results.get("robustness") or {}).get("plan")
+        outputs += render_qmd(write_sap_qmd(sap_context(lock, plan, robustness_plan=rob_plan), out),
+                              fmts)
     return outputs
 
 

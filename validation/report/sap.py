@@ -88,8 +88,15 @@ def _sample_size_view(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = None
-                ) -> dict[str, Any]:
+def _robustness_sap(protocol: Mapping[str, Any], plan: Mapping[str, Any] | None
+                    ) -> dict[str, Any] | None:
+    from validation.report.robustness import robustness_sap_view
+
+    return robustness_sap_view(protocol, plan)
+
+
+def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = None,
+                *, robustness_plan: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """View model of the statistical analysis plan, from the locked protocol alone.
 
     ``sample_size`` is the plain sample-size plan (``results.json['sample_size']`` of a run, or
@@ -177,6 +184,7 @@ def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = N
         "populations": [humanize(p) for p in protocol.get("populations") or []],
         "sample_size": sample_rows,
         "sample_plan": sample_plan,
+        "robustness": _robustness_sap(protocol, robustness_plan),
         "seed": fmt_count(analysis.get("seed")) if analysis.get("seed") is not None else None,
         "bootstrap_replicates": (fmt_count(analysis.get("bootstrap_replicates"))
                                  if analysis.get("bootstrap_replicates") is not None else None),
