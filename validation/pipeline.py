@@ -388,6 +388,7 @@ def run_protocol(
                 executor=executor,
                 progress=lambda text: show.step(f"  {text}"),
                 progress_bar=show.bar,
+                protocol_dir=ctx.protocol_dir,
             )
         finally:
             executor.close()

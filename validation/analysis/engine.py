@@ -353,6 +353,7 @@ def analyse(
     executor: Any = None,
     progress: Any = None,
     progress_bar: Any = None,
+    protocol_dir: Any = None,
 ) -> dict[str, Any]:
     """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
 
@@ -373,6 +374,7 @@ def analyse(
     progress : optional ``callable(text)`` told as each part starts.
     progress_bar : optional ``callable(text)`` returning a context manager that yields an
         ``update(done, total)`` callable; used for the ROC band when it runs in process.
+    protocol_dir : the protocol's folder; needed by a ``segmentation`` section (mask files).
 
     Raises
     ------
@@ -475,6 +477,11 @@ def analyse(
     plan = sample_size_section(protocol)
     if plan is not None:
         results["sample_size"] = plan  # the justification the SAP and report show
+    if getattr(protocol, "segmentation", None) is not None:
+        from validation.analysis.segmentation import segmentation_section
+
+        results["segmentation"] = segmentation_section(
+            protocol, cases, protocol_dir=protocol_dir, alpha=a, seed=seed, levels=levels, progress=say)
     return results
 
 

@@ -47,6 +47,7 @@ from validation.protocol.sections import (  # noqa: F401  (the sections are part
     _Model,
     _no_duplicates,
 )
+from validation.protocol.segmentation import SegmentationPlan
 from validation.protocol.vocabulary import (
     DEFAULT_CI,
     MRMC_KINDS,
@@ -429,6 +430,7 @@ class Protocol(_Model):
     populations: list[Population] = Field(default_factory=_default_populations, min_length=1)
     sample_size: SampleSize | None = None
     analysis: Analysis
+    segmentation: SegmentationPlan | None = None
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:

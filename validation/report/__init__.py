@@ -51,6 +51,11 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     context = sar_context(run_dir)
     results = read_json(run_dir / RESULTS_FILE)
     figures = make_figures(results, out / "figures", png="docx" in fmts)
+    if results.get("segmentation"):
+        from validation.report.segmentation import segmentation_view
+        from validation.report.segmentation_figures import make_segmentation_figures
+
+        context["segmentation"] = segmentation_view(results, make_segmentation_figures(results, out / "figures"))
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)
