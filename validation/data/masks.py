@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from validation.data.specs import load_table, read_table
 from validation.errors import DataError
+from validation.provenance.hashing import sha256_file
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 SPACING_TOLERANCE_MM = 1e-4
@@ -135,6 +136,10 @@ def read_mask_index(
         if "spacing_mm" in df.columns and pd.notna(rec.get("spacing_mm")):
             sz = rec.get("slice_spacing_mm")
             spacing = (float(rec["spacing_mm"]),) * 2 + ((float(sz),) if sz is not None and pd.notna(sz) else ())
+        expected = rec.get("mask_sha256")
+        if "mask" in paths and isinstance(expected, str) and expected and sha256_file(paths["mask"]) != expected:
+            problems.append(f"case {case!r} (row {i}): the reference mask {str(rec['mask'])!r} does not match its "
+                            "mask_sha256 (changed since the index was written).")
         if len(paths) == 2:
             pairs.append(MaskPair(case_id=case, label=int(rec["label"]), annotator_id=str(rec["annotator_id"]),
                                   reference=paths["mask"], prediction=paths["prediction"], spacing=spacing, row=i))
