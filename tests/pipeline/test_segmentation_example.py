@@ -140,4 +140,5 @@ def test_a_bad_mask_stops_the_run_with_exit_2_and_names_the_case(tmp_path: Path)
     (masks / "SEG-009_ref.nii.gz").write_bytes((DATA / "masks" / "SEG-009_ref.nii.gz").read_bytes())
     done = _cli(path, tmp_path / "runs2")
     assert done.returncode == 2, done.stderr
-    assert "case 'SEG-005' label 1: shape mismatch, reference (32, 32, 16) and prediction (32, 32, 15)" in done.stderr
+    assert ("case 'SEG-005' label 1: shape mismatch, reference (32, 32, 16) and prediction (32, 32, 15)"
+            in done.stderr)

@@ -138,9 +138,12 @@ def _mask_summary(values: np.ndarray, patients: np.ndarray, ep: Any, *, alpha: f
         out[name] = d
     if ep.threshold is not None:
         hits = _meets(values, float(ep.threshold), ep.higher_is_better).astype(int)
-        p = clustered_proportion_ci(hits, patients, method="wilson", alpha=alpha)
-        d = stat_dict(p, threshold=float(ep.threshold),
-                      direction="at or above" if ep.higher_is_better else "at or below")
+        extra = {"threshold": float(ep.threshold),
+                 "direction": "at or above" if ep.higher_is_better else "at or below"}
+        try:
+            d = stat_dict(clustered_proportion_ci(hits, patients, method="wilson", alpha=alpha), **extra)
+        except InputError as exc:
+            d = unavailable("wilson-clustered", str(exc), n=int(values.size), **extra)
         if not refs:
             d.pop("references", None)
         out["proportion"] = d
@@ -277,6 +280,20 @@ def _hypothesis(h: Any, res: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _decide(h: Any, res: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_hypothesis`, or a failed decision with the reason when the bound is not estimable."""
+    pooled = res["pooled"]
+    stat = pooled.get("mean") if h.type in ("mean_above", "mean_below") else (
+        pooled.get("proportion") if h.type == "proportion_above" else pooled)
+    if not stat or stat.get("estimate") is None:
+        note = (stat or {}).get("note", "no estimate")
+        return {"id": h.id, "endpoint": h.endpoint, "type": h.type, "goal": h.goal, "lower": h.lower,
+                "upper": h.upper, "p_value": None, "test": "confidence bound", "estimate": None,
+                "ci": [None, None], "bound": None, "decision": "fail",
+                "reason": f"not estimable on the analysed cases ({note}); the hypothesis cannot be shown"}
+    return _hypothesis(h, res)
+
+
 def segmentation_section(protocol: Any, cases: pd.DataFrame, *, protocol_dir: str | Path | None, alpha: float,
                          seed: int, levels: Mapping[str, pd.Series],
                          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -333,7 +350,7 @@ def segmentation_section(protocol: Any, cases: pd.DataFrame, *, protocol_dir: st
             endpoints[ep.id] = _measurement_endpoint(ep, m, by_case, alpha)
     out["endpoints"] = endpoints
     out["endpoint_order"] = [e.id for e in plan.endpoints]
-    out["hypotheses"] = [_hypothesis(h, endpoints[h.endpoint]) for h in plan.hypotheses]
+    out["hypotheses"] = [_decide(h, endpoints[h.endpoint]) for h in plan.hypotheses]
     out["hypotheses_note"] = ("each segmentation hypothesis is tested at the one-sided level "
                               f"{alpha / 2!r} on its confidence bound; they are outside the "
                               "protocol's multiplicity procedure")

@@ -48,7 +48,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from validation.errors import InputError
@@ -121,22 +120,53 @@ def _spacing(spacing: Any, ndim: int) -> NDArray[np.float64]:
     return sp
 
 
+def _bounding_box(mask: NDArray[np.bool_]) -> tuple[slice, ...] | None:
+    """The smallest box holding every foreground voxel (``None`` for an empty mask), found from
+    the projections on each axis (no coordinate list of the whole mask)."""
+    box = []
+    for ax in range(mask.ndim):
+        others = tuple(i for i in range(mask.ndim) if i != ax)
+        hit = np.flatnonzero(mask.any(axis=others))
+        if hit.size == 0:
+            return None
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return tuple(box)
+
+
+def _border_in_box(mask: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], tuple[slice, ...]] | None:
+    """Border voxels of ``mask`` within its bounding box, and the box."""
+    box = _bounding_box(mask)
+    if box is None:
+        return None
+    sub = np.pad(mask[box], 1)  # outside the array counts as background
+    core = tuple(slice(1, -1) for _ in range(mask.ndim))
+    interior = sub[core].copy()
+    for ax in range(mask.ndim):  # a voxel is interior if its 2 x ndim face neighbours are foreground
+        for step in (-1, 1):
+            shifted = tuple(slice(1 + step, sub.shape[ax] - 1 + step) if i == ax else slice(1, -1)
+                            for i in range(mask.ndim))
+            interior &= sub[shifted]
+    return sub[core] & ~interior, box
+
+
 def border_voxels(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Foreground voxels with a face neighbour in the background (outside counts as background)."""
-    if not mask.any():
-        return np.zeros_like(mask)
-    # crop to the bounding box plus one voxel of background, erode there, paste back
-    idx = np.argwhere(mask)
-    lo = idx.min(axis=0)
-    hi = idx.max(axis=0) + 1
-    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
-    sub = np.pad(mask[box], 1)
-    structure = ndimage.generate_binary_structure(mask.ndim, 1)
-    eroded = ndimage.binary_erosion(sub, structure=structure)
-    edge = (sub & ~eroded)[tuple(slice(1, -1) for _ in range(mask.ndim))]
-    out = np.zeros_like(mask)
-    out[box] = edge
+    out = np.zeros_like(mask, dtype=bool)
+    found = _border_in_box(np.asarray(mask, dtype=bool))
+    if found is not None:
+        edge, box = found
+        out[box] = edge
     return out
+
+
+def surface_points(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Centres (mm) of the border voxels of ``mask``, shape (n_border, ndim)."""
+    found = _border_in_box(mask)
+    if found is None:
+        return np.empty((0, mask.ndim))
+    edge, box = found
+    offset = np.array([b.start for b in box], dtype=np.float64)
+    return (np.argwhere(edge) + offset) * spacing
 
 
 def directed_surface_distances(
@@ -144,9 +174,11 @@ def directed_surface_distances(
 ) -> NDArray[np.float64]:
     """Distance (mm) from every border voxel of ``source`` to the nearest border voxel of
     ``target`` (both non-empty boolean masks of one shape)."""
-    s = np.argwhere(border_voxels(source)) * spacing
-    t = np.argwhere(border_voxels(target)) * spacing
-    d, _ = cKDTree(t).query(s, k=1)
+    return _nearest(surface_points(source, spacing), surface_points(target, spacing))
+
+
+def _nearest(points: NDArray[np.float64], to: NDArray[np.float64]) -> NDArray[np.float64]:
+    d, _ = cKDTree(to).query(points, k=1)
     return np.asarray(d, dtype=np.float64)
 
 
@@ -221,14 +253,15 @@ def segmentation_metrics(
     if n_ref == 0 or n_pred == 0:
         return SegmentationMetrics(
             dice=0.0, iou=0.0, hd95=None, hausdorff=None, assd=None, surface_dice=0.0,
-            reference_surface_voxels=int(border_voxels(ref).sum()),
-            prediction_surface_voxels=int(border_voxels(pred).sum()),
+            reference_surface_voxels=len(surface_points(ref, sp)),
+            prediction_surface_voxels=len(surface_points(pred, sp)),
             empty="reference" if n_ref == 0 else "prediction", **common,  # type: ignore[arg-type]
         )
     dice = 2.0 * inter / (n_ref + n_pred)
     iou = inter / (n_ref + n_pred - inter)
-    d_pr = directed_surface_distances(pred, ref, sp)
-    d_rp = directed_surface_distances(ref, pred, sp)
+    s_ref, s_pred = surface_points(ref, sp), surface_points(pred, sp)
+    d_pr = _nearest(s_pred, s_ref)
+    d_rp = _nearest(s_ref, s_pred)
     hd = float(max(d_pr.max(), d_rp.max()))
     hd95 = float(max(np.percentile(d_pr, 95), np.percentile(d_rp, 95)))
     total = d_pr.size + d_rp.size
