@@ -39,9 +39,11 @@ def test_limits_within_uses_the_outer_bounds_of_both_limits() -> None:
 
 
 def test_estimate_and_proportion_above() -> None:
-    assert _hypothesis(hyp(type="estimate_above", goal=0.9), {"pooled": stat(0.95, 0.91, 0.97)})["decision"] == "pass"
+    est = _hypothesis(hyp(type="estimate_above", goal=0.9), {"pooled": stat(0.95, 0.91, 0.97)})
+    assert est["decision"] == "pass"
     prop = {**stat(0.9, 0.69, 0.97), "direction": "at or above", "threshold": 0.8}
-    assert _hypothesis(hyp(type="proportion_above", goal=0.7), {"pooled": {"proportion": prop}})["decision"] == "fail"
+    share = _hypothesis(hyp(type="proportion_above", goal=0.7), {"pooled": {"proportion": prop}})
+    assert share["decision"] == "fail"
 
 
 def test_summary_proportion_counts_distances_at_or_below_the_threshold() -> None:
