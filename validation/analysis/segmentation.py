@@ -344,7 +344,9 @@ def segmentation_section(protocol: Any, cases: pd.DataFrame, *, protocol_dir: st
         m = read_measurements(base / plan.measurements, case_ids=cases["case_id"].astype(str).tolist(),
                               numeric=numeric, categorical=categorical)
         info = cases.assign(case_id=cases["case_id"].astype(str))[["case_id", "site", "patient_id"]]
-        m = m.merge(info, on="case_id", how="left")
+        # case order fixed by case id: sums (hence the bytes of results.json) do not depend on
+        # the order of the manifest
+        m = m.merge(info, on="case_id", how="left").sort_values("case_id", kind="stable").reset_index(drop=True)
         for ep in meas_eps:
             say(f"measurement endpoint {ep.id}")
             endpoints[ep.id] = _measurement_endpoint(ep, m, by_case, alpha)
