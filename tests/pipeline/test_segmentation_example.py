@@ -120,6 +120,18 @@ def test_results_are_byte_identical_on_rerun(run: Path, tmp_path: Path) -> None:
     assert (again / "results.json").read_bytes() == (run / "results.json").read_bytes()
 
 
+def test_reordered_tables_give_the_same_bytes(run: Path, tmp_path: Path) -> None:
+    path = _locked_copy(tmp_path)
+    folder = path.parent / "examples" / "segmentation"
+    for name in ("manifest.csv", "masks_index.csv", "measurements.csv"):
+        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        df.iloc[::-1].to_csv(folder / name, index=False)
+    again = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    seg_then = json.loads((run / "results.json").read_text())["segmentation"]
+    seg_now = json.loads((again / "results.json").read_text())["segmentation"]
+    assert json.dumps(seg_now, sort_keys=True) == json.dumps(seg_then, sort_keys=True)
+
+
 def _cli(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "validation", "run", str(path), "--out", str(out)],
