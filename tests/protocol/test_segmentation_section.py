@@ -70,3 +70,14 @@ def test_missing_masks_index_file_is_named(write_protocol) -> None:
     (path.parent / "meas.csv").write_text("case_id\n", encoding="utf-8")
     _, problems = check_protocol(path)
     assert any("'masks_index' 'masks.csv' does not exist" in p.message for p in problems)
+
+
+def test_a_protocol_without_the_section_hashes_as_before() -> None:
+    """The optional section is left out of the canonical JSON when absent: the sha256 of every
+    existing protocol (and so every existing lock) is unchanged by the new field."""
+    from validation.protocol.lock import canonical_protocol_json
+
+    cade = canonical_protocol_json(load_protocol(PROTOCOLS / "cade_pneumothorax.yaml"))
+    assert '"segmentation"' not in cade
+    seg = canonical_protocol_json(load_protocol(PROTOCOLS / "segmentation_example.yaml"))
+    assert '"segmentation"' in seg

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -431,6 +433,15 @@ class Protocol(_Model):
     sample_size: SampleSize | None = None
     analysis: Analysis
     segmentation: SegmentationPlan | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_segmentation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An absent segmentation section is left out of the dump, so the canonical JSON (hence
+        # the protocol sha256 and every existing lock) of a protocol without one is unchanged.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("segmentation") is None:
+            data.pop("segmentation", None)
+        return data  # type: ignore[no-any-return]
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:
