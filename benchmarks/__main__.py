@@ -23,6 +23,7 @@ BENCHMARKS: list[str] = [
     "bench_roc",
     "bench_surveillance",
     "bench_scale",
+    "bench_segmentation",
 ]
 
 

@@ -315,6 +315,13 @@ def run_protocol(
         inputs["ratings"] = rpath
     if protocol.test_set.images_root:
         inputs["images"] = pdir / protocol.test_set.images_root
+    seg = getattr(protocol, "segmentation", None)
+    if seg is not None:  # masks (reference and the device's) and measurements are hashed inputs
+        if seg.masks_index:
+            inputs["segmentation_index"] = pdir / seg.masks_index
+            inputs["segmentation_masks"] = pdir / (seg.masks_root or Path(seg.masks_index).parent)
+        if seg.measurements:
+            inputs["measurements"] = pdir / seg.measurements
 
     _check_registry_lock(registry, _lock_path(ppath))
 
@@ -390,6 +397,7 @@ def run_protocol(
                 progress=lambda text: show.step(f"  {text}"),
                 progress_bar=show.bar,
                 robustness=perturbed,
+                protocol_dir=ctx.protocol_dir,
             )
         finally:
             executor.close()

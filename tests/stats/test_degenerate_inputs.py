@@ -179,6 +179,14 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                                             lambda f: f(s, mean=0.0, sd=1e-9, shift=-1.0)],
         ("limit", "k"): [lambda f: f(0.5, k=0.0), lambda f: f(5.0, k=2.0)],
         ("shift", "arl0"): [lambda f: f(shift=0.1, arl0=2.0), lambda f: f(shift=3.0, arl0=1e5)],
+        # agreement, kappa and segmentation (issue 19): constant, identical or tied reads
+        ("a", "b"): [lambda f: f(s, s2), lambda f: f(s, s), lambda f: f(t * 1.0, s)],
+        ("a", "b", "subject"): [lambda f: f(s, s2, cl), lambda f: f(s, s, np.arange(len(t)) // 2)],
+        ("ratings",): [lambda f: f(np.c_[s, s2]), lambda f: f(np.c_[t, t, t]), lambda f: f(np.c_[s, s])],
+        ("r1", "r2"): [lambda f: f(t, called.astype(int)), lambda f: f(t, t), lambda f: f(t, 1 - t)],
+        ("reference", "prediction", "spacing", "tolerance_mm"): [
+            lambda f: f(t.reshape(1, -1), called.reshape(1, -1), spacing=(1.0, 0.5), tolerance_mm=0.0),
+            lambda f: f(np.zeros((2, 2)), np.zeros((2, 2)), spacing=(1.0, 1.0), tolerance_mm=1.0)],
     }
 
 

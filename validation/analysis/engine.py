@@ -354,6 +354,7 @@ def analyse(
     progress: Any = None,
     progress_bar: Any = None,
     robustness: Any = None,
+    protocol_dir: Any = None,
 ) -> dict[str, Any]:
     """Compute every endpoint and hypothesis of ``protocol``; return ``results.json``'s content.
 
@@ -377,6 +378,7 @@ def analyse(
     robustness : the perturbed runs of the protocol's ``robustness`` section
         (:func:`validation.models.robust_inference.predict_robustness`), analysed into the
         ``robustness`` key (:mod:`validation.analysis.robustness`); None: no such key.
+    protocol_dir : the protocol's folder; needed by a ``segmentation`` section (mask files).
 
     Raises
     ------
@@ -484,6 +486,11 @@ def analyse(
 
         say("robustness: endpoints per perturbation and severity, paired with the unperturbed run")
         results["robustness"] = robustness_results(protocol, cases, robustness, alpha=a, seed=seed)
+    if getattr(protocol, "segmentation", None) is not None:
+        from validation.analysis.segmentation import segmentation_section
+
+        results["segmentation"] = segmentation_section(
+            protocol, cases, protocol_dir=protocol_dir, alpha=a, seed=seed, levels=levels, progress=say)
     return results
 
 

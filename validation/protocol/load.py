@@ -472,6 +472,9 @@ def _file_problems(data: Any, base: Path) -> list[tuple[Loc, str]]:
         (("test_set", "manifest"), "file"),
         (("test_set", "images_root"), "dir"),
         (("reader_study", "ratings"), "file"),
+        (("segmentation", "masks_index"), "file"),
+        (("segmentation", "masks_root"), "dir"),
+        (("segmentation", "measurements"), "file"),
     ]
     for loc, kind in wanted:
         section = data.get(str(loc[0]))

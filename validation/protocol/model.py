@@ -48,6 +48,7 @@ from validation.protocol.sections import (  # noqa: F401  (the sections are part
     _Model,
     _no_duplicates,
 )
+from validation.protocol.segmentation import SegmentationPlan
 from validation.protocol.vocabulary import (
     DEFAULT_CI,
     MRMC_KINDS,
@@ -433,6 +434,9 @@ class Protocol(_Model):
     robustness: Robustness | None = Field(
         default=None, exclude_if=lambda v: v is None,
         description="Perturbation (stress) analysis of an image model (optional).")
+    segmentation: SegmentationPlan | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Segmentation and measurement endpoints (optional).")
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:

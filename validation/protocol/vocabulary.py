@@ -69,6 +69,23 @@ DEFAULT_CI: dict[str, dict[str, str]] = {
 }
 MRMC_COVARIANCES = ("jackknife", "delong", "bootstrap")
 
+# segmentation and measurement agreement (the protocol's ``segmentation`` section)
+SEGMENTATION_KINDS = (
+    "dice", "iou", "hausdorff95", "hausdorff", "assd", "surface_dice",
+    "bland_altman", "ccc", "icc", "kappa",
+)
+"""Kinds of the ``segmentation`` section's endpoints (mask metrics, then measurement agreement)."""
+MASK_KINDS = SEGMENTATION_KINDS[:6]
+MEASUREMENT_KINDS = SEGMENTATION_KINDS[6:]
+SEGMENTATION_HYPOTHESIS_TYPES: dict[str, tuple[str, ...]] = {
+    **{k: ("mean_above", "proportion_above") for k in ("dice", "iou", "surface_dice")},
+    **{k: ("mean_below", "proportion_above") for k in ("hausdorff95", "hausdorff", "assd")},
+    "bland_altman": ("limits_within",),
+    **{k: ("estimate_above",) for k in ("ccc", "icc", "kappa")},
+}
+"""Hypothesis types allowed per segmentation endpoint kind (``proportion_above``: the share of
+cases meeting the endpoint's clinical threshold)."""
+
 
 def kind_family(kind: str) -> str:
     """``proportion``, ``auc`` or ``mrmc`` for an endpoint kind."""

@@ -56,6 +56,11 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
 
     figures["robustness"] = robustness_figures(results, run_dir, out / "figures")
     context["robustness"] = robustness_view(results)
+    if results.get("segmentation"):
+        from validation.report.segmentation import segmentation_view
+        from validation.report.segmentation_figures import make_segmentation_figures
+
+        context["segmentation"] = segmentation_view(results, make_segmentation_figures(results, out / "figures"))
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)

@@ -23,6 +23,7 @@ from validation.report.context import (
     lock_parts,
     read_json,
 )
+from validation.report.segmentation import segmentation_plan_view
 
 
 def _planned_difference(h: Mapping[str, Any], ep: Mapping[str, Any], reader: Any) -> str:
@@ -189,4 +190,5 @@ def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = N
         "bootstrap_replicates": (fmt_count(analysis.get("bootstrap_replicates"))
                                  if analysis.get("bootstrap_replicates") is not None else None),
         "rounding": ROUNDING,
+        "segmentation": segmentation_plan_view(protocol),
     }

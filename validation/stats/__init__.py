@@ -8,6 +8,18 @@ Each family has its own module; the public names are re-exported here.
 from validation.stats._checks import check_alpha as check_alpha
 from validation.stats._checks import check_choice as check_choice
 from validation.stats._result import to_plain as to_plain
+from validation.stats.agreement import (
+    BlandAltmanResult,
+    CCCResult,
+    ICCResult,
+    ProportionalBiasResult,
+    RepeatedBlandAltmanResult,
+    bland_altman,
+    bland_altman_repeated,
+    icc,
+    lin_ccc,
+    proportional_bias,
+)
 from validation.stats.bivariate import BivariateResult, Region, SROCCurve, SummaryProportion, bivariate_accuracy
 from validation.stats.bootstrap import (
     BootstrapResult,
@@ -23,6 +35,7 @@ from validation.stats.differences import (
     unpaired_difference,
 )
 from validation.stats.hypotheses import HypothesisTest
+from validation.stats.kappa import KappaResult, cohen_kappa, fleiss_kappa
 from validation.stats.meta_analysis import (
     LogitAUCInputs,
     PooledProportionResult,
@@ -64,6 +77,7 @@ from validation.stats.roc import (
     roc_curve_points,
 )
 from validation.stats.roc_band import ROCBand, roc_sensitivity_band
+from validation.stats.segmentation_metrics import SegmentationMetrics, segmentation_metrics
 from validation.stats.subgroup_consistency import (
     InteractionTest,
     LevelGap,
@@ -104,6 +118,21 @@ from validation.stats.surveillance import (
 )
 
 __all__ = [
+    "BlandAltmanResult",
+    "CCCResult",
+    "ICCResult",
+    "KappaResult",
+    "ProportionalBiasResult",
+    "RepeatedBlandAltmanResult",
+    "SegmentationMetrics",
+    "bland_altman",
+    "bland_altman_repeated",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "icc",
+    "lin_ccc",
+    "proportional_bias",
+    "segmentation_metrics",
     "BivariateResult",
     "Region",
     "SROCCurve",
