@@ -23,6 +23,7 @@ def _distance_to_kept(x: np.ndarray, y: np.ndarray, keep_idx: np.ndarray) -> np.
 def _roc(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     t = rng.random(n) < 0.3
+    t[:2] = (True, False)  # both classes, whatever the draw (an ROC curve needs them)
     s = np.round(rng.normal(size=n) + 1.5 * t, 4)
     order = np.argsort(-s, kind="stable")
     tp = np.concatenate(([0], np.cumsum(t[order])))
