@@ -12,6 +12,7 @@ from validation.commands import _common as _common  # noqa: F401
 from validation.commands import (
     calculators,
     diff,
+    keys,
     models,
     mrmc,
     protocol,
@@ -25,6 +26,7 @@ from validation.commands import (
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
     diff,
+    keys,
     models,
     mrmc,
     protocol,
