@@ -11,6 +11,7 @@ from types import ModuleType
 from validation.commands import _common as _common  # noqa: F401
 from validation.commands import (
     calculators,
+    change,
     diff,
     keys,
     models,
@@ -25,6 +26,7 @@ from validation.commands import (
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
+    change,
     diff,
     keys,
     models,
