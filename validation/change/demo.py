@@ -83,63 +83,99 @@ def _plan(protocol_sha: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeStudy:
+    """A locked, signed demo plan beside a locked tabular demo protocol."""
+
+    folder: Path
+    protocol: Path
+    plan: Path
+    key: dict[str, Any]
+    versions: Path
+
+
+def prepare_change_study(folder: Path, registry: Any, *, seed: int,
+                         budget: int = 3) -> ChangeStudy:
+    """The tabular demo study in ``folder``, a demo approver's key registered in ``registry``,
+    the demo plan written beside the protocol, locked and signed."""
+    from validation.change.plan import lock_change_plan
+    from validation.demo_data import prepare_demo
+    from validation.protocol.lock import lock_path_for, read_lock
+    from validation.provenance.signatures import register_key, sign_file
+
+    protocol = prepare_demo(folder, seed=seed, images=False)
+    key = register_key(registry, name=APPROVER[0], email=APPROVER[1], party="manufacturer",
+                       role="approver", passphrase=DEMO_PASSPHRASE, folder=folder / "keys",
+                       operator="demo")
+    plan = protocol.parent / "change_plan.yaml"
+    data = _plan(read_lock(lock_path_for(protocol)).protocol_sha256)
+    data["test_set_access"]["budget"] = budget
+    write_text_atomic(plan, yaml.safe_dump(data, sort_keys=False))
+    lock_change_plan(plan, approver=f"{APPROVER[0]} <{APPROVER[1]}>",
+                     meaning="approved change-control plan (demo)")
+    sign_file(registry, lock_path_for(plan), key=key["key_id"], meaning="approved",
+              passphrase=DEMO_PASSPHRASE, key_file=key["key_file"])
+    return ChangeStudy(folder=folder, protocol=protocol, plan=plan, key=key,
+                       versions=protocol.parent / "versions")
+
+
+DEMO_CARDS: dict[str, dict[str, Any]] = {
+    "1.1.0": {"version": "1.1.0", "modification": "retraining", "parent": "1.0.0",
+              "operating_point": 0.5, "training_sites": ["T1", "T2", "T3"],
+              "description": "Retrained with site T3's data (simulated)."},
+    "1.2.0": {"version": "1.2.0", "modification": "threshold_change", "parent": "1.1.0",
+              "operating_point": 0.7, "training_sites": ["T1", "T2", "T3"],
+              "description": "Operating point raised to 0.70 to cut false positives."},
+}
+
+
+def write_version(study: ChangeStudy, card: dict[str, Any], *, seed: int, lift: float,
+                  scores: str | None = None) -> tuple[Path, Path]:
+    """Write a version's card and (unless ``scores`` names an existing version's file) its
+    simulated scores; return (artifact, card)."""
+    label = card["version"]
+    artifact = study.versions / (scores or f"v{label}.csv")
+    if scores is None:
+        write_text_atomic(artifact, _version_scores(study.protocol.parent, seed, lift=lift))
+    card_path = write_text_atomic(study.versions / f"v{label}.card.yaml",
+                                  yaml.safe_dump(card, sort_keys=False))
+    return artifact, card_path
+
+
 def run_change_demo(out: str | Path, *, seed: int,
                     progress: Callable[[str], None] | None = None) -> ChangeDemo:
     """Write and decide the demo's two modifications under ``out/change`` (see the module)."""
     from validation.change.lineage import lineage
-    from validation.change.plan import lock_change_plan
     from validation.change.run import run_change
-    from validation.demo_data import prepare_demo
-    from validation.protocol.lock import lock_path_for, read_lock
     from validation.provenance.registry import open_registry
-    from validation.provenance.signatures import register_key, sign_file
 
     say = progress or (lambda _text: None)
     folder = Path(out) / "change"
     if folder.exists():
         shutil.rmtree(folder)
-    protocol = prepare_demo(folder, seed=seed, images=False)
-    inputs = protocol.parent
+    folder.mkdir(parents=True)
     reg = open_registry(f"sqlite:///{(folder / 'registry.sqlite').absolute().as_posix()}")
     try:
-        key = register_key(reg, name=APPROVER[0], email=APPROVER[1], party="manufacturer",
-                           role="approver", passphrase=DEMO_PASSPHRASE, folder=folder / "keys",
-                           operator="demo")
-        plan = inputs / "change_plan.yaml"
-        p_sha = read_lock(lock_path_for(protocol)).protocol_sha256
-        write_text_atomic(plan, yaml.safe_dump(_plan(p_sha), sort_keys=False))
-        lock_change_plan(plan, approver=f"{APPROVER[0]} <{APPROVER[1]}>",
-                         meaning="approved change-control plan (demo)")
-        sign_file(reg, lock_path_for(plan), key=key["key_id"], meaning="approved",
-                  passphrase=DEMO_PASSPHRASE, key_file=key["key_file"])
-        versions = inputs / "versions"
-        write_text_atomic(versions / "v1.1.0.csv", _version_scores(inputs, seed, lift=0.45))
-        cards = {
-            "1.1.0": {"version": "1.1.0", "modification": "retraining", "parent": "1.0.0",
-                      "operating_point": 0.5, "training_sites": ["T1", "T2", "T3"],
-                      "description": "Retrained with site T3's data (simulated)."},
-            "1.2.0": {"version": "1.2.0", "modification": "threshold_change",
-                      "parent": "1.1.0", "operating_point": 0.7, "training_sites": ["T1", "T2",
-                                                                                     "T3"],
-                      "description": "Operating point raised to 0.70 to cut false positives."},
-        }
+        study = prepare_change_study(folder, reg, seed=seed)
+        key = study.key
         outcomes = []
-        for label, card in cards.items():
-            card_path = write_text_atomic(versions / f"v{label}.card.yaml",
-                                          yaml.safe_dump(card, sort_keys=False))
-            res = run_change(plan, model=versions / "v1.1.0.csv", card=card_path,
-                             signer=key["key_id"], passphrase=DEMO_PASSPHRASE,
-                             key_file=key["key_file"], out_dir=folder / "runs", registry=reg)
+        for label, card in DEMO_CARDS.items():
+            artifact, card_path = write_version(study, card, seed=seed, lift=0.45,
+                                                scores=None if label == "1.1.0"
+                                                else "v1.1.0.csv")
+            res = run_change(study.plan, model=artifact, card=card_path, signer=key["key_id"],
+                             passphrase=DEMO_PASSPHRASE, key_file=key["key_file"],
+                             out_dir=folder / "runs", registry=reg)
             say(f"change {label} ({card['modification']}): {res.decision.upper()}; "
                 f"{'; '.join(res.reasons)}")
             outcomes.append(res)
-        card_path = write_text_atomic(versions / "v1.3.0.card.yaml", yaml.safe_dump(
-            cards["1.1.0"] | {"version": "1.3.0", "parent": "1.1.0"}, sort_keys=False))
-        write_text_atomic(versions / "v1.3.0.csv", _version_scores(inputs, seed + 1, lift=0.5))
+        artifact, card_path = write_version(
+            study, DEMO_CARDS["1.1.0"] | {"version": "1.3.0", "parent": "1.1.0"},
+            seed=seed + 1, lift=0.5)
         try:
-            run_change(plan, model=versions / "v1.3.0.csv", card=card_path,
-                       signer=key["key_id"], passphrase=DEMO_PASSPHRASE,
-                       key_file=key["key_file"], out_dir=folder / "runs", registry=reg,
+            run_change(study.plan, model=artifact, card=card_path, signer=key["key_id"],
+                       passphrase=DEMO_PASSPHRASE, key_file=key["key_file"],
+                       out_dir=folder / "runs", registry=reg,
                        operator="Unlisted Analyst <analyst@example.org>")
             refused = "not refused"
         except InputError as exc:

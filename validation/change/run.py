@@ -144,6 +144,12 @@ def run_change(plan_path: str | os.PathLike[str], *, model: str | os.PathLike[st
                              f"{plan.id!r}: " + "; ".join(problems) + ". Nothing was recorded.")
         modification = plan.modification(vcard.modification)
         key = find_key(reg, signer, meaning="approved")
+        if key["status"] == "revoked" or key["role"] != "approver":
+            raise InputError(f"the key {key['key_id'][:16]} of {key['email']} cannot sign a "
+                             "change decision: " + (f"it was revoked {key['revoked_utc']}"
+                                                    if key["status"] == "revoked" else
+                                                    f"it is a {key['role']} key, not an "
+                                                    "approver's") + ". Nothing was recorded.")
         private = unlock_key(key, passphrase, key_file)
         del private  # unlocked now (a wrong passphrase stops here); signed with again below
         who = operator or f"{key['name']} <{key['email']}>"
@@ -170,28 +176,28 @@ def _decide(reg: Any, **k: Any) -> ChangeOutcome:
     )
     from validation.provenance.finalize import finalize
     from validation.provenance.governance import authorise_access, refusals
-    from validation.provenance.inputs import load_inputs, record_inputs
+    from validation.provenance.inputs import describe_inputs, record_inputs
     from validation.provenance.signatures import sign_file
 
     plan, protocol, vcard = k["plan"], k["protocol"], k["vcard"]
     study_dir = k["out_dir"] / plan.id
     study_dir.mkdir(parents=True, exist_ok=True)
     run_id = make_run_id([k["plan_sha"], k["new_sha"], vcard.version])
+    inputs: dict[str, Path] = {"protocol": k["proto_path"], "plan": k["ppath"],
+                               "manifest": k["pdir"] / protocol.test_set.manifest,
+                               "model": k["artifact"], "version_card": k["card"]}
+    if protocol.test_set.images_root:
+        inputs["images"] = k["pdir"] / protocol.test_set.images_root
+    ts_sha = hash_of_test_set(describe_inputs(inputs))
+    access = plan.test_set_access
+    budget = authorise_access(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
+                              operator=k["who"], budget=access.budget,
+                              authorised=list(access.authorised),
+                              purpose=f"change {plan.id} {vcard.version}", subject=run_id)
     run_dir = study_dir / f"{run_id}.incomplete"
     run_dir.mkdir()
     try:
-        inputs: dict[str, Path] = {"protocol": k["proto_path"], "plan": k["ppath"],
-                                   "manifest": k["pdir"] / protocol.test_set.manifest,
-                                   "model": k["artifact"], "version_card": k["card"]}
-        if protocol.test_set.images_root:
-            inputs["images"] = k["pdir"] / protocol.test_set.images_root
         record_inputs(run_dir, inputs)
-        ts_sha = hash_of_test_set(load_inputs(run_dir))
-        access = plan.test_set_access
-        budget = authorise_access(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
-                                  operator=k["who"], budget=access.budget,
-                                  authorised=list(access.authorised),
-                                  purpose=f"change {plan.id} {vcard.version}", subject=run_id)
         usage = record_test_set_access(reg, run_dir=run_dir, model_sha256=k["new_sha"],
                                        study_id=protocol.study.id, operator=k["who"],
                                        protocol_sha256=k["p_sha"], test_set_sha256=ts_sha,
