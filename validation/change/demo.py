@@ -186,3 +186,15 @@ def run_change_demo(out: str | Path, *, seed: int,
         reg.close()
     return ChangeDemo(folder=folder, outcomes=tuple(outcomes), refused=refused,
                       lineage=history)
+
+
+def print_change_demo(demo: ChangeDemo) -> None:
+    """One line per decided modification, the refusal, and the lineage."""
+    import typer
+
+    for res in demo.outcomes:
+        typer.echo(f"change {res.version}: {res.decision.upper()} ({'; '.join(res.reasons)}); "
+                   f"dossier {res.dossier}")
+    typer.echo(f"change 1.3.0: {demo.refused}")
+    typer.echo("lineage: " + " -> ".join(f"{v['version']} {v['decision']}"
+                                         for v in demo.lineage))
