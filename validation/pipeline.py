@@ -317,6 +317,12 @@ def run_protocol(
         inputs["images"] = pdir / protocol.test_set.images_root
 
     _check_registry_lock(registry, _lock_path(ppath))
+    if record_start:  # a governed test set (budget, authorised people): checked before reading
+        from validation.provenance.finalize import default_operator
+        from validation.provenance.governance import check_governed_access
+
+        check_governed_access(registry, inputs, operator=operator or default_operator(),
+                              purpose="run", subject=str(protocol.study.id))
 
     out = Path(out_dir)
     study_dir = out / protocol.study.id

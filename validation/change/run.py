@@ -175,7 +175,11 @@ def _decide(reg: Any, **k: Any) -> ChangeOutcome:
         record_test_set_access,
     )
     from validation.provenance.finalize import finalize
-    from validation.provenance.governance import authorise_access, refusals
+    from validation.provenance.governance import (
+        authorise_access,
+        declare_governance,
+        refusals,
+    )
     from validation.provenance.inputs import describe_inputs, record_inputs
     from validation.provenance.signatures import sign_file
 
@@ -190,6 +194,10 @@ def _decide(reg: Any, **k: Any) -> ChangeOutcome:
         inputs["images"] = k["pdir"] / protocol.test_set.images_root
     ts_sha = hash_of_test_set(describe_inputs(inputs))
     access = plan.test_set_access
+    declare_governance(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
+                       budget=access.budget, authorised=list(access.authorised),
+                       source=f"change-control plan {plan.id} sha256 {k['plan_sha']}",
+                       actor=k["who"])
     budget = authorise_access(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
                               operator=k["who"], budget=access.budget,
                               authorised=list(access.authorised),
@@ -277,3 +285,33 @@ def _public(v: dict[str, Any]) -> dict[str, Any]:
     keys = ("version", "model_sha256", "operating_point", "parent_version", "modification",
             "decision", "criteria", "dossier_run_id", "decided_by", "decided_utc", "signature")
     return {key: v.get(key) for key in keys}
+
+
+def declare_plan_governance(plan_path: str | os.PathLike[str], *, registry: Any = None,
+                            actor: str) -> dict[str, Any]:
+    """Record the plan's test-set governance in the registry (``test_set.governed``)."""
+    from validation.change.plan import change_plan_sha256, load_change_plan
+    from validation.protocol import load_protocol
+    from validation.provenance.access_log import hash_of_test_set
+    from validation.provenance.governance import declare_governance
+    from validation.provenance.inputs import describe_inputs
+    from validation.provenance.registry import open_registry
+
+    ppath = Path(plan_path)
+    plan = load_change_plan(ppath)
+    proto_path = ppath.parent / plan.protocol
+    protocol = load_protocol(proto_path)
+    roles: dict[str, Path] = {"manifest": proto_path.parent / protocol.test_set.manifest}
+    if protocol.test_set.images_root:
+        roles["images"] = proto_path.parent / protocol.test_set.images_root
+    reg = open_registry(registry)
+    try:
+        return declare_governance(
+            reg, test_set_sha256=hash_of_test_set(describe_inputs(roles)),
+            test_set_id=str(protocol.study.id), budget=plan.test_set_access.budget,
+            authorised=list(plan.test_set_access.authorised),
+            source=f"change-control plan {plan.id} sha256 {change_plan_sha256(plan)}",
+            actor=actor)
+    finally:
+        if reg is not registry:
+            reg.close()

@@ -64,13 +64,20 @@ def register(app: typer.Typer) -> None:
         meaning: str = typer.Option(..., "--meaning", help='e.g. "approved change-control '
                                     'plan".'),
         replace: bool = typer.Option(False, "--replace", help="Lock an amendment."),
+        registry: str | None = typer.Option(None, "--registry", help=_REGISTRY_HELP),
     ) -> None:
-        """Lock the plan (typed approval); sign the lock with `validation sign`."""
+        """Lock the plan (typed approval) and declare its test-set governance in the registry
+        (every later run, reproduction and change of that test set is held to it); sign the
+        lock with `validation sign`."""
         from validation.change.plan import lock_change_plan
+        from validation.change.run import declare_plan_governance
         from validation.protocol.lock import lock_path_for
 
         lock = lock_change_plan(plan, approver=approver, meaning=meaning, replace=replace)
-        typer.echo(f"locked {plan} (sha256 {lock.protocol_sha256}): {lock_path_for(plan)}")
+        rule = declare_plan_governance(plan, registry=registry, actor=approver)
+        typer.echo(f"locked {plan} (sha256 {lock.protocol_sha256}): {lock_path_for(plan)}; "
+                   f"test set {rule['test_set_id']}: budget {rule['budget']}, authorised "
+                   f"{', '.join(rule['authorised'])}")
 
     @group.command("lineage")
     def lineage_command(

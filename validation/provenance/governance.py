@@ -1,5 +1,10 @@
 """Governance of a sequestered test set: an access budget and the people who may open it.
 
+A change-control plan declares them (``test_set_access``); :func:`declare_governance` records
+the declaration in the registry (audit entry ``test_set.governed``, subject the test set's
+content hash), so every later access of that test set -- ``validation run``, ``reproduce``
+(through :func:`check_governed_access`) and ``change`` -- is held to it.
+
 :func:`authorise_access` is called before any case of the test set is read. It counts the
 accesses the registry records for the test set (every run, reproduction and change, by the
 test set's content hash) and refuses, with an audit entry ``test_set.refused``, an operator
@@ -16,7 +21,9 @@ import re
 from typing import Any
 
 from validation.errors import InputError
-from validation.provenance.registry import Registry
+from validation.provenance.registry import Registry, open_registry
+
+GOVERNED = "test_set.governed"
 
 _EMAIL_IN = re.compile(r"<([^<>\s]+)>")
 
@@ -58,3 +65,47 @@ def refusals(registry: Registry, test_set_sha256: str) -> list[dict[str, Any]]:
     return [e.payload | {"seq": e.seq, "recorded_utc": e.recorded_utc}
             for e in registry.entries_for("test_set.refused", "")
             if e.payload.get("test_set_sha256") == test_set_sha256]
+
+
+def governance_for(registry: Registry, test_set_sha256: str) -> dict[str, Any] | None:
+    """The latest governance declared for the test set, or ``None``."""
+    found = registry.entries_for(GOVERNED, test_set_sha256)
+    return found[-1].payload if found else None
+
+
+def declare_governance(registry: Registry, *, test_set_sha256: str, test_set_id: str,
+                       budget: int, authorised: list[str], source: str,
+                       actor: str) -> dict[str, Any]:
+    """Record the test set's budget and authorised people (a new entry only when changed)."""
+    payload = {"test_set_sha256": test_set_sha256, "test_set_id": test_set_id,
+               "budget": int(budget), "authorised": sorted(a.strip() for a in authorised),
+               "source": source}
+    if governance_for(registry, test_set_sha256) != payload:
+        registry.log(actor=actor, action=GOVERNED, subject=test_set_sha256, payload=payload)
+    return payload
+
+
+def check_governed_access(registry: Any, inputs: dict[str, Any], *, operator: str,
+                          purpose: str, subject: str) -> dict[str, Any] | None:
+    """Before a run reads its test set: if the registry holds a governance declaration for
+    it, authorise the access (refusals audited, :class:`InputError`); ``None`` when the test
+    set is not governed. ``inputs`` are the run's input paths by role."""
+    from validation.provenance.access_log import hash_of_test_set
+    from validation.provenance.inputs import describe_inputs
+
+    reg = open_registry(registry)
+    try:
+        if not reg.entries_for(GOVERNED, ""):
+            return None
+        roles = {r: inputs[r] for r in ("manifest", "images") if r in inputs}
+        sha = hash_of_test_set(describe_inputs(roles))
+        rule = governance_for(reg, sha)
+        if rule is None:
+            return None
+        return authorise_access(reg, test_set_sha256=sha, test_set_id=rule["test_set_id"],
+                                operator=operator, budget=int(rule["budget"]),
+                                authorised=list(rule["authorised"]), purpose=purpose,
+                                subject=subject)
+    finally:
+        if reg is not registry:
+            reg.close()
