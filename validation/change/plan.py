@@ -86,10 +86,16 @@ class Criterion(_Model):
     margin: float = Field(gt=0.0, lt=0.5, description="Non-inferiority margin (positive).")
 
 
+ConsistencyEndpoint = Literal["sensitivity", "specificity"]
+
+
+def _both() -> list[ConsistencyEndpoint]:
+    return ["sensitivity", "specificity"]
+
+
 class Consistency(_Model):
     by: Literal["site"] = "site"
-    endpoints: list[Literal["sensitivity", "specificity"]] = Field(
-        default_factory=lambda: ["sensitivity", "specificity"])
+    endpoints: list[ConsistencyEndpoint] = Field(default_factory=_both)
     margin: float = Field(gt=0.0, lt=1.0)
     min_cases: int = Field(default=20, ge=1)
 

@@ -97,7 +97,7 @@ def check_governed_access(registry: Any, inputs: dict[str, Any], *, operator: st
     try:
         if not reg.entries_for(GOVERNED, ""):
             return None
-        roles = {r: inputs[r] for r in ("manifest", "images") if r in inputs}
+        roles: dict[str, Any] = {r: inputs[r] for r in ("manifest", "images") if r in inputs}
         sha = hash_of_test_set(describe_inputs(roles))
         rule = governance_for(reg, sha)
         if rule is None:
