@@ -153,20 +153,50 @@ def run_change(plan_path: str | os.PathLike[str], *, model: str | os.PathLike[st
         private = unlock_key(key, passphrase, key_file)
         del private  # unlocked now (a wrong passphrase stops here); signed with again below
         who = operator or f"{key['name']} <{key['email']}>"
-        return _decide(reg, plan=plan, plan_sha=plan_sha, plan_lock_path=plan_lock_path,
+        return _decide(reg, _Checked(plan=plan, plan_sha=plan_sha, plan_lock_path=plan_lock_path,
                        protocol=protocol, p_sha=p_sha, proto_path=proto_path, pdir=pdir,
                        test_set=test_set, original=original, previous=previous,
                        versions=versions, vcard=vcard, modification=modification,
                        artifact=artifact, new_sha=new_sha, card=Path(card), key=key,
                        passphrase=passphrase, key_file=key_file, who=who,
-                       out_dir=Path(out_dir), ppath=ppath)
+                       original_by=_approvers(lock),
+                       out_dir=Path(out_dir), ppath=ppath))
     finally:
         if reg is not registry:
             reg.close()
 
 
-def _decide(reg: Any, **k: Any) -> ChangeOutcome:
-    """Steps 6 to 8 (the module's docstring); ``k`` holds what :func:`run_change` checked."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Checked:
+    """What :func:`run_change` checked before the test set is opened."""
+
+    plan: Any
+    plan_sha: str
+    plan_lock_path: Path
+    ppath: Path
+    protocol: Any
+    p_sha: str
+    proto_path: Path
+    pdir: Path
+    test_set: Any
+    original: dict[str, Any]
+    previous: dict[str, Any]
+    versions: list[dict[str, Any]]
+    vcard: Any
+    modification: Any
+    artifact: Path
+    new_sha: str
+    card: Path
+    key: dict[str, Any]
+    passphrase: str
+    key_file: Any
+    who: str
+    original_by: str
+    out_dir: Path
+
+
+def _decide(reg: Any, k: _Checked) -> ChangeOutcome:
+    """Steps 6 to 8 (the module's docstring)."""
     from validation.change.compare import compare_versions
     from validation.change.lineage import lineage, record_version
     from validation.pipeline import make_run_id
@@ -183,71 +213,69 @@ def _decide(reg: Any, **k: Any) -> ChangeOutcome:
     from validation.provenance.inputs import describe_inputs, record_inputs
     from validation.provenance.signatures import sign_file
 
-    plan, protocol, vcard = k["plan"], k["protocol"], k["vcard"]
-    study_dir = k["out_dir"] / plan.id
+    plan, protocol, vcard = k.plan, k.protocol, k.vcard
+    study_dir = k.out_dir / plan.id
     study_dir.mkdir(parents=True, exist_ok=True)
-    run_id = make_run_id([k["plan_sha"], k["new_sha"], vcard.version])
-    inputs: dict[str, Path] = {"protocol": k["proto_path"], "plan": k["ppath"],
-                               "manifest": k["pdir"] / protocol.test_set.manifest,
-                               "model": k["artifact"], "version_card": k["card"]}
+    run_id = make_run_id([k.plan_sha, k.new_sha, vcard.version])
+    inputs: dict[str, Path] = {"protocol": k.proto_path, "plan": k.ppath,
+                               "manifest": k.pdir / protocol.test_set.manifest,
+                               "model": k.artifact, "version_card": k.card}
     if protocol.test_set.images_root:
-        inputs["images"] = k["pdir"] / protocol.test_set.images_root
+        inputs["images"] = k.pdir / protocol.test_set.images_root
     ts_sha = hash_of_test_set(describe_inputs(inputs))
     access = plan.test_set_access
     declare_governance(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
                        budget=access.budget, authorised=list(access.authorised),
-                       source=f"change-control plan {plan.id} sha256 {k['plan_sha']}",
-                       actor=k["who"])
+                       source=f"change-control plan {plan.id} sha256 {k.plan_sha}",
+                       actor=k.who)
     budget = authorise_access(reg, test_set_sha256=ts_sha, test_set_id=protocol.study.id,
-                              operator=k["who"], budget=access.budget,
+                              operator=k.who, budget=access.budget,
                               authorised=list(access.authorised),
                               purpose=f"change {plan.id} {vcard.version}", subject=run_id)
     run_dir = study_dir / f"{run_id}.incomplete"
     run_dir.mkdir()
     try:
         record_inputs(run_dir, inputs)
-        usage = record_test_set_access(reg, run_dir=run_dir, model_sha256=k["new_sha"],
-                                       study_id=protocol.study.id, operator=k["who"],
-                                       protocol_sha256=k["p_sha"], test_set_sha256=ts_sha,
+        usage = record_test_set_access(reg, run_dir=run_dir, model_sha256=k.new_sha,
+                                       study_id=protocol.study.id, operator=k.who,
+                                       protocol_sha256=k.p_sha, test_set_sha256=ts_sha,
                                        run_id=run_id)
         # -- the test set is read from here on
-        base = k["ppath"].parent
+        base = k.ppath.parent
         work = run_dir / ".work"
         work.mkdir()
-        orig, prev = k["original"], k["previous"]
+        orig, prev = k.original, k.previous
+        sources = {"original": (base / orig["artifact"], orig["model_sha256"],
+                                float(orig["operating_point"])),
+                   "previous": (base / prev["artifact"], prev["model_sha256"],
+                                float(prev["operating_point"])),
+                   "new": (k.artifact, k.new_sha, float(vcard.operating_point))}
         versions_cases = {
-            "original": (_scored(protocol, k["pdir"], k["test_set"], base / orig["artifact"],
-                                     orig["model_sha256"], float(orig["operating_point"]),
-                                     work, "original"), float(orig["operating_point"])),
-            "previous": (_scored(protocol, k["pdir"], k["test_set"], base / prev["artifact"],
-                                     prev["model_sha256"], float(prev["operating_point"]),
-                                     work, "previous"), float(prev["operating_point"])),
-            "new": (_scored(protocol, k["pdir"], k["test_set"], k["artifact"], k["new_sha"],
-                                vcard.operating_point, work, "new"), vcard.operating_point),
-        }
+            name: (_scored(protocol, k.pdir, k.test_set, path, sha, op, work, name), op)
+            for name, (path, sha, op) in sources.items()}
         shutil.rmtree(work)
-        comparison = compare_versions(protocol, plan, k["modification"], versions_cases)
-        entry = {"version": vcard.version, "model_sha256": k["new_sha"],
+        comparison = compare_versions(protocol, plan, k.modification, versions_cases)
+        entry = {"version": vcard.version, "model_sha256": k.new_sha,
                  "operating_point": repr(float(vcard.operating_point)),
-                 "artifact": _relative(k["artifact"], base), "parent_version": prev["version"],
+                 "artifact": _relative(k.artifact, base), "parent_version": prev["version"],
                  "modification": vcard.modification, "decision": comparison["decision"],
                  "criteria": [{"id": c["id"], "decision": c["decision"]}
                               for c in comparison["criteria"]],
                  "dossier_run_id": run_id}
-        decision = {"plan": {"id": plan.id, "sha256": k["plan_sha"]},
-                    "protocol_sha256": k["p_sha"], "version": entry,
+        decision = {"plan": {"id": plan.id, "sha256": k.plan_sha},
+                    "protocol_sha256": k.p_sha, "version": entry,
                     "decision": comparison["decision"], "reasons": comparison["reasons"],
-                    "decided_by": k["who"]}
+                    "decided_by": k.who}
         doc = write_json_atomic(run_dir / DECISION_FILE, decision)
-        sig = sign_file(reg, doc, key=k["key"]["key_id"], meaning="approved",
-                        passphrase=k["passphrase"], key_file=k["key_file"])
+        sig = sign_file(reg, doc, key=k.key["key_id"], meaning="approved",
+                        passphrase=k.passphrase, key_file=k.key_file)
         entry["signature"] = sig["signature"]
-        history = [*k["versions"]] or []
-        lineage_view = [*([] if any(v["decision"] == "original" for v in history)
-                          else [orig]), *history, entry | {"decided_by": k["who"],
-                                                           "decided_utc": sig["signed_utc"]}]
+        recorded = any(v["decision"] == "original" for v in k.versions)
+        lineage_view = [*([] if recorded else [orig | {"decided_by": k.original_by}]),
+                        *k.versions,
+                        entry | {"decided_by": k.who, "decided_utc": sig["signed_utc"]}]
         change = {"schema_version": "1.0", "plan": decision["plan"],
-                  "protocol": {"study_id": protocol.study.id, "sha256": k["p_sha"]},
+                  "protocol": {"study_id": protocol.study.id, "sha256": k.p_sha},
                   "modification": {"type": vcard.modification,
                                    "description": vcard.description},
                   "versions": {"original": _public(orig), "previous": _public(prev),
@@ -259,26 +287,31 @@ def _decide(reg: Any, **k: Any) -> ChangeOutcome:
         from validation.report.change import render_change_report
 
         render_change_report(run_dir, change)
-        write_bytes_atomic(run_dir / LOCK_FILE, k["proto_path"].with_name(
-            k["proto_path"].name + ".lock.json").read_bytes())
-        write_bytes_atomic(run_dir / PLAN_LOCK_FILE, k["plan_lock_path"].read_bytes())
+        write_bytes_atomic(run_dir / LOCK_FILE, k.proto_path.with_name(
+            k.proto_path.name + ".lock.json").read_bytes())
+        write_bytes_atomic(run_dir / PLAN_LOCK_FILE, k.plan_lock_path.read_bytes())
         from validation.provenance.environment import write_environment
 
         write_environment(run_dir)
-        final = finalize(run_dir, reg, operator=k["who"])
+        final = finalize(run_dir, reg, operator=k.who)
     except BaseException as exc:
         from validation.pipeline import _mark_failed
 
         _mark_failed(run_dir, exc)
         raise
-    if not any(v["decision"] == "original" for v in k["versions"]):
-        record_version(reg, plan_id=plan.id, plan_sha256=k["plan_sha"],
-                            entry=orig, decided_by="pivotal protocol lock")
-    record_version(reg, plan_id=plan.id, plan_sha256=k["plan_sha"], entry=entry,
-                        decided_by=k["who"])
+    if not any(v["decision"] == "original" for v in k.versions):
+        record_version(reg, plan_id=plan.id, plan_sha256=k.plan_sha, entry=orig,
+                       decided_by=k.original_by)
+    record_version(reg, plan_id=plan.id, plan_sha256=k.plan_sha, entry=entry, decided_by=k.who)
     return ChangeOutcome(dossier=final, decision=comparison["decision"], version=vcard.version,
                          reasons=tuple(comparison["reasons"]),
                          lineage=tuple(lineage(reg, plan.id)))
+
+
+def _approvers(lock: Any) -> str:
+    """Who approved the pivotal protocol (the original version's acceptance)."""
+    people = [a for a in lock.approvals if a.role == "approved"] or list(lock.approvals)
+    return "; ".join(f"{a.name} <{a.email}> ({a.meaning}, typed)" for a in people)
 
 
 def _public(v: dict[str, Any]) -> dict[str, Any]:
