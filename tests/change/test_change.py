@@ -210,3 +210,37 @@ def test_cli_change(study, registry, monkeypatch: pytest.MonkeyPatch,  # type: i
     dossier = next(p for p in (study.folder / "runs" / "PCCP-DEMO").iterdir())
     code, out, err = cli("verify", dossier)
     assert code == 0 and "decision.json: approved" in out
+
+
+@pytest.mark.slow
+def test_threshold_change_of_an_image_model(tmp_path: Path, registry) -> None:  # type: ignore[no-untyped-def]
+    """The model path: the locked TorchScript demo model scored once, a new operating point."""
+    import yaml
+
+    from validation.change.demo import APPROVER, _plan
+    from validation.change.plan import lock_change_plan
+    from validation.demo_data import prepare_demo
+    from validation.protocol import load_protocol
+    from validation.protocol.lock import lock_path_for, read_lock
+    from validation.provenance.signatures import register_key
+
+    proto = prepare_demo(tmp_path / "img", seed=SEED, images=True)
+    p = load_protocol(proto)
+    key = register_key(registry, name=APPROVER[0], email=APPROVER[1], party="manufacturer",
+                       role="approver", passphrase=DEMO_PASSPHRASE, folder=tmp_path / "keys")
+    plan = proto.parent / "change_plan.yaml"
+    data = _plan(read_lock(lock_path_for(proto)).protocol_sha256) | {"protocol": proto.name}
+    plan.write_text(yaml.safe_dump(data, sort_keys=False))
+    lock_change_plan(plan, approver=f"{APPROVER[0]} <{APPROVER[1]}>", meaning="approved")
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump({"version": "1.0.1", "modification": "threshold_change",
+                                    "parent": str(p.device.version), "operating_point": 0.45,
+                                    "training_sites": [], "description": "lower threshold"}))
+    res = run_change(plan, model=proto.parent / p.model.artifact, card=card,
+                     signer=key["key_id"], passphrase=DEMO_PASSPHRASE,
+                     key_file=key["key_file"], out_dir=tmp_path / "runs", registry=registry)
+    crit = json.loads((res.dossier / CHANGE_FILE).read_text())["comparison"]["criteria"]
+    sens = next(c for c in crit if c["id"] == "sensitivity_vs_original")
+    # a lower threshold never loses a positive call: no discordant miss
+    assert sens["paired_counts"]["c"] == 0 and sens["test"]["estimate"] >= 0
+    assert verify_run(res.dossier, registry).ok

@@ -69,16 +69,23 @@ def _proportion_criterion(protocol: Any, kind: str, new: tuple[pd.DataFrame, flo
     sn, sc = s_new[mask].astype(bool), s_cmp[mask].astype(bool)
     a, b = int(np.sum(sn & sc)), int(np.sum(sn & ~sc))
     c, d = int(np.sum(~sn & sc)), int(np.sum(~sn & ~sc))
-    if dn.cluster is not None:
+    note = None
+    if dn.cluster is not None and b + c > 0:
         test = clustered_paired_proportion_test(sn, sc, dn.cluster[mask], type="noninferiority",
                                                 alpha=alpha, margin=margin)
     else:
+        # per patient; or no discordant finding at all, where the clustered variance is zero
+        # but Tango's null-restricted variance is not (clustering cannot move a difference
+        # that is zero in every cluster)
         test = proportion_difference_test({"a": a, "b": b, "c": c, "d": d}, design="paired",
                                           type="noninferiority", alpha=alpha, margin=margin)
+        if dn.cluster is not None:
+            note = ("no discordant finding: Tango's score test on the findings (the clustered "
+                    "variance of a difference that is zero in every cluster is zero)")
     mcn = mcnemar_test(a, b, c, d).to_dict() if b + c > 0 else None
     return {"unit": dn.unit, "n": int(mask.sum()), "new": float(sn.mean()),
             "comparator": float(sc.mean()), "paired_counts": {"a": a, "b": b, "c": c, "d": d},
-            "test": test.to_dict(), "mcnemar": mcn}
+            "test": test.to_dict(), "mcnemar": mcn, "note": note}
 
 
 def _auc_criterion(protocol: Any, new: tuple[pd.DataFrame, float],
@@ -89,7 +96,7 @@ def _auc_criterion(protocol: Any, new: tuple[pd.DataFrame, float],
     test = auc_comparison_test(dn.truth, dn.score, dc.score, type="noninferiority", alpha=alpha,
                                margin=margin, cluster=dn.cluster)
     return {"unit": dn.unit, "n": dn.n, "test": test.to_dict(), "mcnemar": None,
-            "paired_counts": None}
+            "paired_counts": None, "note": None}
 
 
 def compare_versions(protocol: Any, plan: Any, modification: Any,
@@ -121,7 +128,6 @@ def compare_versions(protocol: Any, plan: Any, modification: Any,
             else:
                 r = _proportion_criterion(protocol, c.endpoint, versions["new"], cmp_,
                                           alpha=plan.alpha, margin=c.margin)
-            r["note"] = None
         except InputError as exc:  # e.g. the two versions agree on every case
             r = {"unit": None, "n": None, "test": None, "mcnemar": None, "paired_counts": None,
                  "note": str(exc)}
@@ -138,7 +144,7 @@ def compare_versions(protocol: Any, plan: Any, modification: Any,
     consistency = _consistency(protocol, modification.consistency, versions)
     own = [r for r in rows if r["own_decision"] == "fail"]
     reasons = [f"criterion {r['id']} failed (p = {r['p_value']:.4g} > alpha = {plan.alpha:g}"
-               + (f"; {r['note']}" if r["note"] else "") + ")" for r in own]
+               + (f"; {r['note']}" if r["test"] is None else "") + ")" for r in own]
     by_rule = [r["id"] for r in rows if r["decision"] == "fail" and r["own_decision"] == "pass"]
     if by_rule:
         reasons.append(f"the {plan.multiplicity} rule fails {', '.join(by_rule)} with them")

@@ -59,7 +59,7 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _scored(protocol: Any, pdir: Path, test_set: Any, artifact: Path, sha256: str,
-            op: float, work: Path, name: str) -> pd.DataFrame:
+            work: Path, name: str) -> pd.DataFrame:
     """The analysed cases with one version's scores (the pipeline's own loaders)."""
     from validation.data.predictions import load_precomputed_predictions, match_predictions
 
@@ -71,8 +71,10 @@ def _scored(protocol: Any, pdir: Path, test_set: Any, artifact: Path, sha256: st
     from validation.data.specs import load_spec, validate_table
     from validation.models import predict
 
+    # the scores do not depend on the operating point, which the comparison applies; the
+    # protocol's model card (preprocessing, input and output) holds for every version
     version = protocol.model_copy(update={"model": model.model_copy(update={
-        "artifact": str(artifact.resolve()), "sha256": sha256, "operating_point": op})})
+        "artifact": str(artifact.resolve()), "sha256": sha256})})
     out = Path(predict(version, pdir, test_set.analysed, work / f"{name}.parquet",
                        progress=False))
     preds = validate_table(pd.read_parquet(out), load_spec("predictions"), source=out.name)
@@ -250,9 +252,11 @@ def _decide(reg: Any, k: _Checked) -> ChangeOutcome:
                    "previous": (base / prev["artifact"], prev["model_sha256"],
                                 float(prev["operating_point"])),
                    "new": (k.artifact, k.new_sha, float(vcard.operating_point))}
-        versions_cases = {
-            name: (_scored(protocol, k.pdir, k.test_set, path, sha, op, work, name), op)
-            for name, (path, sha, op) in sources.items()}
+        scored: dict[str, pd.DataFrame] = {}  # one scoring per artifact
+        for name, (path, sha, _op) in sources.items():
+            if sha not in scored:
+                scored[sha] = _scored(protocol, k.pdir, k.test_set, path, sha, work, name)
+        versions_cases = {name: (scored[sha], op) for name, (_p, sha, op) in sources.items()}
         shutil.rmtree(work)
         comparison = compare_versions(protocol, plan, k.modification, versions_cases)
         entry = {"version": vcard.version, "model_sha256": k.new_sha,

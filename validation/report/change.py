@@ -110,6 +110,8 @@ def render_change_report(run_dir: str | Path, change: dict[str, Any]) -> Path:
         f"`{change['protocol']['sha256']}`; one-sided alpha {change['comparison']['alpha']:g}, "
         f"multiplicity {change['comparison']['multiplicity']['method']}.", "",
         "## Acceptance criteria (paired, case by case)", "", *_criteria_table(change), "",
+        *[f"- {c['id']}: {c['note']}" for c in change["comparison"]["criteria"] if c["note"]],
+        "",
         "## Site consistency re-check", "", *_consistency(change), "",
         "## ROC curves", "", f"![ROC curves of the versions](figures/{fig}.svg)", "",
         "## Model lineage", "", *_lineage(change), "",
