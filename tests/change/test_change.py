@@ -51,6 +51,8 @@ def test_accept_then_reject_with_lineage(study, registry) -> None:  # type: igno
         assert rep.ok, rep.lines()
         assert any("decision.json: approved by Demo Approver" in s for s in rep.signatures)
         assert any("typed approval, unsigned" in s for s in rep.signatures)
+        assert any(s.startswith("change_plan.lock.json: approved by Demo Approver")
+                   for s in rep.signatures)
     change = json.loads((second.dossier / CHANGE_FILE).read_text())
     assert [v["version"] for v in change["lineage"]] == ["1.0.0", "1.1.0", "1.2.0"]
     assert change["versions"]["previous"]["version"] == "1.1.0"

@@ -45,3 +45,25 @@ def test_run_and_reproduce_are_governed(study, registry) -> None:  # type: ignor
     assert [r["purpose"] for r in refused] == ["run", "run"]
     assert refused[0]["operator"] == "mallory" and refused[1]["used_before"] == 4
     assert check_chain(registry).ok
+
+
+def test_signed_protocol_lock_travels_and_is_checked(study, registry) -> None:  # type: ignore[no-untyped-def]
+    from validation.change.demo import DEMO_PASSPHRASE
+    from validation.errors import ProvenanceError
+    from validation.protocol.lock import lock_path_for
+    from validation.provenance.signatures import sign_file, signatures_path
+    from validation.provenance.verify import verify_run
+
+    lock = lock_path_for(study.protocol)
+    sign_file(registry, lock, key=study.key["key_id"], meaning="approved",
+              passphrase=DEMO_PASSPHRASE, key_file=study.key["key_file"])
+    run = _run(study, registry, OK)
+    rep = verify_run(run, registry)
+    assert rep.ok, rep.lines()
+    assert any(s.startswith("protocol.lock.json: approved by Demo Approver") for s in rep.signatures)
+    side = signatures_path(lock)
+    data = json.loads(side.read_text())
+    data["signatures"][0]["meaning"] = "reviewed"
+    side.write_text(json.dumps(data))
+    with pytest.raises(ProvenanceError, match="forged or edited"):
+        _run(study, registry, OK)

@@ -132,6 +132,7 @@ def run_change(plan_path: str | os.PathLike[str], *, model: str | os.PathLike[st
     reg = open_registry(registry)
     try:
         require_valid_signatures(reg, plan_lock_path)
+        require_valid_signatures(reg, proto_path.with_name(proto_path.name + ".lock.json"))
         versions = lineage(reg, plan.id)
         original = next((v for v in versions if v["decision"] == "original"),
                         original_version(protocol, _relative(pdir / protocol.model.artifact,
@@ -213,7 +214,7 @@ def _decide(reg: Any, k: _Checked) -> ChangeOutcome:
         refusals,
     )
     from validation.provenance.inputs import describe_inputs, record_inputs
-    from validation.provenance.signatures import sign_file
+    from validation.provenance.signatures import copy_signatures, sign_file
 
     plan, protocol, vcard = k.plan, k.protocol, k.vcard
     study_dir = k.out_dir / plan.id
@@ -291,9 +292,11 @@ def _decide(reg: Any, k: _Checked) -> ChangeOutcome:
         from validation.report.change import render_change_report
 
         render_change_report(run_dir, change)
-        write_bytes_atomic(run_dir / LOCK_FILE, k.proto_path.with_name(
-            k.proto_path.name + ".lock.json").read_bytes())
-        write_bytes_atomic(run_dir / PLAN_LOCK_FILE, k.plan_lock_path.read_bytes())
+        proto_lock = k.proto_path.with_name(k.proto_path.name + ".lock.json")
+        for source, copy in ((proto_lock, run_dir / LOCK_FILE),
+                             (k.plan_lock_path, run_dir / PLAN_LOCK_FILE)):
+            write_bytes_atomic(copy, source.read_bytes())
+            copy_signatures(source, copy)
         from validation.provenance.environment import write_environment
 
         write_environment(run_dir)

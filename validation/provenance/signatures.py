@@ -415,3 +415,14 @@ def require_valid_signatures(registry: Registry | str | None,
         raise ProvenanceError(f"{Path(document).name} carries signatures that do not verify: "
                               + "; ".join(check.problems))
     return check
+
+
+def copy_signatures(document: str | os.PathLike[str], copy: str | os.PathLike[str]) -> Path | None:
+    """Copy the signatures of ``document`` beside ``copy`` (a byte-identical copy of it, e.g.
+    a protocol lock in a dossier); ``None`` when the document is not signed."""
+    from validation._atomic import write_bytes_atomic
+
+    side = signatures_path(document)
+    if not side.is_file():
+        return None
+    return write_bytes_atomic(signatures_path(copy), side.read_bytes())
