@@ -88,3 +88,27 @@ def test_lock_detects_a_change(tmp_path: Path) -> None:
     lock_change_plan(plan, approver="Ada Lovelace <ada@example.org>", meaning="approved",
                      replace=True)
     assert verify_change_plan_lock(plan).protocol["test_set_access"]["budget"] == 60
+
+
+def test_typed_approvals_are_shown_unsigned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from validation.cli import main
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(EXAMPLE.read_text())
+    (tmp_path / "demo.yaml").write_text("placeholder\n")
+    lock_change_plan(plan, approver="Ada Lovelace <ada@example.org>",
+                     meaning="approved change-control plan")
+    monkeypatch.setattr(sys, "argv", ["validation", "verify", str(tmp_path / "plan.yaml.lock.json")])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "0 signature(s) valid (the document is not signed)" in out
+    assert "approved change-control plan by Ada Lovelace <ada@example.org>" in out
+    assert "(typed approval, unsigned)" in out

@@ -63,15 +63,17 @@ def verify(
 def _verify_document(document: Path, registry: str | None, as_json: bool) -> None:
     """``validation verify FILE``: every signature of a signed document."""
     from validation.provenance.signatures import verify_signatures
+    from validation.provenance.verify import typed_approvals
 
     check = verify_signatures(registry, document)
+    typed = typed_approvals(document)
     if as_json:
         echo_json({"document": check.document, "ok": check.ok, "signatures": list(check.valid),
-                   "problems": list(check.problems)})
+                   "typed_approvals": typed, "problems": list(check.problems)})
     elif check.ok:
         typer.echo(f"verified: {document}: {len(check.valid)} signature(s) valid"
                    + ("" if check.valid else " (the document is not signed)"))
-        for line in check.valid:
+        for line in [*check.valid, *typed]:
             typer.echo(f"  signature: {line}")
     else:
         typer.echo(f"VERIFICATION FAILED: {document}", err=True)

@@ -185,7 +185,6 @@ def _signature_lines(root: Path, reg: Registry, extra: tuple[str, ...]
     added after sealing are not "extra" files: each signature carries its own proof), and
     the typed approvals of its protocol lock listed as unsigned."""
     from validation.constants import LOCK_FILE
-    from validation.lockfile import read_lock_file
     from validation.provenance.signatures import SIGNATURES_SUFFIX, verify_signatures
 
     signed: list[str] = []
@@ -199,13 +198,21 @@ def _signature_lines(root: Path, reg: Registry, extra: tuple[str, ...]
         check = verify_signatures(reg, document)
         signed += check.valid
         problems += check.problems
-    lock = root / LOCK_FILE
-    if lock.is_file():
-        try:
-            for a in read_lock_file(lock).approvals:
-                signed.append(f"{LOCK_FILE}: {a.meaning} by {a.name} <{a.email}> {a.time_utc} "
-                              "(typed approval, unsigned)")
-        except Exception:  # noqa: BLE001 - an unreadable lock is reported by the file checks
-            pass
+    signed += typed_approvals(root / LOCK_FILE)
     kept = tuple(e for e in extra if not e.endswith(SIGNATURES_SUFFIX))
     return kept, tuple(signed), tuple(problems)
+
+
+def typed_approvals(lock: Path) -> list[str]:
+    """The typed approvals of a lock file, each marked unsigned (none when it is not a lock)."""
+    from validation.errors import LockError
+    from validation.lockfile import read_lock_file
+
+    if not lock.is_file():
+        return []
+    try:
+        approvals = read_lock_file(lock).approvals
+    except LockError:  # not a lock, or an altered one (the file checks report it)
+        return []
+    return [f"{lock.name}: {a.meaning} by {a.name} <{a.email}> {a.time_utc} (typed approval, "
+            "unsigned)" for a in approvals]
