@@ -324,6 +324,15 @@ def run_protocol(
             inputs["measurements"] = pdir / seg.measurements
 
     _check_registry_lock(registry, _lock_path(ppath))
+    from validation.provenance.signatures import require_valid_signatures
+
+    require_valid_signatures(registry, _lock_path(ppath))  # electronic signatures, if any
+    if record_start:  # a governed test set (budget, authorised people): checked before reading
+        from validation.provenance.finalize import default_operator
+        from validation.provenance.governance import check_governed_access
+
+        check_governed_access(registry, inputs, operator=operator or default_operator(),
+                              purpose="run", subject=str(protocol.study.id))
 
     out = Path(out_dir)
     study_dir = out / protocol.study.id
@@ -359,6 +368,9 @@ def run_protocol(
     )
     try:
         write_bytes_atomic(run_dir / LOCK_FILE, ctx.lock_path.read_bytes())
+        from validation.provenance.signatures import copy_signatures
+
+        copy_signatures(ctx.lock_path, run_dir / LOCK_FILE)
         if record_start:
             # Before any prediction or label is used: a run killed later is still in the
             # sequestered test set's access log.

@@ -11,7 +11,9 @@ from types import ModuleType
 from validation.commands import _common as _common  # noqa: F401
 from validation.commands import (
     calculators,
+    change,
     diff,
+    keys,
     models,
     mrmc,
     protocol,
@@ -24,7 +26,9 @@ from validation.commands import (
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     calculators,
+    change,
     diff,
+    keys,
     models,
     mrmc,
     protocol,

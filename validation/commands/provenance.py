@@ -24,7 +24,7 @@ _REGISTRY_HELP = ("Registry URL (sqlite:///path or postgresql://user@host/db); d
 
 
 def verify(
-    run_dir: Path = typer.Argument(..., help="A finalized run directory."),
+    run_dir: Path = typer.Argument(..., help="A finalized run directory, or a signed file."),
     registry: str | None = typer.Option(None, "--registry", help=_REGISTRY_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -36,6 +36,9 @@ def verify(
     """
     from validation.provenance.verify import verify_run
 
+    if run_dir.is_file():  # a signed document: its signatures only
+        _verify_document(run_dir, registry, as_json)
+        return
     report = verify_run(run_dir, registry)
     if as_json:
         echo_json(report.to_dict())
@@ -47,11 +50,36 @@ def verify(
             f"finalized {entry.get('finalized_utc')} by {entry.get('operator')} "
             f"(audit entry {entry.get('audit_seq')}); audit chain intact."
         )
+        for line in report.signatures:
+            typer.echo(f"  signature: {line}")
     else:
         typer.echo(f"VERIFICATION FAILED: {report.run_dir}", err=True)
         for line in report.lines():
             typer.echo(f"  {line}", err=True)
     if not report.ok:
+        raise typer.Exit(FAILED)
+
+
+def _verify_document(document: Path, registry: str | None, as_json: bool) -> None:
+    """``validation verify FILE``: every signature of a signed document."""
+    from validation.provenance.signatures import verify_signatures
+    from validation.provenance.verify import typed_approvals
+
+    check = verify_signatures(registry, document)
+    typed = typed_approvals(document)
+    if as_json:
+        echo_json({"document": check.document, "ok": check.ok, "signatures": list(check.valid),
+                   "typed_approvals": typed, "problems": list(check.problems)})
+    elif check.ok:
+        typer.echo(f"verified: {document}: {len(check.valid)} signature(s) valid"
+                   + ("" if check.valid else " (the document is not signed)"))
+        for line in [*check.valid, *typed]:
+            typer.echo(f"  signature: {line}")
+    else:
+        typer.echo(f"VERIFICATION FAILED: {document}", err=True)
+        for line in check.problems:
+            typer.echo(f"  signature: {line}", err=True)
+    if not check.ok:
         raise typer.Exit(FAILED)
 
 

@@ -184,6 +184,9 @@ def register(app: typer.Typer) -> None:
                 reports = render_surveillance_report(demo.status_data, demo.folder / "report",
                                                      formats=_formats(formats))
             print_surveillance(demo, reports)
+        from validation.change.demo import print_change_demo, run_change_demo
+
+        print_change_demo(run_change_demo(out, seed=DEFAULT_SEED if seed is None else seed))
 
 
 def print_surveillance(demo: Any, reports: list[Path]) -> None:

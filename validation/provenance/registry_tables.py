@@ -154,6 +154,80 @@ class AccessRecord(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
 
 
+class SigningKeyRecord(Base):
+    """A signer's registered Ed25519 public key: who (name, e-mail), which role on the
+    device's value chain (manufacturer author, reviewer, approver; a deploying institution's
+    acceptance at a site) and when it was registered."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    party: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    site: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    registered_utc: Mapped[str] = mapped_column(String(32))
+    operator: Mapped[str] = mapped_column(String(320))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class KeyRevocationRecord(Base):
+    """The revocation of a signing key: signatures recorded after it do not verify."""
+
+    __tablename__ = "key_revocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    revoked_utc: Mapped[str] = mapped_column(String(32))
+    operator: Mapped[str] = mapped_column(String(320))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class SignatureRecord(Base):
+    """An electronic signature: key, meaning, UTC time and the SHA-256 of the signed document."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(128), unique=True)
+    key_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    meaning: Mapped[str] = mapped_column(String(32))
+    document: Mapped[str] = mapped_column(String(500))
+    document_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    signed_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
+class ModelVersionRecord(Base):
+    """A model version under a change-control plan: the original, or a modification accepted
+    or rejected against the plan's criteria (its parent, dossier and decision signature)."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    plan_sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(100))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    operating_point: Mapped[str] = mapped_column(String(40))
+    artifact: Mapped[str] = mapped_column(String(1000))
+    parent_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    modification: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(16))
+    criteria: Mapped[str] = mapped_column(Text)
+    dossier_run_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(320))
+    decided_utc: Mapped[str] = mapped_column(String(32))
+    audit_seq: Mapped[int] = mapped_column(Integer, unique=True)
+
+
 RECORD_TABLES: dict[str, type[Base]] = {
     "run.finalized": RunRecord,
     "protocol.locked": ProtocolLockRecord,
@@ -161,6 +235,10 @@ RECORD_TABLES: dict[str, type[Base]] = {
     "surveillance.batch": SurveillanceBatchRecord,
     "surveillance.data": SurveillanceDataRecord,
     "test_set.accessed": AccessRecord,
+    "key.registered": SigningKeyRecord,
+    "key.revoked": KeyRevocationRecord,
+    "signature.recorded": SignatureRecord,
+    "model_version.decided": ModelVersionRecord,
 }
 """Audit action -> the table whose rows it creates (one row per entry)."""
 

@@ -40,11 +40,13 @@ class VerificationReport:
     registry_problems: tuple[str, ...] = field(default_factory=tuple)
     chain_problems: tuple[str, ...] = field(default_factory=tuple)
     registry_entry: dict | None = None
+    signatures: tuple[str, ...] = field(default_factory=tuple)
+    signature_problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
         return not (self.changed or self.missing or self.extra or self.registry_problems
-                    or self.chain_problems)
+                    or self.chain_problems or self.signature_problems)
 
     def lines(self) -> list[str]:
         """One line per problem, for people."""
@@ -53,6 +55,7 @@ class VerificationReport:
         out += [f"extra:   {p}" for p in self.extra]
         out += [f"registry: {p}" for p in self.registry_problems]
         out += [f"audit chain: {p}" for p in self.chain_problems]
+        out += [f"signature: {p}" for p in self.signature_problems]
         return out
 
     def to_dict(self) -> dict:
@@ -63,6 +66,8 @@ class VerificationReport:
             "extra": list(self.extra), "registry_problems": list(self.registry_problems),
             "chain_problems": list(self.chain_problems),
             "registry_entry": self.registry_entry,
+            "signatures": list(self.signatures),
+            "signature_problems": list(self.signature_problems),
         }
 
 
@@ -162,11 +167,52 @@ def verify_run(
             )
     registry_problems += _receipt_problems(root, reg, run_id, manifest_sha, entry)
     chain = check_chain(reg)
+    extra, signed, sig_problems = _signature_lines(root, reg, files.extra)
     if reg is not registry:
         reg.close()
     return VerificationReport(
         run_dir=str(root), run_id=run_id, manifest_sha256=manifest_sha,
         n_files=files.n_files, changed=files.changed, missing=files.missing,
-        extra=files.extra, registry_problems=tuple(registry_problems),
+        extra=extra, registry_problems=tuple(registry_problems),
         chain_problems=chain.problems, registry_entry=entry,
+        signatures=signed, signature_problems=sig_problems,
     )
+
+
+def _signature_lines(root: Path, reg: Registry, extra: tuple[str, ...]
+                     ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Every ``*.signatures.json`` of the dossier checked against the registered keys (those
+    added after sealing are not "extra" files: each signature carries its own proof), and
+    the typed approvals of its protocol lock listed as unsigned."""
+    from validation.constants import LOCK_FILE
+    from validation.provenance.signatures import SIGNATURES_SUFFIX, verify_signatures
+
+    signed: list[str] = []
+    problems: list[str] = []
+    for side in sorted(root.rglob(f"*{SIGNATURES_SUFFIX}")):
+        document = side.with_name(side.name[: -len(SIGNATURES_SUFFIX)])
+        if not document.is_file():
+            problems.append(f"{side.relative_to(root).as_posix()}: the signed document is "
+                            "missing")
+            continue
+        check = verify_signatures(reg, document)
+        signed += check.valid
+        problems += check.problems
+    signed += typed_approvals(root / LOCK_FILE)
+    kept = tuple(e for e in extra if not e.endswith(SIGNATURES_SUFFIX))
+    return kept, tuple(signed), tuple(problems)
+
+
+def typed_approvals(lock: Path) -> list[str]:
+    """The typed approvals of a lock file, each marked unsigned (none when it is not a lock)."""
+    from validation.errors import LockError
+    from validation.lockfile import read_lock_file
+
+    if not lock.is_file():
+        return []
+    try:
+        approvals = read_lock_file(lock).approvals
+    except LockError:  # not a lock, or an altered one (the file checks report it)
+        return []
+    return [f"{lock.name}: {a.meaning} by {a.name} <{a.email}> {a.time_utc} (typed approval, "
+            "unsigned)" for a in approvals]

@@ -407,7 +407,11 @@ def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, 
         usage_view = {"uses": str(usage.get("uses", len(entries))),
                       "models": sorted({str(e.get("model_sha256")) for e in entries
                                         if e.get("model_sha256")}),
-                      "test_set": str(usage.get("test_set_sha256", ""))}
+                      "test_set": str(usage.get("test_set_sha256", "")),
+                      "accesses": [{"when": str(e.get("accessed_utc", "")),
+                                    "run": str(e.get("run_id", "")),
+                                    "model": str(e.get("model_sha256", ""))[:16],
+                                    "status": str(e.get("status", ""))} for e in entries]}
     return {
         "rows": rows,
         "files": files,
