@@ -67,3 +67,14 @@ def test_signed_protocol_lock_travels_and_is_checked(study, registry) -> None:  
     side.write_text(json.dumps(data))
     with pytest.raises(ProvenanceError, match="forged or edited"):
         _run(study, registry, OK)
+
+
+def test_earlier_operators_in_the_access_history_do_not_block_sealing(study, registry) -> None:  # type: ignore[no-untyped-def]
+    # the access history names every earlier operator by design; the identifier check must
+    # not take a colleague's address for a patient identifier and refuse to seal the run
+    _run(study, registry, "Alice Analyst <alice.analyst@example.org>")
+    second = _run(study, registry, "Bob Builder <bob.builder@example.org>")
+    usage = json.loads((second / "test_set_usage.json").read_text())
+    assert [a["operator"] for a in usage["accesses"]] == [
+        "Alice Analyst <alice.analyst@example.org>", "Bob Builder <bob.builder@example.org>"]
+    assert not second.name.endswith(".incomplete")

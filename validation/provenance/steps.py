@@ -20,10 +20,11 @@ Wiring, in order:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from validation.provenance.access_log import record_test_set_access
+from validation.provenance.access_log import USAGE_FILE, record_test_set_access
 from validation.provenance.environment import write_environment
 from validation.provenance.finalize import LOCK_FILE, default_operator, finalize
 from validation.provenance.inputs import record_inputs
@@ -70,13 +71,41 @@ def _meant_to_be_there(ctx: Any) -> set[str]:
     from validation.provenance.approvals import approvals_of, load_lock
 
     allow = {_operator(ctx), str(getattr(ctx, "seed", ""))}
-    lock = Path(ctx.run_dir) / LOCK_FILE
+    run_dir = Path(ctx.run_dir)
+    lock = run_dir / LOCK_FILE
     if lock.is_file():
         try:
             allow |= {str(a.get("email", "")) for a in approvals_of(load_lock(lock))}
         except Exception:  # noqa: BLE001 - a bad lock is refused by finalize with its own message
             pass
+    # the staff of the access history (earlier runs' operators) and of the signatures copied
+    # into the dossier are named by design: who used the test set, who signed what
+    for name in [USAGE_FILE, *(p.name for p in run_dir.glob("*.signatures.json"))]:
+        allow |= _emails_in(run_dir / name)
     return allow
+
+
+def _emails_in(path: Path) -> set[str]:
+    """The ``operator`` and ``email`` values anywhere in a JSON file (empty when unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("operator", "email") and isinstance(v, str):
+                    found.add(v)  # and the address inside "Name <address>"
+                    found.update(m.strip("<>") for m in v.split() if "@" in m)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data)
+    return found
 
 
 def guard_identifiers(ctx: Any) -> None:
