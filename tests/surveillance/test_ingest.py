@@ -75,6 +75,28 @@ def test_model_mismatch_refused_and_alarm_recorded_once(surv) -> None:  # type: 
     assert res.returncode == 2 and "not the locked model" in res.stderr
 
 
+def test_a_rejected_version_in_the_field_raises_its_own_alarm(surv) -> None:  # type: ignore[no-untyped-def]
+    from validation.change.lineage import record_version
+
+    rejected = "b" * 64
+    with Registry(surv.registry) as reg:
+        record_version(reg, plan_id="CCP-TEST", plan_sha256="c" * 64, decided_by="QA <qa@x.org>",
+                       entry={"version": "1.2.0", "model_sha256": rejected,
+                              "operating_point": "0.7", "artifact": "v12.pt",
+                              "parent_version": "1.0.0", "modification": "threshold_change",
+                              "decision": "rejected", "criteria": [], "dossier_run_id": None,
+                              "signature": None})
+    path = surv.batch("B1", month="2026-02", n=10, seed=3, model=rejected)
+    with pytest.raises(ModelMismatchError, match=r"version 1\.2\.0, REJECTED under "
+                       r"change-control plan CCP-TEST .*must not be deployed") as info:
+        ingest_batch(surv.plan, path)
+    alarm = info.value.alarm
+    assert alarm["rule"] == "rejected-version" and alarm["severity"] == "critical"
+    assert [v["decision"] for v in alarm["figures"]["change_control"]] == ["rejected"]
+    with Registry(surv.registry) as reg:
+        assert reg.count(SurveillanceBatchRecord) == 0
+
+
 def test_plan_lock_must_match(surv) -> None:  # type: ignore[no-untyped-def]
     path = surv.batch("B1", month="2026-02", n=10, seed=4)
     surv.plan.write_text(surv.plan.read_text().replace("minimum_cases: 20", "minimum_cases: 21"))

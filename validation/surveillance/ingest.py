@@ -163,13 +163,16 @@ def _mismatch(ctx: Context, df: pd.DataFrame, name: str, sha: str) -> None:
     models = sorted(set(df.loc[wrong, "model_sha256"].astype(str)))
     periods = sorted(set(df.loc[wrong, "period"].astype(str)))
     batch_id = str(df["batch_id"].iloc[0])
+    decided = _decided_versions(ctx, models)
+    rejected = [v for v in decided if v["decision"] == "rejected"]
     alarm = {
         "period": periods[0], "site": None, "subgroup": None, "metric": "model_sha256",
-        "rule": "locked-model", "severity": ctx.plan.model_mismatch_severity,
+        "rule": "rejected-version" if rejected else "locked-model",
+        "severity": ctx.plan.model_mismatch_severity,
         "figures": {"batch_id": batch_id, "batch_sha256": sha, "n_cases": len(idx),
                     "expected_model_sha256": ctx.model_sha256, "found_model_sha256": models,
                     "sites": sorted(set(df.loc[wrong, "site"].astype(str))),
-                    "periods": periods},
+                    "periods": periods, "change_control": decided},
         "first_detected": periods[0],
     }
     subject = f"{ctx.plan_id}/{batch_id}"
@@ -180,10 +183,34 @@ def _mismatch(ctx: Context, df: pd.DataFrame, name: str, sha: str) -> None:
                          payload=alarm)
     for p in periods:
         _merge_alarm_file(ctx, p, [alarm])
+    lineage = "".join(
+        f" Model {v['model_sha256'][:12]} is version {v['version']}, {v['decision'].upper()} "
+        f"under change-control plan {v['plan_id']} on {v['decided_utc'][:10]}"
+        + (": a rejected version must not be deployed." if v["decision"] == "rejected" else
+           ": amend the surveillance plan's model to monitor it.")
+        for v in decided)
     raise ModelMismatchError(
         f"{name}: refused: rows {_rows(idx)}, column model_sha256: scored by model "
-        f"{', '.join(models)}, not the locked model {ctx.model_sha256}. A "
+        f"{', '.join(models)}, not the locked model {ctx.model_sha256}.{lineage} A "
         f"{ctx.plan.model_mismatch_severity} alarm was recorded for batch {batch_id!r}.", alarm)
+
+
+def _decided_versions(ctx: Context, models: list[str]) -> list[dict[str, str]]:
+    """The change-control decisions recorded in the registry for these model hashes: a
+    version rejected against its modification protocol is named as such in the alarm."""
+    from sqlalchemy import select
+
+    from validation.provenance.registry_tables import ModelVersionRecord
+
+    def work(session: Any) -> list[dict[str, str]]:
+        rows = session.execute(select(ModelVersionRecord)
+                               .where(ModelVersionRecord.model_sha256.in_(models))
+                               .order_by(ModelVersionRecord.audit_seq)).scalars()
+        return [{"plan_id": r.plan_id, "version": r.version, "model_sha256": r.model_sha256,
+                 "decision": r.decision, "decided_by": r.decided_by,
+                 "decided_utc": r.decided_utc} for r in rows]
+
+    return list(ctx.registry.read(work))
 
 
 def alarms_file(ctx: Context, period: str) -> Path:
