@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
-from scipy.stats import rankdata
 
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_binary_truth, check_choice, check_count, check_scores
@@ -157,13 +156,27 @@ def _rate(y: NDArray[np.float64], codes: NDArray[np.intp], k: int) -> NDArray[np
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _auc_fast(truth: NDArray[np.int8], score: NDArray[np.float64]) -> float:
-    n1 = int(truth.sum())
-    n0 = truth.size - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(score)
-    return float((r[truth == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+def _auc_levels(truth: NDArray[np.int8], score: NDArray[np.float64], codes: NDArray[np.intp],
+                k: int) -> NDArray[np.float64]:
+    """Mann-Whitney AUC of every level at once (ties count one half); NaN for a one-class level.
+
+    One sort by (level, score): a case's rank within its level is its position minus the level's
+    first position, averaged over ties, so the positives' rank sums come from one bincount.
+    """
+    order = np.lexsort((score, codes))
+    c, s, t = codes[order], score[order], truth[order].astype(np.float64)
+    n = c.size
+    new = np.ones(n, dtype=bool)
+    new[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
+    first = np.flatnonzero(new)
+    size = np.diff(np.append(first, n))
+    tie_pos = (first + (size - 1) / 2.0)[np.cumsum(new) - 1]
+    rank = tie_pos - np.searchsorted(c, np.arange(k))[c] + 1.0
+    n1 = np.bincount(c, weights=t, minlength=k)
+    n0 = np.bincount(c, minlength=k) - n1
+    r1 = np.bincount(c, weights=rank * t, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
 
 def _gee_wald(
@@ -373,7 +386,7 @@ def subgroup_consistency(
 
         def stat(tt: NDArray[np.int8], cc: NDArray[np.int8], cd: NDArray[np.intp], *rest: Any) -> float:
             if endpoint == "auc":
-                vals = [_auc_fast(tt[cd == j], rest[0][cd == j]) for j in oka]
+                vals = list(_auc_levels(tt, rest[0], cd, k)[oka])
             else:
                 cls = 1 if endpoint == "sensitivity" else 0
                 sel = tt == cls
@@ -391,7 +404,7 @@ def subgroup_consistency(
                 "compared level and were dropped."
             )
         if endpoint == "auc":
-            point = np.array([_auc_fast(y[codes == j], s[codes == j]) for j in oka])  # type: ignore[index]
+            point = _auc_levels(y, s, codes, k)[oka]  # type: ignore[arg-type]
         else:
             cls = 1 if endpoint == "sensitivity" else 0
             sel = y == cls
