@@ -185,8 +185,8 @@ def consistency_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             if eid in listed:
                 out.append((loc, f"endpoint {eid!r} is listed twice"))
             elif eid not in endpoints:
-                out.append((loc, f"unknown endpoint {eid!r}{did_you_mean(eid, list(endpoints))}; "
-                                 "name an endpoint of the protocol"))
+                out.append((loc, f"unknown endpoint {eid!r}; name an endpoint of the protocol."
+                                 f"{did_you_mean(eid, list(endpoints))}"))
             elif endpoints[eid].get("kind") not in CONSISTENCY_KINDS:
                 out.append((loc, f"endpoint {eid!r} is of kind {endpoints[eid].get('kind')!r}; a "
                                  f"consistency assessment applies to {', '.join(CONSISTENCY_KINDS)}"))
@@ -209,12 +209,12 @@ def consistency_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             for j, part in enumerate(cross):
                 if isinstance(part, str) and part not in known:
                     out.append((("consistency", "factors", i, "cross", j),
-                                f"unknown factor {part!r}{did_you_mean(part, known)}; name 'site' or "
-                                f"a subgroup id ({', '.join(known)})"))
+                                f"unknown factor {part!r}; name 'site' or a subgroup id "
+                                f"({', '.join(known)}).{did_you_mean(part, known)}"))
         elif fid not in known:
             out.append((("consistency", "factors", i, "id"),
-                        f"unknown factor {fid!r}{did_you_mean(fid, known)}; name 'site' or a "
-                        f"subgroup id ({', '.join(known)}), or give 'cross' for an intersection"))
+                        f"unknown factor {fid!r}; name 'site' or a subgroup id ({', '.join(known)}), "
+                        f"or give 'cross' for an intersection.{did_you_mean(fid, known)}"))
     hyp_ids = {h.get("id") for _, h in _items(data.get("hypotheses"))}
     goals = {h.get("endpoint") for _, h in _items(data.get("hypotheses"))
              if h.get("type") == "performance_goal" and isinstance(h.get("goal"), (int, float))}
@@ -233,12 +233,12 @@ def consistency_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         eid, fid = r.get("endpoint"), r.get("factor")
         if isinstance(eid, str) and eid not in listed:
             out.append((("consistency", "rules", i, "endpoint"),
-                        f"unknown endpoint {eid!r}{did_you_mean(eid, listed)}; a rule names one of "
-                        f"consistency.endpoints ({', '.join(listed)})"))
+                        f"unknown endpoint {eid!r}; a rule names one of consistency.endpoints "
+                        f"({', '.join(listed)}).{did_you_mean(eid, listed)}"))
         if isinstance(fid, str) and fid not in factors:
             out.append((("consistency", "rules", i, "factor"),
-                        f"unknown factor {fid!r}{did_you_mean(fid, list(factors))}; a rule names one "
-                        f"of consistency.factors ({', '.join(factors)})"))
+                        f"unknown factor {fid!r}; a rule names one of consistency.factors "
+                        f"({', '.join(factors)}).{did_you_mean(fid, list(factors))}"))
         elif isinstance(fid, str) and r.get("type") == "prediction_lower_bound":
             f = factors[fid]
             pool = f.get("pool")
