@@ -148,8 +148,18 @@ def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, 
         return pooled_proportion([s.successes for s in st], [s.n for s in st],
                                  method=spec.pooling.method, knha=knha, alpha=alpha)
 
+    knha = spec.pooling.knha
+    if endpoint == "auc":
+        raw = [r.auc.estimate for r in use]
+    else:
+        raw = [getattr(r, endpoint).estimate for r in use]
+    if knha and max(raw) - min(raw) <= 1e-12:
+        knha = False
+        notes.append("every level has the same estimate (zero spread between levels), so the "
+                     "Knapp-Hartung factor is 0 and its interval would have no width; pooled "
+                     "without it (normal interval).")
     try:
-        res = fit(spec.pooling.knha)
+        res = fit(knha)
     except InputError as exc:
         if not spec.pooling.knha:
             return _not_pooled(f"pooling not possible: {exc}", excluded, None)
@@ -209,15 +219,30 @@ def _factor(protocol: Any, spec: Any, factor: Any, cases: pd.DataFrame, cols: di
             seed=seed, alpha=alpha,
         )
         fallback = None
+        present = sorted(set(first) if second is None else {f"{a} x {b}" for a, b in zip(first, second,
+                                                                                         strict=True)})
+        if len(present) < 2:
+            reason = (f"only one level ({', '.join(present) or 'none'}): nothing to compare or pool; "
+                      "its estimate is the endpoint's own.")
+            block["notes"].append(reason)
+            for ep in members:
+                block["endpoints"][ep.id] = {
+                    "kind": str(ep.kind), "unit": unit, "indeterminate_handling": scenario,
+                    "levels": [], "fallback": "not assessed", "reason": reason,
+                    "interaction": None, "gap": None,
+                    "pooled": _not_pooled(reason, {}, None) if factor.pooled else None}
+            continue
         try:
             res = subgroup_consistency(d.truth, d.called.astype(np.int8), first,
                                        min_level_size=spec.min_level_size, **kwargs)
         except InputError as exc:
             if "min_level_size" not in str(exc):
                 for ep in members:
-                    block["endpoints"][ep.id] = {"kind": ep.kind, "unit": unit, "levels": [],
-                                                 "fallback": "not assessed", "reason": str(exc),
-                                                 "interaction": None, "gap": None, "pooled": None}
+                    block["endpoints"][ep.id] = {
+                        "kind": str(ep.kind), "unit": unit, "indeterminate_handling": scenario,
+                        "levels": [], "fallback": "not assessed", "reason": str(exc),
+                        "interaction": None, "gap": None,
+                        "pooled": _not_pooled(str(exc), {}, None) if factor.pooled else None}
                 continue
             # every level is below the minimum: the table is still shown, nothing is compared
             fallback = (f"every level is below the minimum of {spec.min_level_size} positives "
@@ -354,6 +379,8 @@ def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, see
     spec = protocol.consistency
     if spec is None:
         return None
+    if "case_id" in cases.columns:  # the row order of the input never changes a number
+        cases = cases.sort_values("case_id", kind="stable")
     cols = _factor_columns(protocol, cases)
     n_boot = int(protocol.analysis.bootstrap_replicates)
     factors = {f.id: _factor(protocol, spec, f, cases, cols, alpha=alpha, seed=seed, n_boot=n_boot)
