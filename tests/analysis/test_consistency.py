@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.protocol.protocol_helpers import PROTOCOLS
 from validation._atomic import canonical_json
 from validation.analysis.consistency import consistency_section
 from validation.analysis.engine import analyse
@@ -29,7 +30,6 @@ from validation.stats.bivariate import bivariate_accuracy
 from validation.stats.meta_analysis import pooled_auc, pooled_proportion
 from validation.stats.roc import auc_ci
 from validation.stats.subgroup_consistency import subgroup_consistency
-from tests.protocol.protocol_helpers import PROTOCOLS
 
 SEED = DEFAULT_SEED
 
