@@ -179,6 +179,40 @@ def _auc_levels(truth: NDArray[np.int8], score: NDArray[np.float64], codes: NDAr
         return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
 
+class _TieGroups:
+    """The (level, score) tie groups of the full sample, in (level, score) order.
+
+    A resample holds copies of the same cases, so its within-level ranks follow from how many
+    copies of each group it holds: :meth:`auc` gives every level's Mann-Whitney AUC of a
+    resample from counts alone (equal to :func:`_auc_levels` on the resampled arrays).
+    """
+
+    def __init__(self, codes: NDArray[np.intp], score: NDArray[np.float64], k: int) -> None:
+        order = np.lexsort((score, codes))
+        c, sc = codes[order], score[order]
+        new = np.ones(c.size, dtype=bool)
+        new[1:] = (c[1:] != c[:-1]) | (sc[1:] != sc[:-1])
+        self.ids = np.empty(c.size, dtype=np.intp)
+        self.ids[order] = np.cumsum(new) - 1
+        self.level = c[new]  # level of each group, non-decreasing
+        self.n_groups = int(new.sum())
+        self.k = k
+        self.first = np.searchsorted(self.level, np.arange(k))  # first group of each level
+
+    def auc(self, truth: NDArray[np.int8], ids: NDArray[np.intp]) -> NDArray[np.float64]:
+        g = self.n_groups
+        size = np.bincount(ids, minlength=g).astype(np.float64)
+        pos = np.bincount(ids, weights=truth.astype(np.float64), minlength=g)
+        before = np.cumsum(size) - size
+        start = np.append(before, before[-1] + size[-1])[np.minimum(self.first, g)]
+        rank = before - start[self.level] + (size + 1.0) / 2.0
+        n1 = np.bincount(self.level, weights=pos, minlength=self.k)
+        n0 = np.bincount(self.level, weights=size, minlength=self.k) - n1
+        r1 = np.bincount(self.level, weights=pos * rank, minlength=self.k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
+
+
 def _gee_wald(
     called: NDArray[np.float64], codes: NDArray[np.intp], groups: NDArray[np.intp],
     levels: list[str], correlation: str, endpoint: str,
@@ -386,7 +420,7 @@ def subgroup_consistency(
 
         def stat(tt: NDArray[np.int8], cc: NDArray[np.int8], cd: NDArray[np.intp], *rest: Any) -> float:
             if endpoint == "auc":
-                vals = list(_auc_levels(tt, rest[0], cd, k)[oka])
+                vals = list(ties.auc(tt, rest[0])[oka])
             else:
                 cls = 1 if endpoint == "sensitivity" else 0
                 sel = tt == cls
@@ -394,7 +428,11 @@ def subgroup_consistency(
             v = np.asarray(vals)
             return float(v.max() - v.min()) if np.all(np.isfinite(v)) else float("nan")
 
-        arrays = (y, c, codes) if endpoint != "auc" else (y, c, codes, s)
+        if endpoint == "auc":
+            ties = _TieGroups(codes, s, k)  # type: ignore[arg-type]
+            arrays: tuple[Any, ...] = (y, c, codes, ties.ids)
+        else:
+            arrays = (y, c, codes)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             boot = bootstrap_statistic(stat, *arrays, **boot_kw)
