@@ -550,16 +550,10 @@ def bootstrap_statistic(
         resampling = "stratified" if strata is not None else "simple"
     else:
         codes, n_clusters = _clusters(cluster, n)
-        # the drawn clusters' cases, concatenated in draw order (each cluster's cases ascending),
-        # built without a Python loop over clusters
-        order = np.argsort(codes, kind="stable")
-        sizes = np.bincount(codes, minlength=n_clusters)
-        starts = np.cumsum(sizes) - sizes
+        members = [np.flatnonzero(codes == c) for c in range(n_clusters)]
         for (draw,) in _draws(rng, (n_clusters,), nb):
             for r in range(draw.shape[0]):
-                sz = sizes[draw[r]]
-                ends = np.cumsum(sz)
-                reps[k] = call(order[np.repeat(starts[draw[r]] - ends + sz, sz) + np.arange(ends[-1])])
+                reps[k] = call(np.concatenate([members[c] for c in draw[r]]))
                 k += 1
 
         def jack() -> NDArray[np.float64]:
