@@ -165,15 +165,22 @@ def test_rules_are_decided_from_the_recorded_numbers(section) -> None:
         assert r["decision"] in ("pass", "fail", "not_evaluable") and r["reason"]
     # the demo's conclusions, as reported in the issue note
     assert [rules[k]["decision"] for k in ("C1", "C2", "C3", "C4")] == ["pass", "fail", "pass", "pass"]
-    assert section["summary"]["small_levels"] == ["manufacturer: Canon"]
+    assert section["summary"]["small_levels"] == []
 
 
-def test_small_levels_are_flagged_not_hidden(section) -> None:
-    rows = section["factors"]["manufacturer"]["endpoints"]["sensitivity"]["levels"]
-    canon = next(r for r in rows if r["level"] == "Canon")
+def test_small_levels_are_flagged_not_hidden(demo) -> None:
+    cases, _ = demo
+    p = quick(min_level_size=20, factors=[{"id": "manufacturer"}], rules=[])
+    out = consistency_section(p, cases, alpha=p.ci_alpha, seed=SEED)
+    assert out is not None
+    entry = out["factors"]["manufacturer"]["endpoints"]["sensitivity"]
+    canon = next(r for r in entry["levels"] if r["level"] == "Canon")
     assert canon["n_positive"] < 20 and canon["below_minimum"] and not canon["compared"]
     assert canon["estimate"] is not None
-    assert "Canon" not in section["factors"]["manufacturer"]["endpoints"]["sensitivity"]["gap"]["levels"]
+    assert "Canon" not in entry["gap"]["levels"]
+    assert out["summary"]["small_levels"] == ["manufacturer: Canon"]
+    spec = out["factors"]["manufacturer"]["endpoints"]["specificity"]["levels"]
+    assert next(r for r in spec if r["level"] == "Canon")["compared"]  # 50 negatives
 
 
 def test_two_runs_give_the_same_bytes(demo, section) -> None:
