@@ -219,11 +219,14 @@ def test_one_site_is_a_stated_fallback(small) -> None:
     assert out is not None
     site = out["factors"]["site"]
     entry = site["endpoints"]["sensitivity"]
-    assert entry["fallback"] == "not assessed"
-    assert entry["reason"].startswith("only one level (SITE-A): nothing to compare or pool")
-    assert entry["pooled"]["fallback"] == "not pooled" and entry["pooled"]["estimate"] is None
+    assert entry["fallback"].startswith("only one level (SITE-A): nothing to compare or pool")
+    assert [r["level"] for r in entry["levels"]] == ["SITE-A"] and entry["levels"][0]["estimate"]
+    assert entry["interaction"] is None and entry["gap"] is None
+    pooled = entry["pooled"]
+    assert pooled["fallback"].startswith("single level: its own estimate")
+    assert pooled["estimate"] == entry["levels"][0]["estimate"]
     c1 = next(r for r in out["rules"] if r["id"] == "C1")
-    assert c1["decision"] == "not_evaluable" and "only one level" in c1["reason"]
+    assert c1["decision"] == "not_evaluable" and "no prediction interval" in c1["reason"]
     # the other factors are still assessed within the one site
     assert out["factors"]["sex_by_age"]["endpoints"]["sensitivity"]["levels"]
     assert "NaN" not in canonical_json(out)

@@ -32,7 +32,7 @@ from validation.errors import InputError
 from validation.protocol.consistency import SITE_FACTOR
 from validation.stats.bivariate import bivariate_accuracy
 from validation.stats.meta_analysis import pooled_auc, pooled_proportion
-from validation.stats.subgroup_consistency import subgroup_consistency
+from validation.stats.subgroup_consistency import level_table, subgroup_consistency
 
 #: the decisions a rule can take
 DECISIONS = ("pass", "fail", "not_evaluable")
@@ -221,46 +221,33 @@ def _factor(protocol: Any, spec: Any, factor: Any, cases: pd.DataFrame, cols: di
         fallback = None
         present = sorted(set(first) if second is None else {f"{a} x {b}" for a, b in zip(first, second,
                                                                                          strict=True)})
+        res: Any = None
         if len(present) < 2:
-            reason = (f"only one level ({', '.join(present) or 'none'}): nothing to compare or pool; "
-                      "its estimate is the endpoint's own.")
-            block["notes"].append(reason)
-            for ep in members:
-                block["endpoints"][ep.id] = {
-                    "kind": str(ep.kind), "unit": unit, "indeterminate_handling": scenario,
-                    "levels": [], "fallback": "not assessed", "reason": reason,
-                    "interaction": None, "gap": None,
-                    "pooled": _not_pooled(reason, {}, None) if factor.pooled else None}
-            continue
-        try:
-            res = subgroup_consistency(d.truth, d.called.astype(np.int8), first,
-                                       min_level_size=spec.min_level_size, **kwargs)
-        except InputError as exc:
-            if "min_level_size" not in str(exc):
-                for ep in members:
-                    block["endpoints"][ep.id] = {
-                        "kind": str(ep.kind), "unit": unit, "indeterminate_handling": scenario,
-                        "levels": [], "fallback": "not assessed", "reason": str(exc),
-                        "interaction": None, "gap": None,
-                        "pooled": _not_pooled(str(exc), {}, None) if factor.pooled else None}
-                continue
-            # every level is below the minimum: the table is still shown, nothing is compared
-            fallback = (f"every level is below the minimum of {spec.min_level_size} positives "
-                        "and negatives: levels shown, not compared (no interaction test or gap).")
-            res = subgroup_consistency(d.truth, d.called.astype(np.int8), first, min_level_size=1,
-                                       **{**kwargs, "score": None, "n_boot": 2})
+            fallback = (f"only one level ({', '.join(present) or 'none'}): nothing to compare or "
+                        "pool; the level's own estimate and interval are shown.")
+        else:
+            try:
+                res = subgroup_consistency(d.truth, d.called.astype(np.int8), first,
+                                           min_level_size=spec.min_level_size, **kwargs)
+            except InputError as exc:
+                if "min_level_size" not in str(exc):
+                    for ep in members:
+                        block["endpoints"][ep.id] = {
+                            "kind": str(ep.kind), "unit": unit, "indeterminate_handling": scenario,
+                            "levels": [], "fallback": "not assessed", "reason": str(exc),
+                            "interaction": None, "gap": None,
+                            "pooled": _not_pooled(str(exc), {}, None) if factor.pooled else None}
+                    continue
+                fallback = (f"every level is below the minimum of {spec.min_level_size} positives "
+                            "and negatives: levels shown, not compared (no interaction test or gap).")
+        if res is None:  # the table alone (nothing can be compared)
+            res = level_table(d.truth, d.called.astype(np.int8), first, second_factor=second,
+                              score=kwargs["score"], cluster=d.cluster,
+                              min_level_size=spec.min_level_size, alpha=alpha)
+            block["notes"].append(str(fallback))
+        block["notes"].extend(res.notes)
         minimum = spec.min_level_size
         rows = list(res.levels)
-        if fallback is not None:
-            import dataclasses
-
-            rows = [dataclasses.replace(
-                r, below_minimum=r.n_positive < minimum or r.n_negative < minimum,
-                below_minimum_positives=r.n_positive < minimum,
-                below_minimum_negatives=r.n_negative < minimum) for r in rows]
-            block["notes"].append(fallback)
-        else:
-            block["notes"].extend(res.notes)
         for ep in members:
             kind = str(ep.kind)
             inter = None if fallback else {"sensitivity": res.interaction_sensitivity,

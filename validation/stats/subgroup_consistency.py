@@ -40,6 +40,7 @@ from scipy import stats as sps
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_binary_truth, check_choice, check_count, check_scores
 from validation.stats._result import Result
+from validation.stats._subgroup_gaps import _gap_bootstrap, _TieGroups
 from validation.stats.bootstrap import BootstrapResult
 from validation.stats.proportions import ProportionResult, clustered_proportion_ci, proportion_ci
 from validation.stats.roc import AUCResult, auc_ci
@@ -179,109 +180,6 @@ def _auc_levels(truth: NDArray[np.int8], score: NDArray[np.float64], codes: NDAr
         return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
 
-class _TieGroups:
-    """The (level, score) tie groups of the full sample, in (level, score) order.
-
-    A resample holds copies of the same cases, so its within-level ranks follow from how many
-    copies of each group it holds: :meth:`auc` gives every level's Mann-Whitney AUC of a
-    resample from counts alone (equal to :func:`_auc_levels` on the resampled arrays).
-    """
-
-    def __init__(self, codes: NDArray[np.intp], score: NDArray[np.float64], k: int) -> None:
-        order = np.lexsort((score, codes))
-        c, sc = codes[order], score[order]
-        new = np.ones(c.size, dtype=bool)
-        new[1:] = (c[1:] != c[:-1]) | (sc[1:] != sc[:-1])
-        self.ids = np.empty(c.size, dtype=np.intp)
-        self.ids[order] = np.cumsum(new) - 1
-        self.level = c[new]  # level of each group, non-decreasing
-        self.n_groups = int(new.sum())
-        self.k = k
-        self.first = np.searchsorted(self.level, np.arange(k))  # first group of each level
-
-    def auc(self, truth: NDArray[np.int8], ids: NDArray[np.intp]) -> NDArray[np.float64]:
-        g = self.n_groups
-        size = np.bincount(ids, minlength=g).astype(np.float64)
-        pos = np.bincount(ids, weights=truth.astype(np.float64), minlength=g).astype(np.float64)
-        return self.auc_counts(size[None, :], pos[None, :])[0]
-
-    def auc_counts(self, size: NDArray[np.float64], pos: NDArray[np.float64]) -> NDArray[np.float64]:
-        """AUC of every level for each row of group counts (rows: resamples; cases, positives)."""
-        before = np.cumsum(size, axis=1) - size
-        total = before[:, -1:] + size[:, -1:]
-        start = np.concatenate([before, total], axis=1)[:, np.minimum(self.first, self.n_groups)]
-        rank = before - start[:, self.level] + (size + 1.0) / 2.0
-        onehot = np.zeros((self.n_groups, self.k))
-        onehot[np.arange(self.n_groups), self.level] = 1.0
-        n1 = pos @ onehot
-        n0 = size @ onehot - n1
-        r1 = (pos * rank) @ onehot
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
-
-
-def _gap_bootstrap(
-    endpoint: str, oka: NDArray[np.intp], y: NDArray[np.int8], c: NDArray[np.int8],
-    codes: NDArray[np.intp], k: int, ties: _TieGroups | None, *, cluster: NDArray[np.intp] | None,
-    strata: NDArray[np.intp] | None, n_boot: int, seed: int | None, alpha: float,
-) -> BootstrapResult:
-    """Percentile bootstrap of the max-minus-min gap, every replicate at once.
-
-    The resamples are those of :func:`~validation.stats.bootstrap.bootstrap_statistic` with the
-    same seed (the same draws, in the same order); a replicate is the resampled cases' counts,
-    so each level's rate (or AUC, from tie-group counts) is a weighted sum of the cases. Counts
-    are whole numbers, so the replicates equal those of the per-replicate loop exactly.
-    """
-    from validation.stats.bootstrap import _clusters, _common, _counts, _draws, _finish, _groups
-
-    nb, sd, a = _common(n_boot, seed, alpha, "percentile")
-    n = y.size
-    if endpoint == "auc":
-        if ties is None:
-            raise TypeError("internal: the AUC gap needs the tie groups")
-        order = np.argsort(ties.ids, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(ties.ids[order]) != 0])
-        yo = y[order].astype(np.float64)
-    else:
-        cls = 1 if endpoint == "sensitivity" else 0
-        sel = y == cls
-        den = np.zeros((n, k))
-        den[np.flatnonzero(sel), codes[sel]] = 1.0
-        num = den * (c == cls)[:, None]
-
-    def gaps(w: NDArray[np.float64]) -> NDArray[np.float64]:
-        if endpoint == "auc":
-            wo = w[:, order]
-            vals = ties.auc_counts(np.add.reduceat(wo, starts, axis=1),  # type: ignore[union-attr]
-                                   np.add.reduceat(wo * yo, starts, axis=1))
-        else:
-            d = w @ den
-            with np.errstate(divide="ignore", invalid="ignore"):
-                vals = np.where(d > 0, (w @ num) / np.where(d > 0, d, 1.0), np.nan)
-        v = vals[:, oka]
-        out = v.max(axis=1) - v.min(axis=1)
-        return np.where(np.all(np.isfinite(v), axis=1), out, np.nan)
-
-    rng = np.random.default_rng(sd)
-    reps: list[NDArray[np.float64]] = []
-    if cluster is None:
-        groups = _groups(strata, n)
-        for block in _draws(rng, [g.size for g in groups], nb):
-            w = np.zeros((block[0].shape[0], n))
-            for g, d in zip(groups, block, strict=True):
-                w[:, g] = _counts(d, g.size)
-            reps.append(gaps(w))
-        resampling, n_clusters = ("stratified" if strata is not None else "simple"), None
-    else:
-        cc, n_clusters = _clusters(cluster, n)
-        for (draw,) in _draws(rng, (n_clusters,), nb):
-            reps.append(gaps(_counts(draw, n_clusters)[:, cc]))
-        resampling = "cluster"
-    est = float(gaps(np.ones((1, n)))[0])
-    return _finish(np.concatenate(reps), est, alpha=a, interval="percentile", resampling=resampling,
-                   seed=sd, jackknife=None, references=(), n_clusters=n_clusters)
-
-
 def _gee_wald(
     called: NDArray[np.float64], codes: NDArray[np.intp], groups: NDArray[np.intp],
     levels: list[str], correlation: str, endpoint: str,
@@ -322,6 +220,119 @@ def _gee_wald(
 
 class _GEEFailure(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    y: NDArray[np.int8]
+    c: NDArray[np.int8]
+    s: NDArray[np.float64] | None
+    names: NDArray[np.str_]
+    codes: NDArray[np.intp]
+    groups: NDArray[np.intp]
+    rows: list[LevelSummary]
+    notes: list[str]
+    minimum: int
+    alpha: float
+
+
+def _prepare(truth: Any, called: Any, factor: Any, second_factor: Any, score: Any, cluster: Any,
+             min_level_size: Any, alpha: Any) -> _Prepared:
+    """Checked inputs and the per-level table (counts, intervals, small-level flags)."""
+    y = check_binary_truth(truth)
+    c = check_binary_truth(called, name="called")
+    n = y.size
+    if c.size != n:
+        raise InputError(f"'called' must have the same length as truth ({n}); got {c.size}.")
+    lab = _labels(factor, n, "factor")
+    if second_factor is not None:
+        lab2 = _labels(second_factor, n, "second_factor")
+        lab = np.char.add(np.char.add(lab, " x "), lab2)
+    s = None if score is None else check_scores(score, n)
+    minimum = check_count(min_level_size, "min_level_size", minimum=1)
+    a = check_alpha(alpha)
+    if cluster is None:
+        groups = np.arange(n)
+    else:
+        cl = np.asarray(cluster)
+        if cl.ndim != 1 or cl.size != n:
+            raise InputError(f"'cluster' must have one entry per case ({n}); got shape {cl.shape}.")
+        groups = np.unique(cl, return_inverse=True)[1].astype(np.intp)
+    names, codes = np.unique(lab, return_inverse=True)
+    codes = codes.astype(np.intp)
+    rows: list[LevelSummary] = []
+    notes: list[str] = []
+    for j, name in enumerate(names):
+        m = codes == j
+        pos, neg = m & (y == 1), m & (y == 0)
+        npos, nneg = int(pos.sum()), int(neg.sum())
+
+        def prop(sel: NDArray[np.bool_], value: int, name: str = str(name)) -> ProportionResult | None:
+            if not sel.any():
+                return None
+            hits = (c[sel] == value).astype(np.int8)
+            if cluster is None or np.unique(groups[sel]).size < 2:
+                if cluster is not None:
+                    notes.append(
+                        f"level {name!r}: one patient only, so its interval is not adjusted "
+                        "for clustering (Wilson)."
+                    )
+                return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
+            return clustered_proportion_ci(hits, groups[sel], alpha=a)
+
+        auc = None
+        if s is not None and npos >= 2 and nneg >= 2:
+            try:
+                auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
+            except InputError as e:
+                notes.append(f"level {str(name)!r}: no AUC ({e})")
+        rows.append(LevelSummary(
+            level=str(name), n=int(m.sum()), n_positive=npos, n_negative=nneg,
+            sensitivity=prop(pos, 1), specificity=prop(neg, 0), auc=auc,
+            below_minimum=npos < minimum or nneg < minimum,
+            below_minimum_positives=npos < minimum, below_minimum_negatives=nneg < minimum,
+        ))
+    return _Prepared(y=y, c=c, s=s, names=names, codes=codes, groups=groups, rows=rows, notes=notes,
+                     minimum=minimum, alpha=a)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LevelTable(Result):
+    """The per-level table of :func:`level_table` (no comparison between levels)."""
+
+    levels: tuple[LevelSummary, ...]
+    min_level_size: int
+    alpha: float
+    method: str
+    notes: tuple[str, ...] = ()
+
+
+def level_table(
+    truth: Any,
+    called: Any,
+    factor: Any,
+    *,
+    second_factor: Any = None,
+    score: Any = None,
+    cluster: Any = None,
+    min_level_size: int = 30,
+    alpha: float = 0.05,
+) -> LevelTable:
+    """Per-level counts, sensitivity, specificity (and AUC) with intervals, small levels flagged.
+
+    The table of :func:`subgroup_consistency` without the comparisons, so it exists for any
+    number of levels (one level, or every level below the minimum, where nothing can be
+    compared). Parameters as in :func:`subgroup_consistency`; intervals are Wilson, or
+    Rao-Scott clustered Wilson with ``cluster`` (Obuchowski's clustered AUC).
+
+    Returns
+    -------
+    LevelTable
+    """
+    p = _prepare(truth, called, factor, second_factor, score, cluster, min_level_size, alpha)
+    return LevelTable(levels=tuple(p.rows), min_level_size=p.minimum, alpha=p.alpha,
+                      method="per-level-wilson" if cluster is None else "per-level-clustered",
+                      notes=tuple(p.notes))
 
 
 def subgroup_consistency(
@@ -385,62 +396,11 @@ def subgroup_consistency(
     when the levels are truly equal (the maximum of noisy differences): read it with the
     interaction test.
     """
-    y = check_binary_truth(truth)
-    c = check_binary_truth(called, name="called")
-    n = y.size
-    if c.size != n:
-        raise InputError(f"'called' must have the same length as truth ({n}); got {c.size}.")
-    lab = _labels(factor, n, "factor")
-    if second_factor is not None:
-        lab2 = _labels(second_factor, n, "second_factor")
-        lab = np.char.add(np.char.add(lab, " x "), lab2)
-    s = None if score is None else check_scores(score, n)
-    minimum = check_count(min_level_size, "min_level_size", minimum=1)
+    p = _prepare(truth, called, factor, second_factor, score, cluster, min_level_size, alpha)
+    y, c, s, names, codes, groups = p.y, p.c, p.s, p.names, p.codes, p.groups
+    rows, notes, minimum, a, k = p.rows, p.notes, p.minimum, p.alpha, p.names.size
     corr = check_choice(working_correlation, "working_correlation", CORRELATIONS)
-    a = check_alpha(alpha)
     nb = check_count(n_boot, "n_boot", minimum=2)
-    if cluster is None:
-        groups = np.arange(n)
-    else:
-        cl = np.asarray(cluster)
-        if cl.ndim != 1 or cl.size != n:
-            raise InputError(f"'cluster' must have one entry per case ({n}); got shape {cl.shape}.")
-        groups = np.unique(cl, return_inverse=True)[1].astype(np.intp)
-    names, codes = np.unique(lab, return_inverse=True)
-    codes = codes.astype(np.intp)
-    k = names.size
-    rows: list[LevelSummary] = []
-    notes: list[str] = []
-    for j, name in enumerate(names):
-        m = codes == j
-        pos, neg = m & (y == 1), m & (y == 0)
-        npos, nneg = int(pos.sum()), int(neg.sum())
-
-        def prop(sel: NDArray[np.bool_], value: int, name: str = str(name)) -> ProportionResult | None:
-            if not sel.any():
-                return None
-            hits = (c[sel] == value).astype(np.int8)
-            if cluster is None or np.unique(groups[sel]).size < 2:
-                if cluster is not None:
-                    notes.append(
-                        f"level {name!r}: one patient only, so its interval is not adjusted "
-                        "for clustering (Wilson)."
-                    )
-                return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
-            return clustered_proportion_ci(hits, groups[sel], alpha=a)
-
-        auc = None
-        if s is not None and npos >= 2 and nneg >= 2:
-            try:
-                auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
-            except InputError as e:
-                notes.append(f"level {str(name)!r}: no AUC ({e})")
-        rows.append(LevelSummary(
-            level=str(name), n=int(m.sum()), n_positive=npos, n_negative=nneg,
-            sensitivity=prop(pos, 1), specificity=prop(neg, 0), auc=auc,
-            below_minimum=npos < minimum or nneg < minimum,
-            below_minimum_positives=npos < minimum, below_minimum_negatives=nneg < minimum,
-        ))
     ok_pos = [j for j in range(k) if not rows[j].below_minimum_positives]
     ok_neg = [j for j in range(k) if not rows[j].below_minimum_negatives]
     if len(ok_pos) < 2 and len(ok_neg) < 2:
