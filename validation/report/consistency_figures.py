@@ -124,3 +124,10 @@ def consistency_figures(results: Mapping[str, Any], out_dir: Path) -> dict[str, 
         if name:
             names["sroc"][fid] = name
     return names
+
+
+def consistency_parts(results: Mapping[str, Any], out_dir: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The report's consistency view and its figures (``(None, empty names)`` without the key)."""
+    from validation.report.consistency import consistency_view
+
+    return consistency_view(results), consistency_figures(results, out_dir)

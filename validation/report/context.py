@@ -458,12 +458,6 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
             "why": "" if items else "the model made no error at the locked operating point"}
 
 
-def _consistency_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
-    from validation.report.consistency import consistency_view
-
-    return consistency_view(results)
-
-
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -547,7 +541,6 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
         "deviations": deviations,
         "errors": _explanations_view(results),
         "references": _references(results),
-        "consistency": _consistency_view(results),
         "traceability": traceability(run_dir, results),
         "rounding": ROUNDING,
     }
