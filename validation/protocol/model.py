@@ -29,8 +29,8 @@ from pydantic import (
 )
 
 from validation.errors import did_you_mean
-from validation.protocol.robustness import Robustness
 from validation.protocol.consistency import Consistency
+from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
     Device,
     Exclusion,
