@@ -145,3 +145,54 @@ def test_reordering_cases_changes_nothing_but_the_resamples(cases, seed):
     assert b.sensitivity_gap.estimate == pytest.approx(a.sensitivity_gap.estimate, abs=1e-15)
     assert b.interaction_sensitivity.statistic == pytest.approx(a.interaction_sensitivity.statistic, rel=1e-8)
     assert 0 <= b.interaction_specificity.p_value <= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(4, 60), st.integers(1, 4))
+def test_per_level_auc_paths_match_sklearn(seed: int, n: int, k: int) -> None:
+    """The two vectorised per-level AUCs (one sort; counts of tie groups in a resample) equal
+    scikit-learn's roc_auc_score level by level, ties included (exact: ranks are halves)."""
+    from validation.stats._subgroup_gaps import _TieGroups
+    from validation.stats.subgroup_consistency import _auc_levels
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, k, n).astype(np.intp)
+    score = np.round(rng.normal(size=n), 1)  # coarse: many ties
+    truth = rng.integers(0, 2, n).astype(np.int8)
+    idx = rng.integers(0, n, n)  # a bootstrap resample
+    ties = _TieGroups(codes, score, k)
+    got = ties.auc(truth[idx], ties.ids[idx])
+    one_sort = _auc_levels(truth[idx], score[idx], codes[idx], k)
+    for j in range(k):
+        m = codes[idx] == j
+        t = truth[idx][m]
+        if t.size and 0 < t.sum() < t.size:
+            expected = roc_auc_score(t, score[idx][m])
+            assert got[j] == pytest.approx(expected, abs=1e-12)
+            assert one_sort[j] == pytest.approx(expected, abs=1e-12)
+        else:
+            assert np.isnan(got[j]) and np.isnan(one_sort[j])
+
+
+def test_level_table_is_the_comparison_table_and_exists_for_one_level() -> None:
+    """level_table gives subgroup_consistency's rows; it also exists where nothing can be
+    compared (one level; every level below the minimum), where subgroup_consistency refuses."""
+    from validation.stats.subgroup_consistency import level_table
+
+    rng = np.random.default_rng(11)
+    n = 300
+    y = rng.integers(0, 2, n)
+    c = np.where(rng.random(n) < 0.8, y, 1 - y)
+    g = rng.choice(["a", "b", "c"], n)
+    pid = rng.integers(0, 200, n)
+    full = subgroup_consistency(y, c, g, cluster=pid, min_level_size=10, n_boot=50, seed=1)
+    table = level_table(y, c, g, cluster=pid, min_level_size=10)
+    assert table.levels == full.levels
+    one = level_table(y, c, np.full(n, "only"), cluster=pid, min_level_size=10)
+    assert [r.level for r in one.levels] == ["only"]
+    assert one.levels[0].sensitivity is not None
+    assert one.levels[0].sensitivity.successes == int(np.sum((y == 1) & (c == 1)))
+    with pytest.raises(InputError, match="min_level_size"):
+        subgroup_consistency(y, c, g, min_level_size=1000, n_boot=50, seed=1)
+    small = level_table(y, c, g, min_level_size=1000)
+    assert all(r.below_minimum for r in small.levels)

@@ -491,6 +491,11 @@ def analyse(
 
         results["segmentation"] = segmentation_section(
             protocol, cases, protocol_dir=protocol_dir, alpha=a, seed=seed, levels=levels, progress=say)
+    if protocol.consistency is not None:
+        from validation.analysis.consistency import consistency_section
+
+        say("consistency across sites and subgroups (pre-specified)")
+        results["consistency"] = consistency_section(protocol, cases, alpha=a, seed=seed)
     return results
 
 

@@ -187,6 +187,9 @@ def register(app: typer.Typer) -> None:
         from validation.change.demo import print_change_demo, run_change_demo
 
         print_change_demo(run_change_demo(out, seed=DEFAULT_SEED if seed is None else seed))
+        from validation.commands._consistency import print_consistency
+
+        print_consistency(load_results(run_dir / RESULTS_FILE), typer.echo)
 
 
 def print_surveillance(demo: Any, reports: list[Path]) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from validation.errors import did_you_mean
+from validation.protocol.consistency import consistency_problems
 from validation.protocol.vocabulary import (
     HYPOTHESIS_TYPES,
     MRMC_KINDS,
@@ -400,6 +401,7 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
     from validation.protocol.robustness import robustness_problems
 
     out.extend(robustness_problems(data))
+    out.extend(consistency_problems(data))
     return out
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from validation.errors import did_you_mean
+from validation.protocol.consistency import Consistency
 from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
     Device,
@@ -437,6 +438,9 @@ class Protocol(_Model):
     segmentation: SegmentationPlan | None = Field(
         default=None, exclude_if=lambda v: v is None,
         description="Segmentation and measurement endpoints (optional).")
+    consistency: Consistency | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Pre-specified subgroup-consistency and multi-site heterogeneity assessments.")
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:

@@ -38,6 +38,7 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
     list of Path
         The rendered documents: the report's, then the SAP's.
     """
+    from validation.report.consistency_figures import consistency_parts
     from validation.report.context import read_json, sar_context
     from validation.report.figures import make_figures
     from validation.report.qmd import copy_styles, write_sap_qmd, write_sar_qmd
@@ -61,6 +62,7 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
         from validation.report.segmentation_figures import make_segmentation_figures
 
         context["segmentation"] = segmentation_view(results, make_segmentation_figures(results, out / "figures"))
+    context["consistency"], figures["consistency"] = consistency_parts(results, out / "figures")
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)

@@ -89,6 +89,12 @@ def _sample_size_view(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def consistency_plan_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
+    from validation.report.consistency import consistency_plan_view as view
+
+    return view(protocol)
+
+
 def _robustness_sap(protocol: Mapping[str, Any], plan: Mapping[str, Any] | None
                     ) -> dict[str, Any] | None:
     from validation.report.robustness import robustness_sap_view
@@ -191,4 +197,5 @@ def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = N
                                  if analysis.get("bootstrap_replicates") is not None else None),
         "rounding": ROUNDING,
         "segmentation": segmentation_plan_view(protocol),
+        "consistency": consistency_plan_view(protocol),
     }

@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
-from scipy.stats import rankdata
 
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_binary_truth, check_choice, check_count, check_scores
 from validation.stats._result import Result
-from validation.stats.bootstrap import BootstrapResult, bootstrap_statistic
+from validation.stats._subgroup_gaps import _gap_bootstrap, _TieGroups
+from validation.stats.bootstrap import BootstrapResult
 from validation.stats.proportions import ProportionResult, clustered_proportion_ci, proportion_ci
 from validation.stats.roc import AUCResult, auc_ci
 
@@ -157,13 +157,27 @@ def _rate(y: NDArray[np.float64], codes: NDArray[np.intp], k: int) -> NDArray[np
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _auc_fast(truth: NDArray[np.int8], score: NDArray[np.float64]) -> float:
-    n1 = int(truth.sum())
-    n0 = truth.size - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(score)
-    return float((r[truth == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+def _auc_levels(truth: NDArray[np.int8], score: NDArray[np.float64], codes: NDArray[np.intp],
+                k: int) -> NDArray[np.float64]:
+    """Mann-Whitney AUC of every level at once (ties count one half); NaN for a one-class level.
+
+    One sort by (level, score): a case's rank within its level is its position minus the level's
+    first position, averaged over ties, so the positives' rank sums come from one bincount.
+    """
+    order = np.lexsort((score, codes))
+    c, s, t = codes[order], score[order], truth[order].astype(np.float64)
+    n = c.size
+    new = np.ones(n, dtype=bool)
+    new[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
+    first = np.flatnonzero(new)
+    size = np.diff(np.append(first, n))
+    tie_pos = (first + (size - 1) / 2.0)[np.cumsum(new) - 1]
+    rank = tie_pos - np.searchsorted(c, np.arange(k))[c] + 1.0
+    n1 = np.bincount(c, weights=t, minlength=k)
+    n0 = np.bincount(c, minlength=k) - n1
+    r1 = np.bincount(c, weights=rank * t, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
 
 def _gee_wald(
@@ -206,6 +220,119 @@ def _gee_wald(
 
 class _GEEFailure(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    y: NDArray[np.int8]
+    c: NDArray[np.int8]
+    s: NDArray[np.float64] | None
+    names: NDArray[np.str_]
+    codes: NDArray[np.intp]
+    groups: NDArray[np.intp]
+    rows: list[LevelSummary]
+    notes: list[str]
+    minimum: int
+    alpha: float
+
+
+def _prepare(truth: Any, called: Any, factor: Any, second_factor: Any, score: Any, cluster: Any,
+             min_level_size: Any, alpha: Any) -> _Prepared:
+    """Checked inputs and the per-level table (counts, intervals, small-level flags)."""
+    y = check_binary_truth(truth)
+    c = check_binary_truth(called, name="called")
+    n = y.size
+    if c.size != n:
+        raise InputError(f"'called' must have the same length as truth ({n}); got {c.size}.")
+    lab = _labels(factor, n, "factor")
+    if second_factor is not None:
+        lab2 = _labels(second_factor, n, "second_factor")
+        lab = np.char.add(np.char.add(lab, " x "), lab2)
+    s = None if score is None else check_scores(score, n)
+    minimum = check_count(min_level_size, "min_level_size", minimum=1)
+    a = check_alpha(alpha)
+    if cluster is None:
+        groups = np.arange(n)
+    else:
+        cl = np.asarray(cluster)
+        if cl.ndim != 1 or cl.size != n:
+            raise InputError(f"'cluster' must have one entry per case ({n}); got shape {cl.shape}.")
+        groups = np.unique(cl, return_inverse=True)[1].astype(np.intp)
+    names, codes = np.unique(lab, return_inverse=True)
+    codes = codes.astype(np.intp)
+    rows: list[LevelSummary] = []
+    notes: list[str] = []
+    for j, name in enumerate(names):
+        m = codes == j
+        pos, neg = m & (y == 1), m & (y == 0)
+        npos, nneg = int(pos.sum()), int(neg.sum())
+
+        def prop(sel: NDArray[np.bool_], value: int, name: str = str(name)) -> ProportionResult | None:
+            if not sel.any():
+                return None
+            hits = (c[sel] == value).astype(np.int8)
+            if cluster is None or np.unique(groups[sel]).size < 2:
+                if cluster is not None:
+                    notes.append(
+                        f"level {name!r}: one patient only, so its interval is not adjusted "
+                        "for clustering (Wilson)."
+                    )
+                return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
+            return clustered_proportion_ci(hits, groups[sel], alpha=a)
+
+        auc = None
+        if s is not None and npos >= 2 and nneg >= 2:
+            try:
+                auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
+            except InputError as e:
+                notes.append(f"level {str(name)!r}: no AUC ({e})")
+        rows.append(LevelSummary(
+            level=str(name), n=int(m.sum()), n_positive=npos, n_negative=nneg,
+            sensitivity=prop(pos, 1), specificity=prop(neg, 0), auc=auc,
+            below_minimum=npos < minimum or nneg < minimum,
+            below_minimum_positives=npos < minimum, below_minimum_negatives=nneg < minimum,
+        ))
+    return _Prepared(y=y, c=c, s=s, names=names, codes=codes, groups=groups, rows=rows, notes=notes,
+                     minimum=minimum, alpha=a)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LevelTable(Result):
+    """The per-level table of :func:`level_table` (no comparison between levels)."""
+
+    levels: tuple[LevelSummary, ...]
+    min_level_size: int
+    alpha: float
+    method: str
+    notes: tuple[str, ...] = ()
+
+
+def level_table(
+    truth: Any,
+    called: Any,
+    factor: Any,
+    *,
+    second_factor: Any = None,
+    score: Any = None,
+    cluster: Any = None,
+    min_level_size: int = 30,
+    alpha: float = 0.05,
+) -> LevelTable:
+    """Per-level counts, sensitivity, specificity (and AUC) with intervals, small levels flagged.
+
+    The table of :func:`subgroup_consistency` without the comparisons, so it exists for any
+    number of levels (one level, or every level below the minimum, where nothing can be
+    compared). Parameters as in :func:`subgroup_consistency`; intervals are Wilson, or
+    Rao-Scott clustered Wilson with ``cluster`` (Obuchowski's clustered AUC).
+
+    Returns
+    -------
+    LevelTable
+    """
+    p = _prepare(truth, called, factor, second_factor, score, cluster, min_level_size, alpha)
+    return LevelTable(levels=tuple(p.rows), min_level_size=p.minimum, alpha=p.alpha,
+                      method="per-level-wilson" if cluster is None else "per-level-clustered",
+                      notes=tuple(p.notes))
 
 
 def subgroup_consistency(
@@ -269,62 +396,11 @@ def subgroup_consistency(
     when the levels are truly equal (the maximum of noisy differences): read it with the
     interaction test.
     """
-    y = check_binary_truth(truth)
-    c = check_binary_truth(called, name="called")
-    n = y.size
-    if c.size != n:
-        raise InputError(f"'called' must have the same length as truth ({n}); got {c.size}.")
-    lab = _labels(factor, n, "factor")
-    if second_factor is not None:
-        lab2 = _labels(second_factor, n, "second_factor")
-        lab = np.char.add(np.char.add(lab, " x "), lab2)
-    s = None if score is None else check_scores(score, n)
-    minimum = check_count(min_level_size, "min_level_size", minimum=1)
+    p = _prepare(truth, called, factor, second_factor, score, cluster, min_level_size, alpha)
+    y, c, s, names, codes, groups = p.y, p.c, p.s, p.names, p.codes, p.groups
+    rows, notes, minimum, a, k = p.rows, p.notes, p.minimum, p.alpha, p.names.size
     corr = check_choice(working_correlation, "working_correlation", CORRELATIONS)
-    a = check_alpha(alpha)
     nb = check_count(n_boot, "n_boot", minimum=2)
-    if cluster is None:
-        groups = np.arange(n)
-    else:
-        cl = np.asarray(cluster)
-        if cl.ndim != 1 or cl.size != n:
-            raise InputError(f"'cluster' must have one entry per case ({n}); got shape {cl.shape}.")
-        groups = np.unique(cl, return_inverse=True)[1].astype(np.intp)
-    names, codes = np.unique(lab, return_inverse=True)
-    codes = codes.astype(np.intp)
-    k = names.size
-    rows: list[LevelSummary] = []
-    notes: list[str] = []
-    for j, name in enumerate(names):
-        m = codes == j
-        pos, neg = m & (y == 1), m & (y == 0)
-        npos, nneg = int(pos.sum()), int(neg.sum())
-
-        def prop(sel: NDArray[np.bool_], value: int, name: str = str(name)) -> ProportionResult | None:
-            if not sel.any():
-                return None
-            hits = (c[sel] == value).astype(np.int8)
-            if cluster is None or np.unique(groups[sel]).size < 2:
-                if cluster is not None:
-                    notes.append(
-                        f"level {name!r}: one patient only, so its interval is not adjusted "
-                        "for clustering (Wilson)."
-                    )
-                return proportion_ci(int(hits.sum()), int(hits.size), alpha=a)
-            return clustered_proportion_ci(hits, groups[sel], alpha=a)
-
-        auc = None
-        if s is not None and npos >= 2 and nneg >= 2:
-            try:
-                auc = auc_ci(y[m], s[m], alpha=a, cluster=None if cluster is None else groups[m])
-            except InputError as e:
-                notes.append(f"level {str(name)!r}: no AUC ({e})")
-        rows.append(LevelSummary(
-            level=str(name), n=int(m.sum()), n_positive=npos, n_negative=nneg,
-            sensitivity=prop(pos, 1), specificity=prop(neg, 0), auc=auc,
-            below_minimum=npos < minimum or nneg < minimum,
-            below_minimum_positives=npos < minimum, below_minimum_negatives=nneg < minimum,
-        ))
     ok_pos = [j for j in range(k) if not rows[j].below_minimum_positives]
     ok_neg = [j for j in range(k) if not rows[j].below_minimum_negatives]
     if len(ok_pos) < 2 and len(ok_neg) < 2:
@@ -359,7 +435,7 @@ def subgroup_consistency(
             notes.append(f"no {endpoint} interaction test: {e}")
             return None
 
-    boot_kw: dict[str, Any] = {"n_boot": nb, "seed": seed, "alpha": a}
+    boot_kw: dict[str, Any] = {"n_boot": nb, "seed": seed, "alpha": a, "strata": None, "cluster": None}
     if cluster is None:
         boot_kw["strata"] = codes * 2 + y
     else:
@@ -371,27 +447,17 @@ def subgroup_consistency(
             return None
         oka = np.array(ok)
 
-        def stat(tt: NDArray[np.int8], cc: NDArray[np.int8], cd: NDArray[np.intp], *rest: Any) -> float:
-            if endpoint == "auc":
-                vals = [_auc_fast(tt[cd == j], rest[0][cd == j]) for j in oka]
-            else:
-                cls = 1 if endpoint == "sensitivity" else 0
-                sel = tt == cls
-                vals = list(_rate((cc[sel] == cls).astype(np.float64), cd[sel], k)[oka])
-            v = np.asarray(vals)
-            return float(v.max() - v.min()) if np.all(np.isfinite(v)) else float("nan")
-
-        arrays = (y, c, codes) if endpoint != "auc" else (y, c, codes, s)
+        ties = _TieGroups(codes, s, k) if endpoint == "auc" else None  # type: ignore[arg-type]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            boot = bootstrap_statistic(stat, *arrays, **boot_kw)
+            boot = _gap_bootstrap(endpoint, oka, y, c, codes, k, ties, **boot_kw)
         if caught:
             notes.append(
                 f"{endpoint} gap: {boot.n_dropped} bootstrap replicates lacked a case class in a "
                 "compared level and were dropped."
             )
         if endpoint == "auc":
-            point = np.array([_auc_fast(y[codes == j], s[codes == j]) for j in oka])  # type: ignore[index]
+            point = _auc_levels(y, s, codes, k)[oka]  # type: ignore[arg-type]
         else:
             cls = 1 if endpoint == "sensitivity" else 0
             sel = y == cls
