@@ -263,6 +263,8 @@ def _coerce(series: pd.Series, ctype: str, *, by_value: bool = True, categorical
         out.index = series.index
         rows = np.flatnonzero(np.isin(codes, bad)) if bad else np.zeros(0, dtype=np.intp)
         return out, [int(i) for i in rows]
+    if ctype == "boolean" and series.dtype == bool:  # already booleans, none missing
+        return series.astype("boolean"), []
     present = series.notna() & ~(series.astype("string").str.strip() == "").fillna(False)
     if ctype == "string":
         out = series.astype("string").str.strip()
