@@ -53,3 +53,30 @@ def test_number_lists_are_skipped_only_when_no_identifier_is_a_number() -> None:
     assert digits.numbers_can_hit
     assert list(_json_hits(doc, "", digits)) == [("roc.n[1]", "patient_id", "12345"),
                                                  ("flag[1]", "patient_id", "12345")]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5000), st.booleans())
+def test_parquet_by_distinct_values_equals_line_by_line(seed: int, n: int, numeric_id: bool) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from validation.provenance.identifier_guard import _parquet_hits
+    from validation.provenance.phi_scan import _read_text
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "case_id": [f"P{i:06d}-{j}" for i, j in zip(rng.integers(0, n, n), rng.integers(1, 3, n), strict=True)],
+        "score": np.where(rng.random(n) < 0.1, np.nan, np.round(rng.random(n) * 10 ** rng.integers(0, 20, n), 3)),
+        "mrn_like": rng.integers(10**6, 10**9, n),
+        "note": rng.choice(PIECES[:16] + [None], size=n),
+        "sha": ["ab12" * 16] * n,
+    })
+    ids = ["P000123", "P000007-2"] + (["0.5", "123e"] if numeric_id else [])
+    m = _Matcher({"patient_id": ids}, allow=["a@b.org"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "p.parquet"
+        frame.to_parquet(path)
+        assert _parquet_hits(path, m) == _oracle(m, _read_text(path))

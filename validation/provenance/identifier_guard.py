@@ -109,8 +109,9 @@ class _Matcher:
                     r"(?<![0-9A-Za-z])(?:" + alt + r")(?![0-9A-Za-z])", re.IGNORECASE),
                     {v.casefold() for v in wanted}))
         self.allow = {a.strip().casefold() for a in allow if a and a.strip()}
-        # whether any identifier value reads as a number (else no number can be a hit)
-        self.numbers_can_hit = any(_reads_as_number(v) for _, _, vs in self.columns for v in vs)
+        # whether an identifier value could be, or be a token of, a number's text (str() of an
+        # int or float uses only these characters); else no number can be a hit
+        self.numbers_can_hit = any(set(v) <= _NUMBER_CHARS for _, _, vs in self.columns for v in vs)
 
     def text(self, text: str) -> Iterator[tuple[str, str]]:
         for column, pattern, _ in self.columns:
@@ -165,12 +166,44 @@ class _Matcher:
                 for k, v in self.text(lines[i])]
 
 
-def _reads_as_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+_NUMBER_CHARS = set("0123456789.e+-naif")  # casefolded text of Python ints and floats
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _parquet_hits(path: Path, m: _Matcher) -> list[tuple[str, str, str]] | None:
+    """``m.lines`` of the Parquet file's text (column names, then each column's values, one a
+    line), searching each column's distinct values once; None where a value breaks a line.
+
+    Float columns are skipped when no identifier value could be a token of a float's text
+    (the patterns cannot match one: see the tests).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    names = list(table.column_names)
+    if any(_LINE_BREAK.search(n) for n in names):
+        return None
+    hits = [(f"line {i}", k, v) for i, name in enumerate(names, 1) for k, v in m.text(name)]
+    before = len(names)
+    for column in table.columns:
+        n = len(column)
+        if pa.types.is_floating(column.type) and not m.numbers_can_hit:
+            before += n
+            continue
+        texts = ["" if v is None else str(v) for v in column.to_pylist()]
+        distinct = list(dict.fromkeys(texts))
+        joined = "\n".join(distinct)
+        if _LINE_BREAK.search(joined.replace("\n", " ")):
+            return None
+        found: dict[str, list[tuple[str, str]]] = {}
+        for where, k, v in m.lines(joined):
+            found.setdefault(distinct[int(where.split()[1]) - 1], []).append((k, v))
+        if found:
+            hits += [(f"line {before + r + 1}", k, v) for r, t in enumerate(texts) if t in found
+                     for k, v in found[t]]
+        before += n
+    return hits
 
 
 def _json_hits(node: Any, path: str, m: _Matcher) -> Iterator[tuple[str, str, str]]:
@@ -237,6 +270,10 @@ def _file_hits(path: Path, m: _Matcher) -> tuple[list[tuple[str, str, str]], boo
                 for k, v in m.text(line)], True
     if suffix not in TEXT_SUFFIXES | {".parquet", ".json"}:
         return [], False
+    if suffix == ".parquet":
+        found = _parquet_hits(path, m)
+        if found is not None:
+            return found, True
     text = path.read_bytes().decode("utf-8", errors="replace") \
         if suffix in TEXT_SUFFIXES else _read_text(path)
     if text is None:
