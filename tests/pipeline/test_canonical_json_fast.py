@@ -12,8 +12,9 @@ from validation._atomic import canonical_json
 
 numbers = st.one_of(st.integers(-(10**20), 10**20), st.floats(allow_nan=False, allow_infinity=False))
 leaf = st.one_of(numbers, st.none(), st.booleans(), st.text(max_size=5))
-tree = st.recursive(leaf, lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.text(max_size=4), c, max_size=4)),
-                    max_leaves=20)
+tree = st.recursive(
+    leaf, lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.text(max_size=4), c, max_size=4)),
+    max_leaves=20)
 
 
 def _plain(obj):
