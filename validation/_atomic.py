@@ -81,13 +81,13 @@ _LIFT_MIN = 1000
 
 
 def _lift(obj: Any, lifted: dict[str, list[Any]]) -> Any:
-    """``obj`` with each long list of plain ints and floats replaced by a unique token string
+    """``obj`` with each long list of plain ints, floats and nulls replaced by a unique token string
     (recorded in ``lifted``); containers are copied only on the way to such a list."""
     if isinstance(obj, dict):
         out = {k: _lift(v, lifted) for k, v in obj.items()}
         return out if any(out[k] is not v for k, v in obj.items()) else obj
     if isinstance(obj, (list, tuple)):
-        if len(obj) >= _LIFT_MIN and all(type(v) is float or type(v) is int for v in obj):
+        if len(obj) >= _LIFT_MIN and all(type(v) is float or type(v) is int or v is None for v in obj):
             token = f"\x00numbers {uuid.uuid4().hex} {len(lifted)}\x00"
             lifted[token] = list(obj)
             return token
@@ -102,7 +102,8 @@ def _number_list(values: list[Any], pad: str) -> str:
     """What ``json.dumps(..., indent=2)`` writes for ``values`` opening on a line indented ``pad``."""
     inner = ",\n" + pad + "  "
     return "[\n" + pad + "  " + inner.join(
-        float.__repr__(v) if type(v) is float else int.__repr__(v) for v in values) + "\n" + pad + "]"
+        float.__repr__(v) if type(v) is float else "null" if v is None else int.__repr__(v) for v in values
+    ) + "\n" + pad + "]"
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:

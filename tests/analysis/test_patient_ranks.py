@@ -30,3 +30,12 @@ def test_ranks_give_the_same_units_and_clusters(ids: list[str], seed: int, unit:
             if unit == "finding":
                 ca, cb = cluster_codes(a.cluster, a.truth.size), cluster_codes(b.cluster, b.truth.size)
                 assert np.array_equal(ca[0], cb[0]) and ca[1] == cb[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=60), st.sampled_from([np.int64, np.int32, np.uint16]))
+def test_integer_labels_are_ranked_as_sorted_factorisation(labels: list[int], dtype: type) -> None:
+    arr = np.asarray(labels, dtype=dtype)
+    codes, n = cluster_codes(arr, arr.size)
+    want, uniques = pd.factorize(arr, sort=True)
+    assert np.array_equal(codes, want) and n == len(uniques)

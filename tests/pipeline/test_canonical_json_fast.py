@@ -22,7 +22,7 @@ def _plain(obj):
 
 
 @settings(max_examples=60, deadline=None)
-@given(tree, st.lists(numbers, min_size=3, max_size=12), st.integers(0, 3))
+@given(tree, st.lists(st.one_of(numbers, st.none()), min_size=3, max_size=12), st.integers(0, 3))
 def test_same_bytes_as_json_dumps(obj, numbers_list, where) -> None:
     old = _atomic._LIFT_MIN
     _atomic._LIFT_MIN = 3  # lift short lists too, so that every shape is tried

@@ -46,7 +46,7 @@ def test_short_text_is_searched_line_by_line() -> None:
 
 
 def test_number_lists_are_skipped_only_when_no_identifier_is_a_number() -> None:
-    doc = {"roc": {"fpr": [0.0, 0.5, 1.0], "n": [3, 12345, 7]}, "flag": [True, 12345]}
+    doc = {"roc": {"fpr": [0.0, 0.5, 1.0, None], "n": [3, 12345, 7]}, "flag": [True, 12345]}
     words = _Matcher({"patient_id": ["P000123"]}, allow=[])
     assert not words.numbers_can_hit and list(_json_hits(doc, "", words)) == []
     digits = _Matcher({"patient_id": ["12345", "P000123"]}, allow=[])

@@ -216,8 +216,8 @@ def _json_hits(node: Any, path: str, m: _Matcher) -> Iterator[tuple[str, str, st
                 yield sub, "birth_date", str(value)
             yield from _json_hits(value, sub, m)
     elif isinstance(node, list):
-        if not m.numbers_can_hit and all(type(v) in (int, float) for v in node):
-            return  # numbers only, and no identifier value is a number
+        if not m.numbers_can_hit and all(v is None or type(v) in (int, float) for v in node):
+            return  # numbers (or nulls) only, and no identifier value can be one
         for i, value in enumerate(node):
             yield from _json_hits(value, f"{path}[{i}]", m)
     elif isinstance(node, str):
