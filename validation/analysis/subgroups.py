@@ -56,7 +56,8 @@ def subgroup_levels(
     """
     if bins is None:
         codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
-        if all(isinstance(u, str) for u in uniques):  # each distinct text stripped once
+        if not len(uniques) or pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+            # every distinct value a str: each stripped once
             names = np.array([u.strip() or MISSING for u in uniques] + [MISSING], dtype=object)
             return pd.Series(names[codes], index=column.index, dtype=object)
         text = column.astype("string").str.strip()

@@ -235,8 +235,8 @@ def _distinct_text(series: pd.Series) -> tuple[NDArray[np.intp], NDArray[Any]] |
     if series.dtype != object:
         return None
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    if not all(isinstance(u, str) for u in uniques):
-        return None
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return None  # (infer_dtype: every value a str, checked in C)
     values = np.array([u.strip() for u in uniques] + [pd.NA], dtype=object)
     values[np.array([v == "" for v in values[:-1]] + [False], dtype=bool)] = pd.NA
     return codes, values

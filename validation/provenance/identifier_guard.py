@@ -191,8 +191,13 @@ def _parquet_hits(path: Path, m: _Matcher) -> list[tuple[str, str, str]] | None:
         if pa.types.is_floating(column.type) and not m.numbers_can_hit:
             before += n
             continue
-        texts = ["" if v is None else str(v) for v in column.to_pylist()]
-        distinct = list(dict.fromkeys(texts))
+        plain_text = pa.types.is_string(column.type) and column.null_count == 0
+        texts: list[str] | None = None
+        if plain_text:  # str(v) of a str is itself: the distinct values straight from Arrow
+            distinct = column.unique().to_pylist()
+        else:
+            texts = ["" if v is None else str(v) for v in column.to_pylist()]
+            distinct = list(dict.fromkeys(texts))
         joined = "\n".join(distinct)
         if _LINE_BREAK.search(joined.replace("\n", " ")):
             return None
@@ -200,6 +205,8 @@ def _parquet_hits(path: Path, m: _Matcher) -> list[tuple[str, str, str]] | None:
         for where, k, v in m.lines(joined):
             found.setdefault(distinct[int(where.split()[1]) - 1], []).append((k, v))
         if found:
+            if texts is None:
+                texts = column.to_pylist()
             hits += [(f"line {before + r + 1}", k, v) for r, t in enumerate(texts) if t in found
                      for k, v in found[t]]
         before += n
