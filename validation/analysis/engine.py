@@ -402,7 +402,8 @@ def analyse(
     a = protocol.ci_alpha
     levels = _levels(cases, protocol)
     subsets = _subsets(cases, levels)
-    shared = ex.share((cases, patient_ranks(cases)))
+    # the tasks read only these columns (patients as ranks): subsets copy, and Dask ships, less
+    shared = ex.share((cases[["truth", "score", INDETERMINATE]], patient_ranks(cases)))
     n_ind = int(cases[INDETERMINATE].sum())
     endpoints: dict[str, Any] = {}
     for ep in protocol.endpoints:
