@@ -8,7 +8,9 @@ written by a small launcher). Reported alongside, in the same run: the growth ex
 wall time between consecutive sizes (``log(w2 / w1) / log(n2 / n1)``), the ratio of each run to
 the bare core numbers on the same rows (pandas reads the two CSVs and joins them, sklearn's
 ``roc_auc_score`` and a pandas per-site confusion table), and the ROC band's replicates per
-second at 1e5 cases.
+second at 1e5 cases. The one-minute load average is recorded before each run: on a shared
+machine the same-run ratio to the bare core, and the CPU seconds of the run (``cpu_s``, from
+``getrusage``), are the fair figures, not the wall time alone.
 
 ``SCALE_SIZES`` (comma-separated, e.g. ``1e4,1e5``) limits the sizes. Timings on a shared
 machine are noisy: quote the medians.
@@ -40,12 +42,18 @@ _LAUNCHER = (
     "try:\n"
     "    runpy.run_module('validation', run_name='__main__')\n"
     "finally:\n"
-    "    open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    open(out, 'w').write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}')\n"
 )
 
 
-def run_once(protocol: Path, work: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (GB) of one ``validation run``."""
+def load_average() -> float:
+    """The one-minute load average (the machine may be shared: quote it with each timing)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def run_once(protocol: Path, work: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak resident memory (GB) and CPU seconds of one ``validation run``."""
     peak_file = work / "peak.txt"
     cmd = [sys.executable, "-c", _LAUNCHER, str(peak_file), "run", str(protocol), "--format", "none",
            "--quiet", "--out", str(work / "runs")]
@@ -54,11 +62,12 @@ def run_once(protocol: Path, work: Path) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"validation run failed ({done.returncode}): {done.stderr[-2000:]}")
-    return wall, int(peak_file.read_text()) * 1024 / 1e9  # ru_maxrss is in KiB on Linux
+    rss, cpu = peak_file.read_text().split()
+    return wall, int(rss) * 1024 / 1e9, float(cpu)  # ru_maxrss is in KiB on Linux
 
 
 def bare_core(inputs: Path) -> float:
-    """Seconds for the bare core on the same rows: read, join, AUC, per-site confusion table."""
+    """Wall seconds for the bare core on the same rows: read, join, AUC, per-site confusion table."""
     import pandas as pd
     from sklearn.metrics import roc_auc_score
 
@@ -72,16 +81,16 @@ def bare_core(inputs: Path) -> float:
     return time.perf_counter() - t0
 
 
-def band_rate(n: int, n_boot: int = 2000) -> float:
-    """ROC band replicates per second at ``n`` cases (in process)."""
+def band_rate(n: int, n_boot: int = 2000) -> tuple[float, float]:
+    """ROC band replicates per wall second and per CPU second at ``n`` cases (in process)."""
     from validation.stats.roc_band import roc_sensitivity_band
 
     rng = np.random.default_rng(5)
     t = (rng.random(n) < 0.3).astype(np.int64)
     s = np.round(rng.normal(size=n) + 1.5 * t, 6)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     roc_sensitivity_band(t, s, n_boot=n_boot, seed=1)
-    return n_boot / (time.perf_counter() - t0)
+    return n_boot / (time.perf_counter() - t0), n_boot / (time.process_time() - c0)
 
 
 def run() -> list[dict]:
@@ -93,25 +102,35 @@ def run() -> list[dict]:
         for n in SIZES:
             work = Path(tmp) / f"n{n}"
             protocol = prepare_scale_study(work, n)
-            runs = [run_once(protocol, work) for _ in range(REPEATS)]
-            core = statistics.median(bare_core(protocol.parent) for _ in range(REPEATS))
-            wall = statistics.median(w for w, _ in runs)
-            peak = statistics.median(p for _, p in runs)
+            runs, cores, loads = [], [], []
+            for _ in range(REPEATS):  # run and core alternate, so both see the same load
+                loads.append(load_average())
+                runs.append(run_once(protocol, work))
+                cores.append(bare_core(protocol.parent))
+            core = statistics.median(cores)
+            wall = statistics.median(w for w, _, _ in runs)
+            peak = statistics.median(p for _, p, _ in runs)
             walls[n] = wall
             rows.append({"name": f"validation run, {n:.0e} cases, 2000 replicates, --format none",
                          "value": wall, "unit": "s (median)", "peak_gb": peak,
-                         "walls": [w for w, _ in runs], "peaks_gb": [p for _, p in runs],
-                         "ratio": wall / core, "ratio_to": "bare core (pandas read+join, "
-                         "roc_auc_score, per-site confusion table)", "core_s": core,
+                         "walls": [w for w, _, _ in runs], "peaks_gb": [p for _, p, _ in runs],
+                         "cpu_s": [c for _, _, c in runs], "load_average": loads, "core_walls": cores,
+                         "ratio": wall / core,
+                         "ratios": [w / c for (w, _, _), c in zip(runs, cores, strict=True)],
+                         "ratio_to": "bare core (pandas read+join, roc_auc_score, per-site confusion table)",
+                         "core_s": core,
                          "target": TARGETS.get(n)})
         sizes = sorted(walls)
         for a, b in zip(sizes, sizes[1:], strict=False):
             rows.append({"name": f"growth exponent of wall time, {a:.0e} -> {b:.0e}",
                          "value": math.log(walls[b] / walls[a]) / math.log(b / a), "unit": "",
                          "ratio": walls[b] / walls[a]})
-    rate = band_rate(100_000)
+    loads = [load_average()]
+    rates = [band_rate(100_000) for _ in range(REPEATS)]
     rows.append({"name": "ROC band (stratified bootstrap), 2000 replicates, 1e5 cases",
-                 "value": rate, "unit": "replicates/s", "target": ">= 1000 replicates/s"})
+                 "value": statistics.median(w for w, _ in rates), "unit": "replicates/s (median)",
+                 "rates": [w for w, _ in rates], "per_cpu_second": [c for _, c in rates],
+                 "load_average": loads, "target": ">= 1000 replicates/s"})
     return rows
 
 

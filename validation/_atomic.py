@@ -10,6 +10,7 @@ import json
 import math
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,45 @@ def canonical_json(obj: Any) -> str:
     the same bytes. Use ``None`` for a missing number, never NaN.
     """
     _check_finite(obj)
-    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    lifted: dict[str, list[Any]] = {}
+    text = json.dumps(_lift(obj, lifted), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    for token, values in lifted.items():
+        quoted = json.dumps(token)
+        at = text.index(quoted)
+        line = text[text.rfind("\n", 0, at) + 1:at]  # the list opens on this line
+        pad = " " * (len(line) - len(line.lstrip(" ")))
+        text = text.replace(quoted, _number_list(values, pad), 1)
+    return text + "\n"
+
+
+#: Lists of at least this many plain numbers are written by :func:`_number_list` (same bytes).
+_LIFT_MIN = 1000
+
+
+def _lift(obj: Any, lifted: dict[str, list[Any]]) -> Any:
+    """``obj`` with each long list of plain ints, floats and nulls replaced by a unique token string
+    (recorded in ``lifted``); containers are copied only on the way to such a list."""
+    if isinstance(obj, dict):
+        out = {k: _lift(v, lifted) for k, v in obj.items()}
+        return out if any(out[k] is not v for k, v in obj.items()) else obj
+    if isinstance(obj, (list, tuple)):
+        if len(obj) >= _LIFT_MIN and all(type(v) is float or type(v) is int or v is None for v in obj):
+            token = f"\x00numbers {uuid.uuid4().hex} {len(lifted)}\x00"
+            lifted[token] = list(obj)
+            return token
+        if not any(isinstance(v, (dict, list, tuple)) for v in obj):
+            return obj
+        items = [_lift(v, lifted) for v in obj]
+        return items if any(a is not b for a, b in zip(items, obj, strict=True)) else obj
+    return obj
+
+
+def _number_list(values: list[Any], pad: str) -> str:
+    """What ``json.dumps(..., indent=2)`` writes for ``values`` opening on a line indented ``pad``."""
+    inner = ",\n" + pad + "  "
+    return "[\n" + pad + "  " + inner.join(
+        float.__repr__(v) if type(v) is float else "null" if v is None else int.__repr__(v) for v in values
+    ) + "\n" + pad + "]"
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:

@@ -26,6 +26,7 @@ from validation.analysis.endpoints import (
     PROPORTION_KINDS,
     analysis_scenario,
     endpoint_statistic,
+    patient_ranks,
     score_bounds,
     unit_data,
 )
@@ -64,7 +65,7 @@ def _confusion(cases: pd.DataFrame, operating_point: float) -> dict[str, int]:
 
 def _roc(
     cases: pd.DataFrame, operating_point: float, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = 0,
-    progress: Any = None,
+    progress: Any = None, map_blocks: Any = None,
 ) -> dict[str, Any] | None:
     from validation.stats.roc import operating_point as op_stats
     from validation.stats.roc import roc_curve_points
@@ -88,7 +89,8 @@ def _roc(
             "n_negative": c["n_negative"],
             "method": c["method"],
             "band": roc_sensitivity_band(
-                truth, score, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress
+                truth, score, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress,
+                map_blocks=map_blocks,
             ).to_dict(),
         },
         "operating_point": {
@@ -99,13 +101,17 @@ def _roc(
     }
 
 
-def _confusion_task(cases: pd.DataFrame, rows: Any, operating_point: float) -> dict[str, int]:
+def _confusion_task(shared: tuple[pd.DataFrame, Any], rows: Any, operating_point: float) -> dict[str, int]:
+    cases = shared[0]
     return _confusion(cases if rows is None else cases.iloc[rows], operating_point)
 
 
-def _roc_task(cases: pd.DataFrame, operating_point: float, alpha: float, n_boot: int,
-              seed: int, progress: Any = None) -> dict[str, Any] | None:
-    return _roc(cases, operating_point, alpha=alpha, n_boot=n_boot, seed=seed, progress=progress)
+def _block_mapper(ex: Any) -> Any:
+    """``map_blocks`` for the ROC band: its replicate blocks as tasks of ``ex`` (data shared once)."""
+    def map_blocks(fn: Any, data: Any, seed: int, blocks: list[tuple[int, int]]) -> list[Any]:
+        k = len(blocks)
+        return list(ex.map(fn, [ex.share(data)] * k, [seed] * k, [i for i, _ in blocks], [c for _, c in blocks]))
+    return map_blocks
 
 
 def _levels(cases: pd.DataFrame, protocol: Any) -> dict[str, pd.Series]:
@@ -117,12 +123,16 @@ def _levels(cases: pd.DataFrame, protocol: Any) -> dict[str, pd.Series]:
     return out
 
 
-def _stat_task(cases: pd.DataFrame, rows: Any, params: dict[str, Any], scenario: str,
+def _stat_task(shared: tuple[pd.DataFrame, Any], rows: Any, params: dict[str, Any], scenario: str,
                refs: bool) -> dict[str, Any]:
-    """One endpoint statistic on one subset (rows ``rows`` of ``cases``; ``None``: all)."""
+    """One endpoint statistic on one subset (rows ``rows`` of the cases; ``None``: all).
+
+    ``shared`` is the analysed cases and their :func:`patient_ranks`.
+    """
+    cases, ranks = shared
     sub = cases if rows is None else cases.iloc[rows]
     d = unit_data(sub, unit=params["unit"], operating_point=params["op"], scenario=scenario,
-                  score_bounds=params["bounds"])
+                  score_bounds=params["bounds"], patient_rank=ranks if rows is None else ranks[rows])
     if d.n == 0:
         return unavailable(params["ci"], "no analysable case in this subset", n=0)
     out = endpoint_statistic(
@@ -163,7 +173,7 @@ def _standalone_endpoint(
     from validation.analysis.executor import InProcess
 
     ex = executor or InProcess()
-    handle = cases if shared is None else shared
+    handle = (cases, patient_ranks(cases)) if shared is None else shared
     subs = _subsets(cases, levels) if subsets is None else subsets
     scenario = analysis_scenario(protocol, ep)
     params = {
@@ -392,7 +402,8 @@ def analyse(
     a = protocol.ci_alpha
     levels = _levels(cases, protocol)
     subsets = _subsets(cases, levels)
-    shared = ex.share(cases)
+    # the tasks read only these columns (patients as ranks): subsets copy, and Dask ships, less
+    shared = ex.share((cases[["truth", "score", INDETERMINATE]], patient_ranks(cases)))
     n_ind = int(cases[INDETERMINATE].sum())
     endpoints: dict[str, Any] = {}
     for ep in protocol.endpoints:
@@ -431,10 +442,12 @@ def analyse(
     confusion = ex.map(_confusion_task, [shared] * (len(sites) + 1), [None] + [r for _, r in sites],
                        [op] * (len(sites) + 1))
     if isinstance(ex, InProcess) and progress_bar is not None:
-        with progress_bar("ROC band: bootstrap replicates (two passes)") as update:
-            roc = _roc_task(cases, op, a, n_boot, seed, update)
-    else:
-        roc = ex.map(_roc_task, [shared], [op], [a], [n_boot], [seed])[0]
+        with progress_bar("ROC band: bootstrap replicates") as update:
+            roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed, progress=update)
+    elif isinstance(ex, InProcess):
+        roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed)
+    else:  # the band's replicate blocks are the Dask tasks
+        roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed, map_blocks=_block_mapper(ex))
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "protocol": {

@@ -55,6 +55,11 @@ def subgroup_levels(
         when bins are given.
     """
     if bins is None:
+        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+        if not len(uniques) or pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+            # every distinct value a str: each stripped once
+            names = np.array([u.strip() or MISSING for u in uniques] + [MISSING], dtype=object)
+            return pd.Series(names[codes], index=column.index, dtype=object)
         text = column.astype("string").str.strip()
         return text.fillna(MISSING).replace("", MISSING).astype(object)
     edges = np.asarray([float(b) for b in bins], dtype=np.float64)
@@ -76,12 +81,7 @@ def subgroup_levels(
     v = values.to_numpy(dtype=np.float64, na_value=np.nan)
     idx = np.searchsorted(edges, v, side="right") - 1
     idx = np.where(v == edges[-1], edges.size - 2, idx)
-    out = np.empty(v.size, dtype=object)
-    for i in range(v.size):
-        if np.isnan(v[i]):
-            out[i] = MISSING
-        elif idx[i] < 0 or idx[i] >= edges.size - 1:
-            out[i] = OUTSIDE
-        else:
-            out[i] = str(labs[idx[i]])
-    return pd.Series(out, index=column.index, dtype=object)
+    k = edges.size - 1  # bands 0..k-1, then "outside bins" (k) and "missing" (k + 1)
+    which = np.where(np.isnan(v), k + 1, np.where((idx < 0) | (idx >= k), k, idx))
+    names = np.array([str(x) for x in labs] + [OUTSIDE, MISSING], dtype=object)
+    return pd.Series(names[which], index=column.index, dtype=object)

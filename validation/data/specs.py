@@ -235,8 +235,8 @@ def _distinct_text(series: pd.Series) -> tuple[NDArray[np.intp], NDArray[Any]] |
     if series.dtype != object:
         return None
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    if not all(isinstance(u, str) for u in uniques):
-        return None
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return None  # (infer_dtype: every value a str, checked in C)
     values = np.array([u.strip() for u in uniques] + [pd.NA], dtype=object)
     values[np.array([v == "" for v in values[:-1]] + [False], dtype=bool)] = pd.NA
     return codes, values
@@ -263,6 +263,8 @@ def _coerce(series: pd.Series, ctype: str, *, by_value: bool = True, categorical
         out.index = series.index
         rows = np.flatnonzero(np.isin(codes, bad)) if bad else np.zeros(0, dtype=np.intp)
         return out, [int(i) for i in rows]
+    if ctype == "boolean" and series.dtype == bool:  # already booleans, none missing
+        return series.astype("boolean"), []
     present = series.notna() & ~(series.astype("string").str.strip() == "").fillna(False)
     if ctype == "string":
         out = series.astype("string").str.strip()

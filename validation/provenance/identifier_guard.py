@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from validation.provenance.hashing import iter_files
 from validation.provenance.phi_scan import TEXT_SUFFIXES, ZIP_SUFFIXES, _read_text
 
@@ -107,6 +109,9 @@ class _Matcher:
                     r"(?<![0-9A-Za-z])(?:" + alt + r")(?![0-9A-Za-z])", re.IGNORECASE),
                     {v.casefold() for v in wanted}))
         self.allow = {a.strip().casefold() for a in allow if a and a.strip()}
+        # whether an identifier value could be, or be a token of, a number's text (str() of an
+        # int or float uses only these characters); else no number can be a hit
+        self.numbers_can_hit = any(set(v) <= _NUMBER_CHARS for _, _, vs in self.columns for v in vs)
 
     def text(self, text: str) -> Iterator[tuple[str, str]]:
         for column, pattern, _ in self.columns:
@@ -132,6 +137,81 @@ class _Matcher:
             if text.casefold() in values:
                 yield column, text
 
+    def lines(self, text: str) -> list[tuple[str, str, str]]:
+        """``(f"line {i}", kind, value)`` of every hit of :meth:`text` line by line.
+
+        The same hits in the same order as calling :meth:`text` on each of ``text.splitlines()``,
+        but only the lines some pattern touches are searched one by one: each pattern runs once
+        over the whole text first (none of them matches a line break, and a match inside a line
+        is found at the same place in the whole text unless an earlier match overlaps it, whose
+        lines are then searched too), so a million-line file costs a few regex passes.
+        """
+        lines = text.splitlines()
+        if len(lines) < 2000:
+            return [(f"line {i}", k, v) for i, line in enumerate(lines, 1) for k, v in self.text(line)]
+        wanted: set[int] = set()
+        blanked = _DOI.sub(" ", text)
+        for source, patterns in ((text, [pt for _, pt, _ in self.columns]),
+                                 (blanked, list(PATTERNS.values()))):
+            starts = np.cumsum([0] + [len(x) for x in source.splitlines(keepends=True)])
+            for pattern in patterns:
+                spans = [(m.start(), m.end()) for m in pattern.finditer(source)]
+                if spans:
+                    at = np.asarray(spans, dtype=np.int64)
+                    first = np.searchsorted(starts, at[:, 0], side="right") - 1
+                    last = np.searchsorted(starts, np.maximum(at[:, 1] - 1, at[:, 0]), side="right") - 1
+                    for a, b in zip(first.tolist(), last.tolist(), strict=True):
+                        wanted.update(range(a, b + 1))
+        return [(f"line {i + 1}", k, v) for i in sorted(wanted) if i < len(lines)
+                for k, v in self.text(lines[i])]
+
+
+_NUMBER_CHARS = set("0123456789.e+-naif")  # casefolded text of Python ints and floats
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _parquet_hits(path: Path, m: _Matcher) -> list[tuple[str, str, str]] | None:
+    """``m.lines`` of the Parquet file's text (column names, then each column's values, one a
+    line), searching each column's distinct values once; None where a value breaks a line.
+
+    Float columns are skipped when no identifier value could be a token of a float's text
+    (the patterns cannot match one: see the tests).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    names = list(table.column_names)
+    if any(_LINE_BREAK.search(n) for n in names):
+        return None
+    hits = [(f"line {i}", k, v) for i, name in enumerate(names, 1) for k, v in m.text(name)]
+    before = len(names)
+    for column in table.columns:
+        n = len(column)
+        if pa.types.is_floating(column.type) and not m.numbers_can_hit:
+            before += n
+            continue
+        plain_text = pa.types.is_string(column.type) and column.null_count == 0
+        texts: list[str] | None = None
+        if plain_text:  # str(v) of a str is itself: the distinct values straight from Arrow
+            distinct = column.unique().to_pylist()
+        else:
+            texts = ["" if v is None else str(v) for v in column.to_pylist()]
+            distinct = list(dict.fromkeys(texts))
+        joined = "\n".join(distinct)
+        if _LINE_BREAK.search(joined.replace("\n", " ")):
+            return None
+        found: dict[str, list[tuple[str, str]]] = {}
+        for where, k, v in m.lines(joined):
+            found.setdefault(distinct[int(where.split()[1]) - 1], []).append((k, v))
+        if found:
+            if texts is None:
+                texts = column.to_pylist()
+            hits += [(f"line {before + r + 1}", k, v) for r, t in enumerate(texts) if t in found
+                     for k, v in found[t]]
+        before += n
+    return hits
+
 
 def _json_hits(node: Any, path: str, m: _Matcher) -> Iterator[tuple[str, str, str]]:
     if isinstance(node, dict):
@@ -143,6 +223,8 @@ def _json_hits(node: Any, path: str, m: _Matcher) -> Iterator[tuple[str, str, st
                 yield sub, "birth_date", str(value)
             yield from _json_hits(value, sub, m)
     elif isinstance(node, list):
+        if not m.numbers_can_hit and all(v is None or type(v) in (int, float) for v in node):
+            return  # numbers (or nulls) only, and no identifier value can be one
         for i, value in enumerate(node):
             yield from _json_hits(value, f"{path}[{i}]", m)
     elif isinstance(node, str):
@@ -195,12 +277,15 @@ def _file_hits(path: Path, m: _Matcher) -> tuple[list[tuple[str, str, str]], boo
                 for k, v in m.text(line)], True
     if suffix not in TEXT_SUFFIXES | {".parquet", ".json"}:
         return [], False
+    if suffix == ".parquet":
+        found = _parquet_hits(path, m)
+        if found is not None:
+            return found, True
     text = path.read_bytes().decode("utf-8", errors="replace") \
         if suffix in TEXT_SUFFIXES else _read_text(path)
     if text is None:
         return [], False
-    return [(f"line {i}", k, v) for i, line in enumerate(text.splitlines(), 1)
-            for k, v in m.text(line)], True
+    return m.lines(text), True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

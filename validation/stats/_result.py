@@ -28,6 +28,8 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biu" or (value.dtype.kind == "f" and bool(np.isfinite(value).all())):
+            return value.tolist()  # Python bools, ints and floats, as the loop below gives
         return [to_plain(v) for v in value.tolist()]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)

@@ -80,6 +80,13 @@ def cluster_codes(cluster: Any, n: int, name: str = "cluster") -> tuple[NDArray[
             f"'{name}' must label every case; got {arr[i]!r} at position {i}. "
             "Give each finding its patient (or site) id."
         )
+    if arr.dtype.kind in "iu" and arr.size and 0 <= int(arr.min()) and int(arr.max()) < 4 * arr.size + 1024:
+        # small non-negative integer labels (e.g. patient ranks): rank them without sorting,
+        # the same codes as the sorted factorisation below
+        present = np.zeros(int(arr.max()) + 1, dtype=bool)
+        present[arr] = True
+        rank = np.cumsum(present, dtype=np.intp) - 1
+        return rank[arr], int(rank[-1]) + 1
     codes, uniques = pd.factorize(arr, sort=True)
     return np.asarray(codes, dtype=np.intp), int(len(uniques))
 
