@@ -491,6 +491,11 @@ def analyse(
 
         results["segmentation"] = segmentation_section(
             protocol, cases, protocol_dir=protocol_dir, alpha=a, seed=seed, levels=levels, progress=say)
+    if getattr(protocol, "risk", None) is not None:
+        from validation.analysis.risk import risk_section
+
+        say("risk output: calibration and prognostic endpoints")
+        results["risk"] = risk_section(protocol, cases, alpha=a, seed=seed)
     return results
 
 

@@ -400,6 +400,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
     from validation.protocol.robustness import robustness_problems
 
     out.extend(robustness_problems(data))
+    from validation.protocol.risk import risk_problems
+
+    out.extend(risk_problems(data))
     return out
 
 
