@@ -24,6 +24,7 @@ BENCHMARKS: list[str] = [
     "bench_surveillance",
     "bench_scale",
     "bench_segmentation",
+    "bench_risk",
 ]
 
 

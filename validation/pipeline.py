@@ -322,6 +322,14 @@ def run_protocol(
             inputs["segmentation_masks"] = pdir / (seg.masks_root or Path(seg.masks_index).parent)
         if seg.measurements:
             inputs["measurements"] = pdir / seg.measurements
+    outcomes = None
+    if protocol.risk is not None and protocol.risk.outcomes is not None:
+        from validation.data.time_to_event import load_outcomes
+
+        opath = pdir / protocol.risk.outcomes.file
+        show.step(f"outcomes {protocol.risk.outcomes.file}: locked hash and data specification")
+        outcomes = load_outcomes(opath, sha256=protocol.risk.outcomes.sha256)
+        inputs["outcomes"] = opath
 
     _check_registry_lock(registry, _lock_path(ppath))
     from validation.provenance.signatures import require_valid_signatures
@@ -384,6 +392,10 @@ def run_protocol(
         else:
             frame = predictions_frame(cases, model_sha256=model.sha256)
             _write_parquet(frame, pred_path)
+        if outcomes is not None:
+            from validation.data.time_to_event import match_outcomes
+
+            cases = match_outcomes(test_set, cases, outcomes, source=opath.name)
         ctx.cases = cases
         ctx.artifacts["predictions"] = pred_path
         perturbed = _robustness_runs(ctx, cases, show)

@@ -187,6 +187,16 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
         ("reference", "prediction", "spacing", "tolerance_mm"): [
             lambda f: f(t.reshape(1, -1), called.reshape(1, -1), spacing=(1.0, 0.5), tolerance_mm=0.0),
             lambda f: f(np.zeros((2, 2)), np.zeros((2, 2)), spacing=(1.0, 1.0), tolerance_mm=1.0)],
+        # calibration and prognostic (issue 18): the score read as a probability; times 1..n or
+        # all tied, the truth as the event indicator, clusters as risk groups
+        ("truth", "probability"): [lambda f: f(t, s), lambda f: f(t, np.clip(s, 0.01, 0.99))],
+        ("time", "event", "score"): [lambda f: f(np.arange(1.0, len(t) + 1), t, s),
+                                     lambda f: f(np.ones(len(t)), t, s)],
+        ("time", "event", "score", "horizons"): [
+            lambda f: f(np.arange(1.0, len(t) + 1), t, s, horizons=[len(t) / 2])],
+        ("time", "event"): [lambda f: f(np.arange(1.0, len(t) + 1), t), lambda f: f(np.ones(len(t)), t)],
+        ("time", "event", "group"): [lambda f: f(np.arange(1.0, len(t) + 1), t, cl % 2),
+                                     lambda f: f(np.ones(len(t)), t, np.zeros(len(t), int))],
     }
 
 

@@ -303,6 +303,37 @@ ROWS: list[Row] = [
     ("segmentation_metrics", lambda: stats.segmentation_metrics(np.full((3, 3), 0.5), np.zeros((3, 3)),
                                                                 spacing=(1, 1), tolerance_mm=1),
      r"'reference' must be a binary mask"),
+    # calibration and prognostic (issue 18)
+    *[(name, lambda fn=fn: fn(T, [1.5] + S[1:]), r"'probability' must be a probability in \[0, 1\]")
+      for name, fn in [("calibration_summary", stats.calibration_summary), ("brier_score", stats.brier_score),
+                       ("expected_calibration_error", stats.expected_calibration_error),
+                       ("calibration_bins", stats.calibration_bins),
+                       ("hosmer_lemeshow_test", stats.hosmer_lemeshow_test),
+                       ("calibration_curve", stats.calibration_curve)]],
+    ("calibration_summary", lambda: stats.calibration_summary([0, 0, 0], [0.1, 0.2, 0.3]),
+     r"'truth' has no event"),
+    ("calibration_summary", lambda: stats.calibration_summary(T, S, alpha=2), r"'alpha' must be in \(0, 1\)"),
+    ("expected_calibration_error", lambda: stats.expected_calibration_error(T, S, bins=1), r"'bins' must be"),
+    ("calibration_bins", lambda: stats.calibration_bins(T, S, strategy="kmeans"), r"'strategy' must be one of"),
+    ("hosmer_lemeshow_test", lambda: stats.hosmer_lemeshow_test(T, S, setting="x"), r"'setting' must be one of"),
+    ("calibration_curve", lambda: stats.calibration_curve(T, S, frac=0), r"'frac' must be in"),
+    *[(name, call, pattern) for name, fn in [("concordance_index", stats.concordance_index),
+                                            ("cox_hazard_ratio", stats.cox_hazard_ratio)]
+      for call, pattern in [
+          (lambda fn=fn: fn([1.0, -2.0, 3.0], [1, 0, 1], [0.1, 0.2, 0.3]), r"'time' must be >= 0"),
+          (lambda fn=fn: fn([1.0, 2.0, 3.0], [0, 0, 0], [0.1, 0.2, 0.3]), r"'event' has no events"),
+          (lambda fn=fn: fn([1.0, 2.0, 3.0], [1, 0, 2], [0.1, 0.2, 0.3]), r"'event' must hold only 1"),
+          (lambda fn=fn: fn([1.0, 2.0, 3.0], [1, 0, 1], [0.1, np.nan, 0.3]), r"'score' must be finite"),
+      ]],
+    ("kaplan_meier", lambda: stats.kaplan_meier([1.0, np.inf], [1, 0]), r"'time' must be finite"),
+    ("survival_by_group", lambda: stats.survival_by_group([1.0, 2.0], [1, 1], ["a", "a"]),
+     r"'group' must hold at least two risk groups"),
+    ("survival_by_group", lambda: stats.survival_by_group([1.0, 2.0], [1, 1], ["a", "b"], order=["a"]),
+     r"'order' must list each group once"),
+    ("cox_group_hazard_ratios", lambda: stats.cox_group_hazard_ratios([1.0, 2.0], [1, 1], ["a", "a"]),
+     r"'group' must hold at least two risk groups"),
+    ("time_dependent_auc", lambda: stats.time_dependent_auc([1.0, 2.0], [1, 0], [0.1, 0.2], horizons=[-1]),
+     r"'horizons' must be a non-empty list of times > 0"),
 ]
 
 

@@ -509,6 +509,11 @@ def analyse(
 
         say("consistency across sites and subgroups (pre-specified)")
         results["consistency"] = consistency_section(protocol, cases, alpha=a, seed=seed)
+    if getattr(protocol, "risk", None) is not None:
+        from validation.analysis.risk import risk_section
+
+        say("risk output: calibration and prognostic endpoints")
+        results["risk"] = risk_section(protocol, cases, alpha=a, seed=seed)
     return results
 
 

@@ -402,6 +402,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
 
     out.extend(robustness_problems(data))
     out.extend(consistency_problems(data))
+    from validation.protocol.risk import risk_problems
+
+    out.extend(risk_problems(data))
     return out
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 
 from validation.errors import did_you_mean
 from validation.protocol.consistency import Consistency
+from validation.protocol.risk import Risk
 from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
     Device,
@@ -53,6 +54,7 @@ from validation.protocol.segmentation import SegmentationPlan
 from validation.protocol.vocabulary import (
     DEFAULT_CI,
     MRMC_KINDS,
+    RISK_KINDS,
     SUPERIORITY_MARGIN_WITH_COMPARATOR,
     EndpointKind,
     allowed_ci_methods,
@@ -99,6 +101,8 @@ class Endpoint(_Model):
                 f"'unit' must be 'patient' for {kind} (the MRMC analysis uses one rating per "
                 f"reader and case); got {v!r}"
             )
+        if kind in RISK_KINDS and v != "patient":
+            raise ValueError(f"'unit' must be 'patient' for {kind} (one outcome per patient); got {v!r}")
         return v
 
     @field_validator("ci")
@@ -441,6 +445,9 @@ class Protocol(_Model):
     consistency: Consistency | None = Field(
         default=None, exclude_if=lambda v: v is None,
         description="Pre-specified subgroup-consistency and multi-site heterogeneity assessments.")
+    risk: Risk | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Calibration and prognostic analysis of a risk output (risk endpoints; optional).")
 
     @model_validator(mode="after")
     def _cross_fields(self, info: ValidationInfo) -> Protocol:

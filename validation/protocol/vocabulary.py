@@ -26,11 +26,24 @@ EndpointKind = Literal[
     "mrmc_auc",
     "mrmc_sensitivity",
     "mrmc_specificity",
+    # risk outputs: calibration and prognostic endpoints (issue 18)
+    "calibration_slope",
+    "calibration_intercept",
+    "brier",
+    "ece",
+    "c_index",
+    "time_auc",
+    "hazard_ratio",
 ]
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
 READER_KINDS = MRMC_KINDS
 """Endpoint kinds that need a reader study."""
+RISK_KINDS = (
+    "calibration_slope", "calibration_intercept", "brier", "ece", "c_index", "time_auc", "hazard_ratio",
+)
+"""Risk-output endpoints (the ``risk`` section): calibration of a probability and prognostic
+separation of a time to event. Their acceptance rules are ``risk.rules``, not ``hypotheses``."""
 PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
 """Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
 RESERVED_CASE_COLUMNS = (
@@ -51,6 +64,8 @@ CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     "mrmc": {
         "patient": ("obuchowski_rockette",),
     },
+    "risk_wald": {"patient": ("wald",)},
+    "risk_bootstrap": {"patient": ("bootstrap",)},
 }
 """Interval methods allowed per endpoint family and unit of analysis.
 
@@ -66,6 +81,8 @@ DEFAULT_CI: dict[str, dict[str, str]] = {
     "proportion": {"patient": "wilson", "finding": "wilson"},
     "auc": {"patient": "delong", "finding": "obuchowski"},
     "mrmc": {"patient": "obuchowski_rockette"},
+    "risk_wald": {"patient": "wald"},
+    "risk_bootstrap": {"patient": "bootstrap"},
 }
 MRMC_COVARIANCES = ("jackknife", "delong", "bootstrap")
 
@@ -88,9 +105,11 @@ cases meeting the endpoint's clinical threshold)."""
 
 
 def kind_family(kind: str) -> str:
-    """``proportion``, ``auc`` or ``mrmc`` for an endpoint kind."""
+    """``proportion``, ``auc``, ``mrmc``, ``risk_wald`` or ``risk_bootstrap`` for an endpoint kind."""
     if kind in MRMC_KINDS:
         return "mrmc"
+    if kind in RISK_KINDS:  # Wald: slope, intercept, C-index (IJ se), Cox HR; else bootstrap
+        return "risk_bootstrap" if kind in ("brier", "ece", "time_auc") else "risk_wald"
     if kind == "auc":
         return "auc"
     return "proportion"

@@ -63,6 +63,11 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
 
         context["segmentation"] = segmentation_view(results, make_segmentation_figures(results, out / "figures"))
     context["consistency"], figures["consistency"] = consistency_parts(results, out / "figures")
+    from validation.report.risk import risk_view
+    from validation.report.risk_figures import risk_figures
+
+    context["risk"] = risk_view(results)  # the risk section and its figures (issue 18)
+    figures["risk"] = risk_figures(results, out / "figures")
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)

@@ -198,4 +198,11 @@ def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = N
         "rounding": ROUNDING,
         "segmentation": segmentation_plan_view(protocol),
         "consistency": consistency_plan_view(protocol),
+        "risk_plan": _risk_plan(protocol),
     }
+
+
+def _risk_plan(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
+    from validation.report.risk import risk_sap_view
+
+    return risk_sap_view(protocol)

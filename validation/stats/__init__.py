@@ -27,6 +27,25 @@ from validation.stats.bootstrap import (
     bootstrap_proportion,
     bootstrap_statistic,
 )
+from validation.stats.calibration import (
+    CalibrationCoefficient,
+    CalibrationInTheLarge,
+    CalibrationSummary,
+    calibration_summary,
+)
+from validation.stats.calibration_curve import CalibrationCurve, calibration_curve
+from validation.stats.calibration_scores import (
+    BrierResult,
+    CalibrationBins,
+    ECEResult,
+    HosmerLemeshowTest,
+    brier_score,
+    calibration_bins,
+    expected_calibration_error,
+    hosmer_lemeshow_test,
+)
+from validation.stats.concordance import ConcordanceResult, concordance_index
+from validation.stats.cox import CoxResult, HazardRatio, PHTest, cox_group_hazard_ratios, cox_hazard_ratio
 from validation.stats.differences import (
     DifferenceResult,
     McNemarTest,
@@ -116,6 +135,14 @@ from validation.stats.surveillance import (
     normal_cusum_design,
     population_stability_index,
 )
+from validation.stats.survival import (
+    KaplanMeierCurve,
+    LogRankTest,
+    SurvivalByGroup,
+    kaplan_meier,
+    survival_by_group,
+)
+from validation.stats.time_auc import TimeAUC, TimeAUCResult, time_dependent_auc
 
 __all__ = [
     "BlandAltmanResult",
@@ -133,6 +160,35 @@ __all__ = [
     "lin_ccc",
     "proportional_bias",
     "segmentation_metrics",
+    "BrierResult",
+    "CalibrationBins",
+    "CalibrationCoefficient",
+    "CalibrationCurve",
+    "CalibrationInTheLarge",
+    "CalibrationSummary",
+    "ConcordanceResult",
+    "CoxResult",
+    "ECEResult",
+    "HazardRatio",
+    "HosmerLemeshowTest",
+    "KaplanMeierCurve",
+    "LogRankTest",
+    "PHTest",
+    "SurvivalByGroup",
+    "TimeAUC",
+    "TimeAUCResult",
+    "brier_score",
+    "calibration_bins",
+    "calibration_curve",
+    "calibration_summary",
+    "concordance_index",
+    "cox_group_hazard_ratios",
+    "cox_hazard_ratio",
+    "expected_calibration_error",
+    "hosmer_lemeshow_test",
+    "kaplan_meier",
+    "survival_by_group",
+    "time_dependent_auc",
     "BivariateResult",
     "Region",
     "SROCCurve",
