@@ -49,16 +49,16 @@ from validation.stats.mrmc.or_analysis import OR_REFERENCES, or_analysis
 METHODS = ("or", "dbm")
 
 
-def localization_mrmc(data: LocalizationData, *, fom: str = "wAFROC", method: str = "or",
+def localization_mrmc(marks: LocalizationData, *, fom: str = "wAFROC", method: str = "or",
                       alpha: float = 0.05, margin: float | None = None) -> MRMCResult:
     """JAFROC-type MRMC comparison of two modalities on a localization figure of merit.
 
     H0: the two modalities have the same reader-averaged FOM; the difference is the second
-    modality of ``data.modalities`` minus the first.
+    modality of ``marks.modalities`` minus the first.
 
     Parameters
     ----------
-    data : scored marks of a fully crossed study (every reader read every case in every
+    marks : scored marks of a fully crossed study (every reader read every case in every
         modality; a reader who left a case unmarked has ``-inf`` there, which is a reading).
     fom : "wAFROC" (default), "AFROC", "wAFROC1" or "AFROC1".
     method : "or" (Obuchowski-Rockette, jackknife covariance over all cases) or "dbm".
@@ -72,6 +72,10 @@ def localization_mrmc(data: LocalizationData, *, fom: str = "wAFROC", method: st
     check_choice(fom, "fom", FOMS)
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
+    if not isinstance(marks, LocalizationData):
+        raise InputError("'marks' must be LocalizationData (from localization_arrays); got "
+                         f"{type(marks).__name__}.")
+    data = marks
     t, r = data.fp.shape[:2]
     if t != 2:
         raise DesignError(f"a localization MRMC comparison needs exactly 2 modalities; the marks "
@@ -117,7 +121,7 @@ def standalone_localization(
     fp : array (K,), highest NL rating per case; ll : array (K2, L); weights : (K2, L);
     diseased : bool (K,).
     cluster : array (K,) of patient identifiers; a patient's cases are drawn together.
-        ``None`` resamples cases (each case its own cluster).
+        ``None`` resamples cases within truth class (stratified bootstrap).
     fom : "wAFROC", "AFROC", "wAFROC1" or "AFROC1".
     n_boot, seed, alpha : replicates, seed, two-sided level.
     interval : "percentile" or "bca" (acceleration from the leave-one-cluster-out values).
@@ -134,13 +138,16 @@ def standalone_localization(
                       np.asarray(ll, dtype=np.float64)[None], weights, diseased, fom=fom)
     h = kern.h[0]
     k = kern.n_cases
+    dis = np.asarray(diseased, dtype=bool)
     if cluster is None:
+        # cases resampled within truth class (class sizes fixed, as a stratified bootstrap)
         codes, g = np.arange(k), k
-        if g < 2:
-            raise InputError("'fp' must hold at least 2 cases to bootstrap.")
+        strata = [np.flatnonzero(~dis), np.flatnonzero(dis)]
+        strata = [s for s in strata if s.size]
     else:
         codes, g = _clusters(cluster, k)
-    # per cluster: which rows (F) and columns (D) of the kernel it owns
+        strata = [np.arange(g)]
+    # per unit (case or cluster): which rows (F) and columns (D) of the kernel it owns
     row_of = codes[kern.row_case]
     col_of = codes[kern.col_case]
     a_row = np.zeros((g, kern.row_case.size))
@@ -150,8 +157,10 @@ def standalone_localization(
     rng = np.random.default_rng(seed_)
     reps = np.empty(nb)
     done = 0
-    for (draw,) in _draws(rng, [g], nb):
-        m = _counts(draw, g)                        # (b, g) cluster counts
+    for draws in _draws(rng, [s.size for s in strata], nb):
+        m = np.zeros((draws[0].shape[0], g))
+        for s, d in zip(strata, draws, strict=True):
+            m[:, s] = _counts(d, s.size)            # (b, units) resampling counts
         mf = m @ a_row                              # (b, F) row multiplicities
         md = m @ a_col                              # (b, D)
         num = np.einsum("bf,fd,bd->b", mf, h, md)
@@ -171,6 +180,6 @@ def standalone_localization(
         return out[np.isfinite(out)]
 
     return _finish(reps, float(kern.fom[0]), alpha=alpha, interval=interval,
-                   resampling="cluster" if cluster is not None else "simple", seed=seed_,
+                   resampling="cluster" if cluster is not None else "stratified", seed=seed_,
                    jackknife=_jk, references=FOM_REFERENCES,
                    n_clusters=int(g) if cluster is not None else None)
