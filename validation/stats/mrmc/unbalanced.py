@@ -105,7 +105,7 @@ def reading_design(data: pd.DataFrame, *, reader: str = "reader", modality: str 
 
 
 def ustat_analysis(
-    data: pd.DataFrame, *, modalities: tuple[Any, Any] | list[Any] | None = None,
+    data: pd.DataFrame, *, modalities: tuple[Any, ...] | list[Any] | None = None,
     alpha: float = 0.05, reader: str = "reader", modality: str = "modality",
     case: str = "case", truth: str = "truth", rating: str = "rating",
     require_both_modalities: bool = True,
