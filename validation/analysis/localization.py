@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from validation.data.marks import MarkTables
-from validation.errors import DesignError, InputError
+from validation.errors import DataError, DesignError, InputError
 from validation.stats._result import to_plain
 from validation.stats.localization import (
     afroc_curve,
@@ -120,6 +121,53 @@ def choose_analysis(data: pd.DataFrame, *, method: str = "auto", endpoint: str =
     return design, res
 
 
+def ustat_reader_block(data: pd.DataFrame, *, modalities: tuple[str, ...], alpha: float,
+                       endpoint: str = "auc") -> dict[str, Any]:
+    """A reader study of a split-plot (or partly missing) design, as the MRMC block.
+
+    Runs the U-statistic analysis and lays its result out as the reader-study block of a
+    fully crossed study (``modalities`` with per-reader AUCs, ``difference``, the test under
+    ``rrrc`` with its t statistic squared as ``statistic``), so that hypotheses and the
+    report read it unchanged; ``design`` says what the table holds and why this analysis.
+    """
+    design, res = choose_analysis(data, method="ustat", endpoint=endpoint,
+                                  modalities=modalities, alpha=alpha)
+    d = res.difference
+    rrrc = {"statistic": None if d.statistic is None else d.statistic**2, "df_num": 1.0,
+            "df_den": d.df, "p_value": d.p_value, "ci": d.ci, "se": d.se,
+            "distribution": "F", "method": d.method, "references": list(d.references)}
+    design["reason"] = (f"the design is {design['kind']}: the U-statistic variance (Gallas "
+                        "2006, 2009), valid for any design, is used")
+    mods = {name: {"estimate": e.estimate, "se": e.se, "df": e.df, "ci": e.ci,
+                   "readers": dict(e.readers), "method": e.method,
+                   "references": list(e.references)} for name, e in res.modalities.items()}
+    return {"endpoint": endpoint, "analysis": "ustat", "alpha": alpha,
+            "n_readers": res.n_readers, "n_cases": res.n_nondiseased + res.n_diseased,
+            "modalities": mods, "difference": {"estimate": d.estimate,
+                                               "comparison": res.comparison},
+            "rrrc": rrrc, "notes": list(res.notes), "design": design,
+            "method": res.method, "references": list(res.references)}
+
+
+def conduct_for_design(conduct: dict[str, Any], design: str,
+                       data: pd.DataFrame) -> dict[str, Any]:
+    """Replace the fully-crossed conduct check by the planned design's, for a split plot."""
+    if design == "fully_crossed":
+        return conduct
+    rd = reading_design(data)
+    ok = rd.kind == "split-plot"
+    checks = dict(conduct.get("checks") or {})
+    checks.pop("fully_crossed", None)
+    checks["split_plot"] = {
+        "name": "split_plot", "status": "pass" if ok else "fail",
+        "detail": (f"{len(rd.groups)} reader groups, each reading its own block of cases in "
+                   "every modality" if ok else f"the readings form a {rd.kind} design, not "
+                   "the planned split plot"),
+        "problems": [] if ok else [f"design found: {rd.kind}"]}
+    passed = all(c.get("status") != "fail" for c in checks.values())
+    return {**conduct, "checks": checks, "passed": passed}
+
+
 def standalone_localization_result(tables: MarkTables, *, fom: str = "wAFROC",
                                    threshold: float | None = None, n_boot: int = 2000,
                                    seed: int | None = None, alpha: float = 0.05
@@ -147,4 +195,89 @@ def standalone_localization_result(tables: MarkTables, *, fom: str = "wAFROC",
     return to_plain(out)  # type: ignore[no-any-return]
 
 
-__all__ = ["ANALYSES", "choose_analysis", "localization_study", "standalone_localization_result"]
+def _endpoint_block(protocol: Any, ep: Any, pooled: dict[str, Any],
+                    modalities: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": ep.kind, "unit": ep.unit, "role": ep.role, "ci_method": ep.ci,
+            "covariance": ep.covariance, "population": protocol.endpoint_population(ep),
+            "pooled": pooled, "modalities": modalities, "by_site": {}, "by_subgroup": {},
+            "indeterminate": None}
+
+
+def localization_section(protocol: Any, inputs: Any, *, alpha: float, seed: int
+                         ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The ``localization`` block of results.json and its endpoints' blocks.
+
+    ``inputs``: :class:`validation.data.marks.LocalizationInputs`. The readers' study is
+    analysed once per ``mrmc_wafroc`` endpoint (OR, or DBM when ``ci: dbm``); the algorithm's
+    marks give ``wafroc`` (patient-cluster bootstrap) and ``froc_llf`` (LLF at
+    ``llf_threshold``, the same bootstrap on the lesion-level indicator).
+    """
+    sec = protocol.localization
+    fom = sec.figure_of_merit
+    block: dict[str, Any] = {"figure_of_merit": fom, "by_endpoint": {},
+                             "modality_order": [str(m) for m in sec.modalities]}
+    eps: dict[str, dict[str, Any]] = {}
+    n_boot = int(protocol.analysis.bootstrap_replicates)
+    for ep in protocol.endpoints:
+        if ep.kind == "mrmc_wafroc":
+            if inputs.readers is None:
+                raise DataError(f"endpoint {ep.id!r} needs the readers' marks.")
+            margin = next((float(h.margin) for h in protocol.hypotheses if h.endpoint == ep.id
+                           and h.type == "noninferiority" and h.margin is not None), None)
+            study = localization_study(
+                inputs.readers, fom=fom, method="dbm" if ep.ci == "dbm" else "or",
+                modalities=tuple(block["modality_order"]), alpha=alpha, margin=margin)
+            d = study["analysis"]
+            block.setdefault("match", study["match"])
+            block.setdefault("design", study["design"])
+            block.setdefault("curves", study["curves"])
+            block["by_endpoint"][ep.id] = d
+            rrrc = d["rrrc"]
+            eps[ep.id] = _endpoint_block(protocol, ep, {
+                "estimate": d["difference"]["estimate"], "ci": rrrc.get("ci"),
+                "comparison": d["difference"]["comparison"], "statistic": rrrc.get("statistic"),
+                "df": rrrc.get("df_den"), "p_value": rrrc.get("p_value"), "se": rrrc.get("se"),
+                "method": d.get("method"), "references": d.get("references", [])},
+                {name: {k: m.get(k) for k in ("estimate", "ci", "se") if k in m}
+                 for name, m in d["modalities"].items()})
+        elif ep.kind in ("wafroc", "froc_llf"):
+            if inputs.algorithm is None:
+                raise DataError(f"endpoint {ep.id!r} needs the algorithm's marks.")
+            if "algorithm" not in block:
+                block["algorithm"] = standalone_localization_result(
+                    inputs.algorithm, fom=fom, threshold=sec.llf_threshold, n_boot=n_boot,
+                    seed=seed, alpha=alpha)
+                block["algorithm"]["llf_bootstrap"] = (
+                    _llf_bootstrap(inputs.algorithm, sec.llf_threshold, n_boot, seed, alpha)
+                    if sec.llf_threshold is not None else None)
+            alg = block["algorithm"]
+            est = alg["estimate"] if ep.kind == "wafroc" else alg["llf_bootstrap"]
+            eps[ep.id] = _endpoint_block(protocol, ep, {
+                "estimate": est["estimate"], "ci": est["ci"], "se": est["se"],
+                "method": est["method"], "references": est["references"]}, {})
+    return block, eps
+
+
+def _llf_bootstrap(tables: MarkTables, threshold: float, n_boot: int, seed: int,
+                   alpha: float) -> dict[str, Any]:
+    """LLF at ``threshold`` with a patient-cluster bootstrap (lesions clustered in patients)."""
+    from validation.stats.bootstrap import bootstrap_proportion
+
+    match = match_marks(tables.marks, tables.truth)
+    data = localization_arrays(match, tables.truth)
+    real = data.weights > 0
+    hit = (data.ll[0, 0] >= threshold)[real].astype(int)
+    dcases = [c for c, d in zip(data.cases, data.diseased, strict=True) if d]
+    owner = np.repeat(np.arange(len(dcases)), real.sum(axis=1))
+    cluster = owner
+    if "patient" in tables.truth and tables.truth["patient"].notna().all():
+        per_case = tables.truth.groupby("case", sort=False)["patient"].first()
+        cluster = per_case.reindex(dcases).to_numpy()[owner]
+    res = bootstrap_proportion(hit, cluster=cluster, n_boot=n_boot, seed=seed, alpha=alpha)
+    out = res.to_dict()
+    out["method"] = f"lesion-localization fraction at rating >= {threshold:g}; {out['method']}"
+    return out  # type: ignore[no-any-return]
+
+
+__all__ = ["ANALYSES", "choose_analysis", "conduct_for_design", "localization_section",
+           "localization_study", "standalone_localization_result", "ustat_reader_block"]

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,8 @@ def load_marks(marks_path: str | os.PathLike[str], truth_path: str | os.PathLike
     raw_m = load_table(mp, MARKS_SPEC, what="marks")
     raw_t = load_table(tp, TRUTH_SPEC, what="lesion truth")
     marks, truth = _plain(raw_m, _MARK_COLS), _plain(raw_t, _TRUTH_COLS)
+    if "lesion" not in marks:
+        marks["lesion"] = None
     csv_m = mp.suffix.lower() in (".csv", ".tsv", ".txt")
     problems: list[str] = []
 
@@ -133,3 +135,45 @@ def load_marks(marks_path: str | os.PathLike[str], truth_path: str | os.PathLike
         raise DataError(f"{mp.name} and {tp.name} do not agree ({n} problem{'s' if n > 1 else ''}):",
                         problems=problems)
     return MarkTables(marks=marks, truth=truth, marks_file=mp.name, truth_file=tp.name)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizationInputs:
+    """The files of a protocol's ``localization`` section, checked."""
+
+    readers: MarkTables | None
+    algorithm: MarkTables | None
+    paths: dict[str, Path]
+
+
+def load_localization(section: Any, base_dir: str | os.PathLike[str],
+                      case_ids: set[str] | None = None) -> LocalizationInputs:
+    """Load the readers' and the algorithm's marks of a protocol's ``localization`` section.
+
+    ``case_ids``: the test set's cases; every case of the lesion truth must be one of them.
+    The readers' marks must hold exactly the section's modalities.
+    """
+    base = Path(base_dir)
+    lesions = base / section.lesions
+    paths = {"lesion_truth": lesions}
+    readers = algorithm = None
+    if section.marks is not None:
+        paths["marks"] = base / section.marks
+        readers = load_marks(paths["marks"], lesions)
+        seen = sorted(set(readers.marks["modality"]))
+        want = [str(m) for m in section.modalities]
+        if sorted(want) != seen:
+            raise DataError(f"{readers.marks_file}: the marks hold modalities "
+                            f"{', '.join(map(repr, seen))}; the protocol's "
+                            f"localization.modalities are {', '.join(map(repr, want))}.")
+    if section.algorithm_marks is not None:
+        paths["algorithm_marks"] = base / section.algorithm_marks
+        algorithm = load_marks(paths["algorithm_marks"], lesions)
+    source = readers if readers is not None else algorithm
+    truth = source.truth if source is not None else None
+    if truth is not None and case_ids is not None:
+        unknown = sorted(set(truth["case"]) - set(case_ids))
+        if unknown:
+            raise DataError(f"{lesions.name}: {len(unknown)} case(s) are not in the test-set "
+                            f"manifest: {', '.join(map(repr, unknown[:20]))}.")
+    return LocalizationInputs(readers=readers, algorithm=algorithm, paths=paths)

@@ -130,6 +130,9 @@ KIND_LABELS = {
     "mrmc_auc": "MRMC area under the ROC curve",
     "mrmc_sensitivity": "MRMC sensitivity",
     "mrmc_specificity": "MRMC specificity",
+    "mrmc_wafroc": "MRMC wAFROC figure of merit",
+    "wafroc": "wAFROC figure of merit",
+    "froc_llf": "Lesion-localization fraction",
 }
 
 HYPOTHESIS_LABELS = {
@@ -458,6 +461,12 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
             "why": "" if items else "the model made no error at the locked operating point"}
 
 
+def _localization_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    from validation.report.localization import localization_view
+
+    return localization_view(results)
+
+
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -530,6 +539,7 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
                      if band else None),
         },
         "reader": _reader_view(results.get("reader_study")),
+        "localization": _localization_view(results),
         "hypotheses": [_hypothesis_view(h, endpoints) for h in results.get("hypotheses") or []],
         "multiplicity": {
             "procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),

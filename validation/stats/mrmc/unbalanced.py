@@ -168,4 +168,5 @@ def ustat_analysis(
     kk = df["case"].map(ci).to_numpy()
     score[ii, jj, kk] = rating_num.to_numpy(np.float64)
     read[ii, jj, kk] = True
-    return ustat_mrmc(score, read, tr, modalities=(mods[0], mods[1]), alpha=alpha)
+    return ustat_mrmc(score, read, tr, modalities=(mods[0], mods[1]), alpha=alpha,
+                      reader_labels=rdrs)

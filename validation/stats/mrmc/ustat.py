@@ -184,6 +184,7 @@ class UStatEstimate(Result):
     estimate: float
     variance: float
     se: float | None
+    readers: dict[str, float] = field(default_factory=dict)
     df: float | None
     ci: tuple[float, float] | None
     statistic: float | None
@@ -239,6 +240,7 @@ class UStatMRMC(Result):
 def ustat_mrmc(
     score: NDArray[np.float64], read: NDArray[np.bool_], truth: NDArray[np.int8], *,
     modalities: tuple[str, str] = ("A", "B"), alpha: float = 0.05,
+    reader_labels: tuple[str, ...] | None = None,
 ) -> UStatMRMC:
     """U-statistic MRMC analysis of the reader-averaged AUC for any reading design.
 
@@ -250,6 +252,7 @@ def ustat_mrmc(
     truth : array (K,), 1 = diseased.
     modalities : names of the two modalities; the difference is the second minus the first.
     alpha : two-sided level.
+    reader_labels : names of the R readers (for the per-reader AUCs; default "1", "2", ...).
 
     Returns
     -------
@@ -289,10 +292,17 @@ def ustat_mrmc(
     pb = _pair(sb, db, sb, db)
     pab = _pair(sa, da, sb, db)
     method = "U-statistic MRMC variance (Gallas 2006, 2009), BDG df"
+    labels = reader_labels or tuple(str(j + 1) for j in range(score.shape[1]))
+    if len(labels) != score.shape[1]:
+        raise InputError(f"'reader_labels' must name {score.shape[1]} readers; got {len(labels)}.")
     one = {}
-    for name, p in zip(modalities, (pa, pb), strict=True):
-        one[name] = _estimate(p.auc_a, p.cov, _df_bdg(p.cov, p.bck_biased, p.df_nd_r), 0.5,
-                              alpha, p, method)
+    for name, p, (s_, d_) in zip(modalities, (pa, pb), mats, strict=True):
+        est = _estimate(p.auc_a, p.cov, _df_bdg(p.cov, p.bck_biased, p.df_nd_r), 0.5, alpha, p,
+                        method)
+        per = {labels[j]: float(s_[j].sum() / d_[j].sum()) for j in range(s_.shape[0])
+               if d_[j].sum() > 0}
+        one[name] = UStatEstimate(**{**{f: getattr(est, f) for f in est.__dataclass_fields__},  # type: ignore[attr-defined]
+                                     "readers": per})
     var_d = pa.cov + pb.cov - 2.0 * pab.cov
     dfs = tuple(min(x, y) for x, y in zip(pa.df_nd_r, pb.df_nd_r, strict=True))
     bck_d = pa.bck_biased + pb.bck_biased - 2.0 * pab.bck_biased
