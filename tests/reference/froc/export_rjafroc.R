@@ -13,6 +13,11 @@
 #   dataset01_marks.csv  case, reader, modality, lesion (empty for a non-lesion mark), rating
 #   dataset01_truth.csv  case, lesion (empty for a non-diseased case), weight
 #   rjafroc_dataset01.json  the saved RJafroc outputs, full precision
+# and, for LROC, from data/datasetCadLroc.RData (10 readers, 120 non-diseased + 80 diseased
+# cases, one lesion each) and goodValues361/FOM/UtilFigureOfMeritLROC-Wilcoxon.rds:
+#   cadlroc.csv  reader, case, truth, nl (rating of a non-diseased case's mark, or of a
+#                diseased case's mark off the lesion), ll (rating of the mark on the lesion)
+#   rjafroc_cadlroc.json  RJafroc's LROC "Wilcoxon" figure of merit per reader
 args <- commandArgs(trailingOnly = TRUE)
 repo <- args[1]
 out <- dirname(normalizePath(sub("--file=", "", grep("--file=", commandArgs(), value = TRUE))))
@@ -63,3 +68,20 @@ res <- list(
 writeLines(jsonlite::toJSON(res, digits = NA, auto_unbox = TRUE, pretty = TRUE, rownames = TRUE,
                             dataframe = "columns"),
            file.path(out, "rjafroc_dataset01.json"))
+
+load(file.path(repo, "data", "datasetCadLroc.RData"))
+lr <- datasetCadLroc
+nl <- lr$ratings$NL; cl <- lr$ratings$LL; il <- lr$ratings$LL_IL
+K <- dim(nl)[3]; K2 <- dim(cl)[3]; K1 <- K - K2
+rows <- list()
+for (j in seq_len(dim(nl)[2])) {
+  rows[[length(rows) + 1]] <- data.frame(reader = j, case = 1:K1, truth = 0,
+                                         nl = sprintf("%.17g", nl[1, j, 1:K1, 1]), ll = "")
+  rows[[length(rows) + 1]] <- data.frame(reader = j, case = K1 + (1:K2), truth = 1,
+                                         nl = sprintf("%.17g", il[1, j, , 1]),
+                                         ll = sprintf("%.17g", cl[1, j, , 1]))
+}
+write.csv(do.call(rbind, rows), file.path(out, "cadlroc.csv"), row.names = FALSE, quote = FALSE)
+w <- readRDS(file.path(gv, "FOM", "UtilFigureOfMeritLROC-Wilcoxon.rds"))
+writeLines(jsonlite::toJSON(list(wilcoxon = as.numeric(w)), digits = NA, pretty = TRUE),
+           file.path(out, "rjafroc_cadlroc.json"))

@@ -243,3 +243,17 @@ def test_fom_invariant_to_monotone_rating_transform_and_bounded(seed):
     again = localization_fom(np.exp(fp), np.exp(ll), w, dis)   # exp(-inf) = 0 < exp(rating)
     assert np.allclose(base, again)
     assert ((base >= 0) & (base <= 1)).all()
+
+
+def test_lroc_case_ratings_match_rjafroc_cadlroc(reference_dir):
+    """RJafroc datasetCadLroc: its LROC "Wilcoxon" FOM is the ROC area of the case ratings
+    (each case's highest mark); our ``roc_auc`` must equal it (15-17 digit values: 1e-12)."""
+    d = reference_dir / "froc"
+    df = pd.read_csv(d / "cadlroc.csv")
+    want = json.loads((d / "rjafroc_cadlroc.json").read_text())["wilcoxon"]
+    for j, w in enumerate(want, start=1):
+        sub = df[df["reader"] == j].sort_values("case")
+        dis = sub["truth"].to_numpy() == 1
+        res = lroc(sub["nl"].to_numpy(float), sub["ll"].to_numpy(float)[dis], dis)
+        assert res.roc_auc == pytest.approx(w, abs=1e-12)
+        assert res.estimate <= res.roc_auc
