@@ -461,12 +461,6 @@ def _explanations_view(results: Mapping[str, Any]) -> dict[str, Any]:
             "why": "" if items else "the model made no error at the locked operating point"}
 
 
-def _localization_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
-    from validation.report.localization import localization_view
-
-    return localization_view(results)
-
-
 def sar_context(run_dir: str | Path) -> dict[str, Any]:
     """View model of the statistical / clinical performance report for ``run_dir``."""
     run_dir = Path(run_dir)
@@ -539,7 +533,7 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
                      if band else None),
         },
         "reader": _reader_view(results.get("reader_study")),
-        "localization": _localization_view(results),
+        "localization": None,  # filled by render_report (validation.report.localization)
         "hypotheses": [_hypothesis_view(h, endpoints) for h in results.get("hypotheses") or []],
         "multiplicity": {
             "procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),
