@@ -257,3 +257,39 @@ def test_lroc_case_ratings_match_rjafroc_cadlroc(reference_dir):
         res = lroc(sub["nl"].to_numpy(float), sub["ll"].to_numpy(float)[dis], dis)
         assert res.roc_auc == pytest.approx(w, abs=1e-12)
         assert res.estimate <= res.roc_auc
+
+
+def test_fedroc_weighted_jafroc_dbm_matches_published_jafroc_4_2_1(reference_dir):
+    """Published output of JAFROC 4.2.1 (Windows, an independent implementation) for its
+    "FedRoc" example: 5 modalities x 4 readers x 200 cases, weighted JAFROC FOM, DBM-MRMC
+    (RJafroc inst/JAFROC/FedRoc.txt; inputs and values from export_fedroc.py). JAFROC works in
+    single precision and prints 8 decimals (FOMs, components) or 2-4 (F, ddf, p): tolerances
+    follow - 1e-7 for FOMs, relative 1e-5 for the DBM mean squares and components, the
+    printed digits for F, ddf and p."""
+    d = reference_dir / "froc"
+    marks = pd.read_csv(d / "fedroc_marks.csv", dtype=str)
+    truth = pd.read_csv(d / "fedroc_truth.csv", dtype=str)
+    pub = json.loads((d / "fedroc_published.json").read_text())
+    readers = ("1", "3", "4", "5")
+    data = localization_arrays(match_marks(marks, truth), truth,
+                               modalities=("1", "2", "3", "4", "5"), readers=readers)
+    kern = fom_kernel(data.fp, data.ll, data.weights, data.diseased, fom="wAFROC")
+    want = np.array([pub["reader_foms"][r] for r in readers]).T
+    np.testing.assert_allclose(kern.fom, want, atol=1e-7, rtol=0)
+    from validation.stats.mrmc.dbm import dbm_analysis, pseudovalues
+
+    res = dbm_analysis(pseudovalues(kern.fom, kern.jackknife().reshape(20, -1)))
+    assert round(res.rrrc.statistic, 2) == pub["rrrc"]["F"]
+    assert round(res.rrrc.df_den, 2) == pub["rrrc"]["ddf"]
+    assert round(res.rrrc.p_value, 4) == pub["rrrc"]["p"]
+    assert res.dbm_components.ms_t == pytest.approx(pub["rrrc"]["ms_treatment"], rel=1e-5)
+    comps = pub["dbm_components"]
+    got = res.dbm_components
+    for ours, theirs in (("var_r", "Var(R)"), ("var_c", "Var(C)"), ("var_tr", "Var(T*R)"),
+                         ("var_tc", "Var(T*C)"), ("var_rc", "Var(R*C)"),
+                         ("var_trc_error", "Var(T*R*C) + Var(Error)")):
+        assert getattr(got, ours) == pytest.approx(comps[theirs], rel=1e-5, abs=1e-8)
+    orc = pub["or_components"]
+    vc = res.variance_components
+    for ours, theirs in (("cov1", "COV1"), ("cov2", "COV2"), ("cov3", "COV3"), ("var", "ERROR")):
+        assert getattr(vc, ours) == pytest.approx(orc[theirs], abs=1e-8)
