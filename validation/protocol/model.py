@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -466,15 +465,6 @@ class Protocol(_Model):
                 "; ".join(f"{format_loc(loc)}: {msg}" for loc, msg in problems)
             )
         return self
-
-    @model_serializer(mode="wrap")
-    def _drop_absent_localization(self, handler: Any) -> Any:
-        """Leave an absent ``localization`` section out of dumps (and so of the canonical
-        form): protocols locked before the section existed keep their sha256."""
-        out = handler(self)
-        if isinstance(out, dict) and out.get("localization") is None:
-            out.pop("localization", None)
-        return out
 
     # convenient look-ups for the analysis engine ------------------------------------------
     def endpoint(self, endpoint_id: str) -> Endpoint:
