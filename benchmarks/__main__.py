@@ -16,6 +16,7 @@ BENCHMARKS: list[str] = [
     "bench_bootstrap",
     "bench_hypotheses",
     "bench_inference",
+    "bench_localization",
     "bench_mrmc",
     "bench_provenance",
     "bench_report",

@@ -310,9 +310,18 @@ def run_protocol(
 
         rpath = pdir / protocol.reader_study.ratings
         show.step(f"reader study {protocol.reader_study.ratings}: data specification and match")
-        r = load_ratings(rpath, test_set, modalities=protocol.reader_study.modalities)
+        r = load_ratings(rpath, test_set, modalities=protocol.reader_study.modalities,
+                         design=protocol.reader_study.design)
         ratings, dropped = r.table, r.dropped_excluded
         inputs["ratings"] = rpath
+    localization = None
+    if protocol.localization is not None:
+        from validation.data.marks import load_localization
+
+        show.step("localization: marks and lesion truth, data specifications and match")
+        localization = load_localization(
+            protocol.localization, pdir, set(test_set.manifest["case_id"].astype(str)))
+        inputs.update(localization.paths)
     if protocol.test_set.images_root:
         inputs["images"] = pdir / protocol.test_set.images_root
     seg = getattr(protocol, "segmentation", None)
@@ -416,6 +425,7 @@ def run_protocol(
                 seed=run_seed,
                 ratings=ratings,
                 ratings_dropped_excluded=dropped,
+                localization=localization,
                 deviations=deviations,
                 executor=executor,
                 progress=lambda text: show.step(f"  {text}"),

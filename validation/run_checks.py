@@ -118,7 +118,8 @@ def _check_contained_paths(protocol: Any, pdir: Path, test_set: Any,
 
 
 def _check_reader_columns(protocol: Any) -> None:
-    mrmc = [e.id for e in protocol.endpoints if e.kind.startswith("mrmc_")]
+    mrmc = [e.id for e in protocol.endpoints
+            if e.kind.startswith("mrmc_") and e.kind != "mrmc_wafroc"]  # JAFROC reads marks
     if mrmc and protocol.reader_study is None:
         raise DataError(
             f"endpoints {', '.join(mrmc)} need a reader study, and the protocol has none."

@@ -57,9 +57,10 @@ def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv, monkeypatch
     df = pd.read_csv(vandyke_csv).iloc[1:]
     path = tmp_path / "gap.csv"
     df.to_csv(path, index=False)
-    out = CliRunner().invoke(app, ["mrmc", str(path)])
+    # OR asked for explicitly: refused (the default, --method auto, analyses it by U-statistics)
+    out = CliRunner().invoke(app, ["mrmc", str(path), "--method", "or"])
     assert isinstance(out.exception, DesignError)
-    monkeypatch.setattr(sys, "argv", ["validation", "mrmc", str(path)])
+    monkeypatch.setattr(sys, "argv", ["validation", "mrmc", str(path), "--method", "or"])
     with pytest.raises(SystemExit) as stop:
         main()
     assert stop.value.code == 2

@@ -110,3 +110,36 @@ def test_short_washout_is_recorded_as_a_deviation(tmp_path: Path) -> None:
     assert conduct["checks"]["washout"]["status"] == "fail"
     (dev,) = res["deviations"]
     assert dev["kind"] == "reader_study_conduct" and "washout" in dev["description"]
+
+
+def test_detection_example_runs_jafroc_with_wafroc_primary(tmp_path: Path) -> None:
+    """Marks -> matching -> JAFROC (OR on wAFROC) -> hypotheses -> dossier sections."""
+    path = _locked_copy(tmp_path, "detection_study")
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False, formats=("html",))
+    res = json.loads((run / "results.json").read_text())
+    loc = res["localization"]
+    assert loc["match"]["n_lesions"] == 93 and loc["design"]["kind"] == "fully crossed"
+    block = loc["by_endpoint"]["mrmc_wafroc"]
+    assert block["endpoint"] == "wAFROC"
+    ep = res["endpoints"]["mrmc_wafroc"]
+    assert ep["pooled"]["estimate"] == block["difference"]["estimate"]
+    assert ep["pooled"]["comparison"] == "aided - unaided"
+    assert res["endpoints"]["standalone_wafroc"]["pooled"]["method"] == "bootstrap-cluster-percentile"
+    assert 0 < res["endpoints"]["standalone_llf"]["pooled"]["estimate"] < 1
+    assert [h["endpoint"] for h in res["hypotheses"]] == ["mrmc_wafroc", "mrmc_wafroc"]
+    sar = (run / "report" / "sar.qmd").read_text()
+    assert "Lesion localization (free-response)" in sar and "localization\\_wafroc" in sar
+    assert (run / "report" / "figures" / "localization_froc.svg").is_file()
+    assert "Lesion localization" in (run / "report" / "sap.qmd").read_text()
+
+
+def test_split_plot_example_runs_ustat_and_says_why(tmp_path: Path) -> None:
+    path = _locked_copy(tmp_path, "split_plot_study")
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    res = json.loads((run / "results.json").read_text())
+    rs = res["reader_study"]
+    assert rs["analysis"] == "ustat" and rs["design"]["kind"] == "split-plot"
+    assert "U-statistic" in rs["design"]["reason"]
+    assert rs["conduct"]["checks"]["split_plot"]["status"] == "pass"
+    assert rs["conduct"]["passed"] and not res["deviations"]
+    assert set(rs["modalities"]["aided"]["readers"]) == {"R1", "R2", "R3", "R4", "R5"}

@@ -13,7 +13,8 @@ from protocol_helpers import PROTOCOLS, minimal_text
 from validation.protocol import load_protocol, lock_path_for, protocol_sha256
 from validation.protocol.schema import protocol_json_schema, protocol_json_schema_text
 
-EXAMPLES = ["cade_pneumothorax.yaml", "reader_study.yaml"]
+EXAMPLES = ["cade_pneumothorax.yaml", "reader_study.yaml", "detection_study.yaml",
+            "split_plot_study.yaml"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

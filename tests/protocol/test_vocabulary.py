@@ -12,8 +12,11 @@ from validation.stats.hypotheses import one_sided_alpha
 
 def test_kinds_partition_the_endpoint_kinds() -> None:
     kinds = v.endpoint_kinds()
-    assert set(kinds) == set(v.PROPORTION_KINDS) | {"auc"} | set(v.MRMC_KINDS) | set(v.RISK_KINDS)
+    assert set(kinds) == (set(v.PROPORTION_KINDS) | {"auc"} | set(v.MRMC_KINDS)
+                          | set(v.RISK_KINDS) | set(v.LOCALIZATION_KINDS))
     assert not set(v.PROPORTION_KINDS) & set(v.MRMC_KINDS)
+    assert not set(v.LOCALIZATION_KINDS) & (set(v.PROPORTION_KINDS) | set(v.MRMC_KINDS))
+    assert {v.kind_family(k) for k in v.LOCALIZATION_KINDS} == {"localization"}
     assert v.READER_KINDS == v.MRMC_KINDS
     assert {v.kind_family(k) for k in v.PROPORTION_KINDS} == {"proportion"}
     assert v.kind_family("auc") == "auc"

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 import validation.stats as stats
 import validation.stats.mrmc as mrmc
 from validation.errors import InputError
+from validation.stats.localization import LocalizationData
 
 # small resampling counts keep the examples fast; the degenerate cases do not need more
 FAST = {"n_boot": 50, "n_bootstrap": 50, "seed": 1}
@@ -103,6 +104,19 @@ def reader_frame(c: Case) -> pd.DataFrame:
 
 def ratings_cube(c: Case) -> np.ndarray:
     return np.stack([np.stack([c.score, c.score]), np.stack([c.score_b, c.score_b])])
+
+
+def localization_data(c: Case) -> LocalizationData:
+    """Two modalities x two readers; each case's score is its highest NL rating and, on a
+    diseased case, its single lesion's rating."""
+    pos = c.truth == 1
+    fp = np.stack([np.stack([c.score, c.score]), np.stack([c.score_b, c.score_b])])
+    ll = fp[:, :, pos][..., None]
+    return LocalizationData(fp=fp, ll=ll, weights=np.ones((int(pos.sum()), 1)),
+                            n_lesions=np.ones(int(pos.sum()), np.int64), diseased=pos,
+                            cases=tuple(str(k) for k in range(c.truth.size)),
+                            modalities=("A", "B"), readers=("1", "2"),
+                            nl=((c.score, c.score), (c.score_b, c.score_b)))
 
 
 Call = Callable[[Callable[..., Any]], Any]
@@ -197,6 +211,13 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
         ("time", "event"): [lambda f: f(np.arange(1.0, len(t) + 1), t), lambda f: f(np.ones(len(t)), t)],
         ("time", "event", "group"): [lambda f: f(np.arange(1.0, len(t) + 1), t, cl % 2),
                                      lambda f: f(np.ones(len(t)), t, np.zeros(len(t), int))],
+        # localization: case scores as highest NL ratings, diseased cases' scores as lesions
+        ("fp", "ll", "weights", "diseased"): [
+            lambda f: f(s, s[t == 1][:, None], np.ones((pos, 1)), t == 1),
+            lambda f: f(np.full(len(t), -np.inf), np.full((pos, 1), -np.inf), np.ones((pos, 1)),
+                        t == 1)],
+        ("marks",): [lambda f: f(localization_data(c))],
+        ("score", "read", "truth"): [lambda f: f(cube, np.ones(cube.shape, bool), t)],
     }
 
 

@@ -248,6 +248,17 @@ ROWS: list[Row] = [
      r"'washout_days_min' must be >= 0"),
     ("study_conduct", lambda: stats.study_conduct(READS, reader="nope"),
      r"'data' must have the columns"),
+    # localization and U-statistic MRMC (issue 21)
+    ("localization_mrmc", lambda: stats.localization_mrmc(READS), r"'marks' must be"),
+    ("standalone_localization", lambda: stats.standalone_localization(
+        [1.0, 2.0], [[3.0]], [[1.0]], [False, True], fom="JAFROC"), r"'fom' must be one of"),
+    ("standalone_localization", lambda: stats.standalone_localization(
+        [1.0, np.nan], [[3.0]], [[1.0]], [False, True]), r"must not be NaN"),
+    ("ustat_analysis", lambda: stats.ustat_analysis(READS, alpha=2), r"'alpha' must be"),
+    ("ustat_analysis", lambda: stats.ustat_analysis(READS.drop(columns="rating")),
+     r"'data' must have the columns"),
+    ("reading_design", lambda: stats.reading_design(READS, case="nope"),
+     r"'data' must have the columns"),
     # surveillance (issue 15)
     ("bernoulli_cusum", lambda: stats.bernoulli_cusum(T, p0=0.2, p1=0.1, limit=2),
      r"'p1' must be above 'p0'"),

@@ -267,18 +267,23 @@ def _reader_study(
                 "rating": ratings[column].astype(float).to_numpy(),
             }
         )
-        res = mrmc_analysis(
-            df,
-            endpoint=fom,
-            covariance=str(ep.covariance or "jackknife"),
-            method="or",
-            modalities=modalities,
-            margin=_ni_margin(protocol, ep.id),
-            alpha=alpha,
-            n_bootstrap=int(protocol.analysis.bootstrap_replicates),
-            seed=seed,
-        )
-        d = res.to_dict()
+        if protocol.reader_study.design != "fully_crossed":  # split plot: U-statistics
+            from validation.analysis.localization import ustat_reader_block
+
+            d = ustat_reader_block(df, modalities=modalities, alpha=alpha, endpoint=fom)
+        else:
+            res = mrmc_analysis(
+                df,
+                endpoint=fom,
+                covariance=str(ep.covariance or "jackknife"),
+                method="or",
+                modalities=modalities,
+                margin=_ni_margin(protocol, ep.id),
+                alpha=alpha,
+                n_bootstrap=int(protocol.analysis.bootstrap_replicates),
+                seed=seed,
+            )
+            d = res.to_dict()
         by_endpoint[ep.id] = d
         rrrc = d["rrrc"]
         endpoint_blocks[ep.id] = {
@@ -346,6 +351,10 @@ def _conduct(protocol: Any, ratings: pd.DataFrame) -> dict[str, Any]:
     res = study_conduct(
         df, date=date, washout_days_min=float(rs.washout_days_min or 0), truthers=None
     )
+    if rs.design != "fully_crossed":
+        from validation.analysis.localization import conduct_for_design
+
+        return conduct_for_design(res.to_dict(), rs.design, df)
     return res.to_dict()
 
 
@@ -359,6 +368,7 @@ def analyse(
     seed: int,
     ratings: pd.DataFrame | None = None,
     ratings_dropped_excluded: int = 0,
+    localization: Any = None,
     deviations: Sequence[dict[str, Any]] = (),
     executor: Any = None,
     progress: Any = None,
@@ -417,6 +427,14 @@ def analyse(
         protocol, ratings, alpha=a, seed=seed, dropped_excluded=ratings_dropped_excluded
     )
     endpoints.update(reader_endpoints)
+    loc_block = None
+    if localization is not None:
+        from validation.analysis.localization import localization_section
+
+        say("localization: marks, JAFROC and standalone localization endpoints")
+        loc_block, loc_endpoints = localization_section(protocol, localization, alpha=a,
+                                                        seed=seed)
+        endpoints.update(loc_endpoints)
     deviations = list(deviations)
     if reader is not None and not reader["conduct"].get("passed", True):
         failed = [
@@ -487,6 +505,8 @@ def analyse(
         "explanations": None,
         "deviations": list(deviations),
     }
+    if loc_block is not None:
+        results["localization"] = loc_block
     say("hypotheses and multiplicity")
     hyps, mult = evaluate(protocol, results, cases=cases, ratings=ratings, alpha=a, seed=seed)
     results["hypotheses"] = hyps

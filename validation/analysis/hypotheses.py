@@ -328,13 +328,15 @@ def _rescale_reason(reason: str, ref: float) -> str:
 
 
 def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any) -> dict[str, Any]:
-    rs = results.get("reader_study") or {}
+    # a JAFROC (marks) endpoint lives in the localization block, with its own modalities
+    marks = ep.kind == "mrmc_wafroc"
+    rs = results.get("localization" if marks else "reader_study") or {}
     block = (rs.get("by_endpoint") or {}).get(ep.id)
     if block is None:
         raise DataError(
             f"hypothesis {h.id!r}: the reader study has no result for endpoint {ep.id!r}."
         )
-    mods = [str(m) for m in protocol.reader_study.modalities]
+    mods = [str(m) for m in (protocol.localization if marks else protocol.reader_study).modalities]
     rrrc = block["rrrc"]
     refs = tuple(rrrc.get("references", []))
     if h.type == "performance_goal":
@@ -473,7 +475,7 @@ def evaluate_hypothesis(
             f"hypothesis {h.id!r} names endpoint {h.endpoint!r}, which is not defined; "
             f"defined endpoints: {', '.join(e.id for e in protocol.endpoints)}."
         ) from None
-    if ep.kind in MRMC_KINDS:
+    if ep.kind in MRMC_KINDS or ep.kind == "mrmc_wafroc":
         d = _mrmc(h, ep, results, alpha, protocol)
     elif h.comparator_column is not None or h.goal is None:
         d = _paired_comparison(h, ep, protocol, context, alpha)

@@ -28,7 +28,13 @@ def _read_table(path: Path):  # type: ignore[no-untyped-def]
 
 def mrmc(
     data: Path = typer.Argument(..., help="Long-format table (CSV/TSV/Parquet): one row per "
-                                "reader x modality x case."),
+                                "reader x modality x case; with --lesions, the marks file "
+                                "(data_specs/reader_marks.yaml)."),
+    lesions: Path | None = typer.Option(None, "--lesions",
+                                        help="Lesion truth (data_specs/lesion_truth.yaml): "
+                                             "DATA holds marks, analysed by JAFROC."),
+    fom: str = typer.Option("wAFROC", "--fom",
+                            help="With --lesions: wAFROC | AFROC | wAFROC1 | AFROC1."),
     reader: str = typer.Option("reader", "--reader", help="Reader column."),
     modality: str = typer.Option("modality", "--modality", help="Modality column."),
     case: str = typer.Option("case", "--case", help="Case column."),
@@ -41,7 +47,10 @@ def mrmc(
     endpoint: str = typer.Option("auc", "--endpoint", help="auc | sensitivity | specificity"),
     covariance: str = typer.Option("jackknife", "--covariance",
                                    help="jackknife | delong | bootstrap"),
-    method: str = typer.Option("or", "--method", help="or | dbm"),
+    method: str = typer.Option(
+        "auto", "--method",
+        help="auto (by the design: OR when fully crossed, U-statistics otherwise) | or | dbm "
+             "| ustat"),
     margin: float | None = typer.Option(None, "--margin",
                                         help="Non-inferiority margin (positive)."),
     alpha: float = typer.Option(
@@ -63,8 +72,8 @@ def mrmc(
     as_json: bool = typer.Option(False, "--json", help="Print the result as canonical JSON."),
 ) -> None:
     """Obuchowski-Rockette (or DBM) MRMC comparison of two modalities."""
+    from validation.analysis.localization import choose_analysis
     from validation.commands._common import check_interval_alpha, echo_json
-    from validation.stats.mrmc import mrmc_analysis
     from validation.stats.mrmc.conduct import study_conduct
     from validation.stats.mrmc.reading_time import reading_time_ratio
 
@@ -75,11 +84,22 @@ def mrmc(
         if len(mods) != 2 or not all(mods):
             raise InputError(f"'--modalities' must be two names separated by a comma, e.g. "
                              f"unaided,aided; got {modalities!r}.")
+    if lesions is not None:
+        _marks(data, lesions, fom=fom, method="or" if method == "auto" else method,
+               modalities=mods, alpha=alpha, margin=margin, as_json=as_json)
+        return
     df = _read_table(data)
-    res = mrmc_analysis(df, endpoint=endpoint, covariance=covariance, method=method,
-                        modalities=mods, margin=margin, alpha=alpha, reader=reader,
-                        modality=modality, case=case, truth=truth, rating=rating, seed=seed,
-                        binormal=binormal)
+    design, res = choose_analysis(df, method=method, endpoint=endpoint, modalities=mods,
+                                  margin=margin, alpha=alpha, reader=reader, modality=modality,
+                                  case=case, truth=truth, rating=rating, covariance=covariance,
+                                  seed=seed, binormal=binormal)
+    if design["analysis"] == "ustat":
+        if as_json:
+            echo_json({**res.to_dict(), "design": design})
+            return
+        typer.echo(f"design: {design['kind']} -> {design['reason']}.")
+        typer.echo(_ustat_summary(res))
+        return
     conduct = study_conduct(
         df, reader=reader, modality=modality, case=case, date=date,
         washout_days_min=washout_days,
@@ -95,6 +115,7 @@ def mrmc(
             out["reading_time"] = rt.to_dict()
         echo_json(out)
         return
+    typer.echo(f"design: {design['kind']} -> {design['reason']}.")
     typer.echo(res.summary())
     for check in conduct.checks.values():
         typer.echo(f"  conduct {check.name}: {check.status} ({check.detail})")
@@ -103,6 +124,38 @@ def mrmc(
     if rt is not None:
         typer.echo(f"  reading time {rt.comparison}: ratio {rt.estimate:.3f} "
                    f"[{rt.ci[0]:.3f}, {rt.ci[1]:.3f}]")
+
+
+def _ustat_summary(res) -> str:  # type: ignore[no-untyped-def]
+    lines = [f"U-statistic MRMC AUC ({res.n_readers} readers, {res.n_nondiseased} + "
+             f"{res.n_diseased} cases, {res.n_readings} readings)"]
+    for name, e in (*res.modalities.items(), (f"difference {res.comparison}", res.difference)):
+        ci = f"[{e.ci[0]:.4f}, {e.ci[1]:.4f}]" if e.ci else "(no interval)"
+        p = f", p = {e.p_value:.4g}" if e.p_value is not None else ""
+        df = f", df {e.df:.2f}" if e.df is not None else ""
+        lines.append(f"  {name}: {e.estimate:.4f} {ci} (se {e.se if e.se else float('nan'):.4f}"
+                     f"{df}{p})")
+    lines.extend(f"  note: {n}" for n in res.notes)
+    return "\n".join(lines)
+
+
+def _marks(data: Path, lesions: Path, *, fom: str, method: str,  # type: ignore[no-untyped-def]
+           modalities, alpha: float, margin: float | None, as_json: bool) -> None:
+    from validation.analysis.localization import localization_study
+    from validation.commands._common import echo_json
+    from validation.data.marks import load_marks
+
+    out = localization_study(load_marks(data, lesions), fom=fom, method=method,
+                             modalities=modalities, alpha=alpha, margin=margin)
+    if as_json:
+        echo_json({k: v for k, v in out.items() if k != "summary"})
+        return
+    m = out["match"]
+    typer.echo(f"marks: {m['n_marks']} ({m['n_lesion_localizations']} lesion localizations, "
+               f"{m['n_non_lesion_localizations']} non-lesion, {m['n_duplicates']} duplicates "
+               f"ignored); {m['n_cases']} cases, {m['n_diseased']} diseased, {m['n_lesions']} "
+               f"lesions; matched by {m['rule']}.")
+    typer.echo(out["summary"])
 
 
 def register(app: typer.Typer) -> None:

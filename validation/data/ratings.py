@@ -33,6 +33,7 @@ def load_ratings(
     test_set: TestSet,
     *,
     modalities: Sequence[str],
+    design: str = "fully_crossed",
 ) -> Ratings:
     """Read and check the ratings file against ``data_specs/reader_ratings.yaml``.
 
@@ -81,7 +82,11 @@ def load_ratings(
             problems=[f"case {c!r} has no rating" for c in unread[:20]]
             + ([f"... and {len(unread) - 20} more"] if len(unread) > 20 else []),
         )
-    missing = _missing_readings(table, mods)
+    missing = (_missing_readings(table, mods) if design == "fully_crossed"
+               else _readers_without_modality(table, mods))
+    if missing and design != "fully_crossed":
+        raise DataError(f"{p.name}: every reader must read in every modality of a "
+                        f"{design.replace('_', '-')} design:", problems=missing[:20])
     if missing:
         raise DataError(
             f"{p.name}: the reader study is not fully crossed; every reader must read every "
@@ -91,6 +96,14 @@ def load_ratings(
         )
     table["truth"] = truth.reindex(table["case_id"].astype(str)).astype(int).to_numpy()
     return Ratings(table=table.reset_index(drop=True), dropped_excluded=int((~keep).sum()))
+
+
+def _readers_without_modality(table: Any, modalities: Sequence[str]) -> list[str]:
+    """Readers with no rating at all in one of the modalities (not analysable by design)."""
+    seen = table.groupby(table["reader_id"].astype(str))["modality"].agg(
+        lambda s: set(s.astype(str)))
+    return [f"reader {r!r} has no readings in modality {m!r}"
+            for r, mods in seen.items() for m in modalities if m not in mods]
 
 
 def _missing_readings(table: Any, modalities: Sequence[str]) -> list[str]:

@@ -85,6 +85,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
     out: list[tuple[Loc, str]] = []
     if not isinstance(data, Mapping):
         return out
+    from validation.protocol.localization import localization_problems
+
+    out.extend(localization_problems(data))
 
     def items(key: str) -> list[tuple[int, Mapping[str, Any]]]:
         seq = data.get(key)
@@ -121,6 +124,9 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
     modalities: list[Any] = []
     if isinstance(reader, Mapping) and isinstance(reader.get("modalities"), list):
         modalities = list(reader["modalities"])
+    loc = data.get("localization")
+    loc_modalities: list[Any] = (list(loc["modalities"]) if isinstance(loc, Mapping)
+                                 and isinstance(loc.get("modalities"), list) else [])
 
     # endpoints needing a reader study; populations
     for i, e in items("endpoints"):
@@ -162,7 +168,8 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
         kind = endpoints[ep_id].get("kind")
         htype = h.get("type")
         comparative = htype in ("noninferiority", "superiority", "equivalence")
-        if kind in MRMC_KINDS:
+        if kind in MRMC_KINDS or kind == "mrmc_wafroc":  # JAFROC compares modalities too
+            hmods = loc_modalities if kind == "mrmc_wafroc" else modalities
             if comparative and h.get("goal") is not None:
                 out.append(
                     (
@@ -172,21 +179,21 @@ def cross_field_problems(data: Any) -> list[tuple[Loc, str]]:
                     )
                 )
             comp = h.get("comparator")
-            if comp is not None and modalities and comp not in modalities:
+            if comp is not None and hmods and comp not in hmods:
                 out.append(
                     (
                         ("hypotheses", i, "comparator"),
                         f"'comparator' must be one of the reader-study modalities "
-                        f"({', '.join(map(str, modalities))}); got {comp!r}."
-                        f"{did_you_mean(str(comp), modalities)}",
+                        f"({', '.join(map(str, hmods))}); got {comp!r}."
+                        f"{did_you_mean(str(comp), hmods)}",
                     )
                 )
-            if comp is not None and len(modalities) == 2 and comp == modalities[1]:
+            if comp is not None and len(hmods) == 2 and comp == hmods[1]:
                 out.append(
                     (
                         ("hypotheses", i, "comparator"),
                         f"'comparator' {comp!r} is the test modality itself; the reference "
-                        f"must be {modalities[0]!r}",
+                        f"must be {hmods[0]!r}",
                     )
                 )
             if h.get("comparator_column") is not None:

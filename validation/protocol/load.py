@@ -475,6 +475,9 @@ def _file_problems(data: Any, base: Path) -> list[tuple[Loc, str]]:
         (("segmentation", "masks_index"), "file"),
         (("segmentation", "masks_root"), "dir"),
         (("segmentation", "measurements"), "file"),
+        (("localization", "marks"), "file"),
+        (("localization", "lesions"), "file"),
+        (("localization", "algorithm_marks"), "file"),
     ]
     for loc, kind in wanted:
         section = data.get(str(loc[0]))

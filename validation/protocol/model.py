@@ -30,6 +30,7 @@ from pydantic import (
 
 from validation.errors import did_you_mean
 from validation.protocol.consistency import Consistency
+from validation.protocol.localization import Localization
 from validation.protocol.risk import Risk
 from validation.protocol.robustness import Robustness
 from validation.protocol.sections import (  # noqa: F401  (the sections are part of the model)
@@ -427,6 +428,9 @@ class Protocol(_Model):
     model: LockedModel
     test_set: TestSet
     reader_study: ReaderStudy | None = None
+    localization: Localization | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Free-response (marks) reader study and algorithm marks (optional).")
     endpoints: list[Endpoint] = Field(min_length=1)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     alpha: Number = Field(gt=0.0, le=0.5, description="Family-wise significance level.")

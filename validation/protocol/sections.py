@@ -189,7 +189,10 @@ class ReaderStudy(_Model):
         min_length=2,
         description="Reading conditions; a difference is the second minus the first.",
     )
-    design: Literal["fully_crossed"] = "fully_crossed"
+    design: Literal["fully_crossed", "split_plot"] = Field(
+        default="fully_crossed",
+        description="fully_crossed: OR/DBM; split_plot: reader groups read their own blocks of "
+                    "cases, analysed by U-statistics (Gallas 2006, 2009).")
     washout_days_min: int | None = Field(
         default=None, ge=0, description="Least days between a reader's two readings of a case."
     )

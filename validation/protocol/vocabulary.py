@@ -34,6 +34,9 @@ EndpointKind = Literal[
     "c_index",
     "time_auc",
     "hazard_ratio",
+    "mrmc_wafroc",
+    "wafroc",
+    "froc_llf",
 ]
 PROPORTION_KINDS = ("sensitivity", "specificity", "ppv", "npv", "accuracy")
 MRMC_KINDS = ("mrmc_auc", "mrmc_sensitivity", "mrmc_specificity")
@@ -46,6 +49,10 @@ RISK_KINDS = (
 separation of a time to event. Their acceptance rules are ``risk.rules``, not ``hypotheses``."""
 PAIRED_COMPARATOR_KINDS = ("sensitivity", "specificity", "auc")
 """Standalone kinds that a hypothesis can compare with a comparator read on the same cases."""
+LOCALIZATION_KINDS = ("mrmc_wafroc", "wafroc", "froc_llf")
+"""Endpoint kinds computed from marks (the ``localization`` section): the readers' wAFROC
+(JAFROC, OR/DBM), the algorithm's wAFROC and its lesion-localization fraction at the operating
+threshold (patient-cluster bootstrap)."""
 RESERVED_CASE_COLUMNS = (
     "case_id", "patient_id", "site", "truth", "image", "score", "indeterminate",
     "exclusion_reason",
@@ -66,6 +73,9 @@ CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "risk_wald": {"patient": ("wald",)},
     "risk_bootstrap": {"patient": ("bootstrap",)},
+    "localization": {
+        "patient": ("obuchowski_rockette", "dbm", "cluster_bootstrap"),
+    },
 }
 """Interval methods allowed per endpoint family and unit of analysis.
 
@@ -83,6 +93,7 @@ DEFAULT_CI: dict[str, dict[str, str]] = {
     "mrmc": {"patient": "obuchowski_rockette"},
     "risk_wald": {"patient": "wald"},
     "risk_bootstrap": {"patient": "bootstrap"},
+    "localization": {"patient": "obuchowski_rockette"},
 }
 MRMC_COVARIANCES = ("jackknife", "delong", "bootstrap")
 
@@ -105,7 +116,10 @@ cases meeting the endpoint's clinical threshold)."""
 
 
 def kind_family(kind: str) -> str:
-    """``proportion``, ``auc``, ``mrmc``, ``risk_wald`` or ``risk_bootstrap`` for an endpoint kind."""
+    """``proportion``, ``auc``, ``mrmc``, ``risk_wald``, ``risk_bootstrap`` or ``localization``
+    for an endpoint kind."""
+    if kind in LOCALIZATION_KINDS:
+        return "localization"
     if kind in MRMC_KINDS:
         return "mrmc"
     if kind in RISK_KINDS:  # Wald: slope, intercept, C-index (IJ se), Cox HR; else bootstrap

@@ -68,6 +68,11 @@ def render_report(run_dir: str | Path, formats: Iterable[str] | str = FORMATS) -
 
     context["risk"] = risk_view(results)  # the risk section and its figures (issue 18)
     figures["risk"] = risk_figures(results, out / "figures")
+    from validation.report.localization import localization_view
+    from validation.report.localization_figures import localization_figures
+
+    context["localization"] = localization_view(results)
+    figures["localization"] = localization_figures(results, out / "figures")
     _copy_explanations(run_dir, results, out / "figures")
     copy_styles(out)
     outputs = render_qmd(write_sar_qmd(context, figures, out), fmts)

@@ -130,6 +130,9 @@ KIND_LABELS = {
     "mrmc_auc": "MRMC area under the ROC curve",
     "mrmc_sensitivity": "MRMC sensitivity",
     "mrmc_specificity": "MRMC specificity",
+    "mrmc_wafroc": "MRMC wAFROC figure of merit",
+    "wafroc": "wAFROC figure of merit",
+    "froc_llf": "Lesion-localization fraction",
 }
 
 HYPOTHESIS_LABELS = {
@@ -530,6 +533,7 @@ def sar_context(run_dir: str | Path) -> dict[str, Any]:
                      if band else None),
         },
         "reader": _reader_view(results.get("reader_study")),
+        "localization": None,  # filled by render_report (validation.report.localization)
         "hypotheses": [_hypothesis_view(h, endpoints) for h in results.get("hypotheses") or []],
         "multiplicity": {
             "procedure": PROCEDURE_LABELS.get(str(multiplicity.get("procedure")),

@@ -277,4 +277,5 @@ def make_figures(results: Mapping[str, Any], out_dir: Path, *, png: bool = True)
     names["roc"] = roc_figure(results.get("roc") or {}, out_dir, auc=auc)
     rs = results.get("reader_study")
     names["readers"] = reader_plot(rs, out_dir) if rs else None
+    names["localization"] = None  # drawn by render_report (report/localization_figures.py)
     return names

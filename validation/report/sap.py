@@ -95,6 +95,12 @@ def consistency_plan_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
     return view(protocol)
 
 
+def _localization_sap(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
+    from validation.report.localization import localization_sap_view
+
+    return localization_sap_view(protocol)
+
+
 def _robustness_sap(protocol: Mapping[str, Any], plan: Mapping[str, Any] | None
                     ) -> dict[str, Any] | None:
     from validation.report.robustness import robustness_sap_view
@@ -199,6 +205,7 @@ def sap_context(lock_path: str | Path, sample_size: Mapping[str, Any] | None = N
         "segmentation": segmentation_plan_view(protocol),
         "consistency": consistency_plan_view(protocol),
         "risk_plan": _risk_plan(protocol),
+        "localization": _localization_sap(protocol),
     }
 
 

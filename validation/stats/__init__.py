@@ -55,6 +55,7 @@ from validation.stats.differences import (
 )
 from validation.stats.hypotheses import HypothesisTest
 from validation.stats.kappa import KappaResult, cohen_kappa, fleiss_kappa
+from validation.stats.localization import localization_mrmc, standalone_localization
 from validation.stats.meta_analysis import (
     LogitAUCInputs,
     PooledProportionResult,
@@ -70,8 +71,10 @@ from validation.stats.mrmc import (
     mrmc_analysis,
     mrmc_power,
     mrmc_sample_size,
+    reading_design,
     reading_time_ratio,
     study_conduct,
+    ustat_analysis,
 )
 from validation.stats.multiplicity import MultiplicityResult
 from validation.stats.placements import placement_values
@@ -272,4 +275,9 @@ __all__ = [
     "normal_cusum_arl",
     "normal_cusum_design",
     "population_stability_index",
+    # localization (FROC/wAFROC) and U-statistic MRMC for any reading design (issue 21)
+    "localization_mrmc",
+    "reading_design",
+    "standalone_localization",
+    "ustat_analysis",
 ]

@@ -7,6 +7,8 @@
 * :func:`study_conduct` - crossed design, washout and truther checks.
 * :func:`reading_time_ratio` - ratio of geometric mean reading times (mixed model).
 * :func:`mrmc_power`, :func:`mrmc_sample_size` - planning from pilot OR components.
+* :func:`reading_design`, :func:`ustat_analysis` - the design a table holds (fully crossed,
+  split-plot, partially missing) and the U-statistic analysis valid for all of them.
 """
 
 from validation.stats.mrmc.analysis import Difference, MRMCResult, mrmc_analysis
@@ -30,6 +32,8 @@ from validation.stats.mrmc.sample_size import (
     mrmc_power,
     mrmc_sample_size,
 )
+from validation.stats.mrmc.unbalanced import ReadingDesign, reading_design, ustat_analysis
+from validation.stats.mrmc.ustat import UStatEstimate, UStatMRMC, ustat_mrmc
 
 __all__ = [
     "BinormalROC",
@@ -59,4 +63,10 @@ __all__ = [
     "noninferiority_test",
     "or_analysis",
     "pseudovalues",
+    "ReadingDesign",
+    "UStatEstimate",
+    "UStatMRMC",
+    "reading_design",
+    "ustat_analysis",
+    "ustat_mrmc",
 ]

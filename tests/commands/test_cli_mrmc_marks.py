@@ -1,0 +1,90 @@
+"""``validation mrmc`` with marks (JAFROC) and with split-plot data; bad marks exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from validation.cli import app, main
+
+
+@pytest.fixture(scope="module")
+def tony_files(reference_dir, tmp_path_factory):
+    """RJafroc's dataset01 in the marks and lesion-truth specifications."""
+    d = reference_dir / "froc"
+    out = tmp_path_factory.mktemp("tony")
+    marks = pd.read_csv(d / "dataset01_marks.csv", dtype=str).rename(
+        columns={"case": "case_id", "reader": "reader_id", "lesion": "lesion_id"})
+    truth = pd.read_csv(d / "dataset01_truth.csv", dtype=str).rename(
+        columns={"case": "case_id", "lesion": "lesion_id"})
+    marks.to_csv(out / "marks.csv", index=False)
+    truth.to_csv(out / "truth.csv", index=False)
+    ref = json.loads((d / "rjafroc_dataset01.json").read_text())
+    return out / "marks.csv", out / "truth.csv", ref
+
+
+def test_marks_give_rjafroc_wafroc_analysis(tony_files):
+    marks, truth, ref = tony_files
+    out = CliRunner().invoke(app, ["mrmc", str(marks), "--lesions", str(truth),
+                                   "--modalities", "DM,BT", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    a = obj["analysis"]
+    assert a["endpoint"] == "wAFROC"
+    assert a["rrrc"]["statistic"] == pytest.approx(ref["or_rrrc"]["ftests"]["FStat"][0], abs=1e-9)
+    assert obj["match"]["n_lesions"] == 95 and obj["match"]["n_lesion_localizations"] == 754
+    assert set(obj["curves"]) == {"DM", "BT"}
+    assert obj["curves"]["BT"]["1"]["wafroc"]["fpf"][-1] == 1.0
+
+
+def _run_main(monkeypatch, capsys, args):
+    monkeypatch.setattr(sys, "argv", ["validation", *args])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    return stop.value.code, capsys.readouterr().err
+
+
+def test_bad_marks_name_file_and_row_exit_2(tmp_path, monkeypatch, capsys):
+    truth = pd.DataFrame({"case_id": ["n1", "d1"], "lesion_id": [None, "L1"],
+                          "x": [None, 50.0], "y": [None, 50.0], "radius": [None, 10.0],
+                          "image_width": [100, 100], "image_height": [100, 100]})
+    marks = pd.DataFrame({
+        "case_id": ["n1", "d1", "zz", "d1", "d1"], "reader_id": ["r1", "r1", "r1", "r2", "r2"],
+        "modality": ["A", "A", "A", "B", "A"], "lesion_id": [None, None, None, "L9", None],
+        "x": [10.0, 150.0, 5.0, None, 52.0], "y": [10.0, 50.0, 5.0, None, 50.0],
+        "rating": [1, 2, 3, 4, 5]})
+    tp, mp = tmp_path / "truth.csv", tmp_path / "marks.csv"
+    truth.to_csv(tp, index=False)
+    marks.to_csv(mp, index=False)
+    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(mp), "--lesions", str(tp)])
+    assert code == 2 and "Traceback" not in err
+    assert "marks.csv row 2 (line 3), columns 'x', 'y': mark (150, 50) lies outside the image " \
+           "of case 'd1' (100 x 100)" in err
+    assert "marks.csv row 3 (line 4), column 'case_id': case 'zz' is not in truth.csv" in err
+    assert "marks.csv row 4 (line 5), column 'lesion_id': case 'd1' has no lesion 'L9'" in err
+    assert "reader 'r1' has no readings (no marks) in modality 'B'" in err
+
+
+def test_split_plot_is_analysed_by_ustat_and_says_so(reference_dir):
+    path = reference_dir / "ustat" / "split_plot.csv"
+    out = CliRunner().invoke(app, ["mrmc", str(path), "--rating", "score", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["design"]["kind"] == "split-plot" and obj["design"]["analysis"] == "ustat"
+    text = CliRunner().invoke(app, ["mrmc", str(path), "--rating", "score"]).output
+    assert text.startswith("design: split-plot -> the design is split-plot")
+
+
+def test_unsupported_design_and_endpoint_exit_2(reference_dir, tmp_path, monkeypatch, capsys):
+    df = pd.read_csv(reference_dir / "ustat" / "split_plot.csv")
+    df["call"] = (df["score"] > 0.5).astype(int)
+    path = tmp_path / "calls.csv"
+    df.to_csv(path, index=False)
+    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(path), "--rating", "call",
+                                                "--endpoint", "sensitivity"])
+    assert code == 2
+    assert "No analysis supports this design and endpoint" in err
