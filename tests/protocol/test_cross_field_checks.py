@@ -5,7 +5,8 @@ from __future__ import annotations
 import yaml
 from protocol_helpers import minimal_text
 
-from validation.protocol.checks import cross_field_problems, graph_problems
+from validation.protocol.checks import cross_field_problems
+from validation.protocol.graph_checks import graph_problems
 
 
 def _data():

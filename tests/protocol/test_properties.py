@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from protocol_helpers import PROTOCOLS
 
 from validation.protocol import canonical_protocol_json, protocol_sha256
-from validation.protocol.checks import graph_problems
+from validation.protocol.graph_checks import graph_problems
 from validation.protocol.load import validate_text
 
 EXAMPLE = (PROTOCOLS / "cade_pneumothorax.yaml").read_text(encoding="utf-8")

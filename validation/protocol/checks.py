@@ -14,6 +14,7 @@ from typing import Any
 
 from validation.errors import did_you_mean
 from validation.protocol.consistency import consistency_problems
+from validation.protocol.graph_checks import graph_problem_locations
 from validation.protocol.vocabulary import (
     HYPOTHESIS_TYPES,
     MRMC_KINDS,
@@ -26,52 +27,6 @@ from validation.protocol.vocabulary import (
     format_number,
     null_bounds,
 )
-
-
-def graph_problems(weights: Mapping[str, Any], transitions: Mapping[str, Any]) -> list[str]:
-    """Problems of a graphical procedure's weights and transition matrix (empty if valid)."""
-    return [msg for _, msg in graph_problem_locations(weights, transitions)]
-
-
-def graph_problem_locations(
-    weights: Mapping[str, Any], transitions: Mapping[str, Any]
-) -> list[tuple[tuple[str, ...], str]]:
-    """Like :func:`graph_problems`, each with its location under ``multiplicity``."""
-    problems: list[tuple[tuple[str, ...], str]] = []
-    tol = 1e-9
-    total = 0.0
-    for h, w in weights.items():
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0.0 <= w <= 1.0):
-            problems.append((("weights", str(h)), f"weight of {h!r} must be in [0, 1]; got {w!r}"))
-        else:
-            total += float(w)
-    if total > 1.0 + tol:
-        problems.append((("weights",), f"'weights' must sum to at most 1 (the alpha is split); "
-                                       f"they sum to {total:g}"))
-    for h, row in transitions.items():
-        if h not in weights:
-            problems.append((("transitions", str(h)),
-                             f"transitions row {h!r} is not a hypothesis in 'weights'"))
-        if not isinstance(row, Mapping):
-            continue
-        row_sum = 0.0
-        for k, g in row.items():
-            at = ("transitions", str(h), str(k))
-            if k not in weights:
-                problems.append((at, f"transitions[{h!r}] names {k!r}, which is not in "
-                                     f"'weights'"))
-            if isinstance(g, bool) or not isinstance(g, (int, float)) or not (0.0 <= g <= 1.0):
-                problems.append((at, f"transition {h!r} -> {k!r} must be in [0, 1]; got {g!r}"))
-                continue
-            if k == h and g != 0:
-                problems.append((at, f"transition {h!r} -> {h!r} must be 0 (zero diagonal); "
-                                     f"got {g!r}"))
-            row_sum += float(g)
-        if row_sum > 1.0 + tol:
-            problems.append((("transitions", str(h)),
-                             f"transitions row {h!r} must sum to at most 1; it sums to "
-                             f"{row_sum:g}"))
-    return problems
 
 # --------------------------------------------------------------------------------------------
 # cross-field checks (plain data in, so they also run when other parts failed to validate)
