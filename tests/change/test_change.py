@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from validation.change.demo import DEMO_CARDS, DEMO_PASSPHRASE, write_version
+from validation.change.demo import DEMO_CARDS, DEMO_PASSPHRASE, surveillance_note, write_version
 from validation.change.lineage import lineage
 from validation.change.run import CHANGE_FILE, DECISION_FILE, run_change
 from validation.errors import InputError, LockedModelError, LockError, ProvenanceError
@@ -44,6 +44,12 @@ def test_accept_then_reject_with_lineage(study, registry) -> None:  # type: igno
         ("1.0.0", "original", None), ("1.1.0", "accepted", "1.0.0"),
         ("1.2.0", "rejected", "1.1.0")]
     assert rows[1]["model_sha256"] == rows[2]["model_sha256"]  # a threshold change
+    assert surveillance_note(tuple(rows)) == (
+        f"surveillance: 1.2.0 REJECTED (model sha256 {rows[2]['model_sha256'][:12]}, the "
+        "artifact of 1.1.0, operating point 0.70): a batch scored by this sha256 is refused at "
+        "ingest with a 'rejected-version' alarm naming the decisions (not run here: the demo's "
+        "surveillance plan monitors the pivotal model in its own registry)")
+    assert surveillance_note(tuple(rows[:2])) == "surveillance: no rejected version"
     assert rows[1]["signature"] and rows[1]["decided_by"].endswith("<demo.approver@example.org>")
     # the dossier verifies, with its signed decision; the chain is intact
     for res in (first, second):

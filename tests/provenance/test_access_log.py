@@ -79,3 +79,81 @@ def test_missing_manifest_role_and_bad_hashes(tmp_path, sqlite_url):
     with pytest.raises(InputError, match="'run_dir' must be an existing folder"):
         record_test_set_access(sqlite_url, run_dir=tmp_path / "none", model_sha256=MODEL_SHA,
                                study_id="S-1", operator="ann")
+
+
+def _governed(registry, tmp_path, budget):  # type: ignore[no-untyped-def]
+    from validation.provenance.governance import declare_governance
+
+    sha = hash_of_test_set(describe_inputs(make_inputs(tmp_path)))
+    declare_governance(registry, test_set_sha256=sha, test_set_id="S-1", budget=budget,
+                       authorised=["ada@example.org"], source="plan P", actor="ada@example.org")
+    return sha
+
+
+def _refusals(registry):  # type: ignore[no-untyped-def]
+    return [e for e in registry.entries() if e.action == "test_set.refused"]
+
+
+def test_the_record_itself_enforces_the_governance(tmp_path, registry):
+    # the early check can be passed by two accesses at once; the record decides again
+    sha = _governed(registry, tmp_path, budget=1)
+    first = tmp_path / "r1"
+    first.mkdir()
+    usage = record_test_set_access(registry, run_dir=first, model_sha256=MODEL_SHA,
+                                   study_id="S-1", operator="Ada <ada@example.org>",
+                                   test_set_sha256=sha, run_id="r1")
+    assert usage["n_accesses"] == 1
+    again = record_test_set_access(registry, run_dir=first, model_sha256=MODEL_SHA,
+                                   study_id="S-1", operator="ada@example.org",
+                                   test_set_sha256=sha, run_id="r1")  # resumed: not a new one
+    assert again["n_accesses"] == 1 and not _refusals(registry)
+    second = tmp_path / "r2"
+    second.mkdir()
+    with pytest.raises(InputError, match="used its access budget: 1 recorded accesses of 1"):
+        record_test_set_access(registry, run_dir=second, model_sha256=MODEL_SHA,
+                               study_id="S-1", operator="ada@example.org",
+                               test_set_sha256=sha, run_id="r2", purpose="change P 1.2.0")
+    with pytest.raises(InputError, match="'mallory' is not authorised"):
+        record_test_set_access(registry, run_dir=second, model_sha256=MODEL_SHA,
+                               study_id="S-1", operator="mallory", test_set_sha256=sha,
+                               run_id="r3")
+    refused = [(e.subject, e.payload["purpose"], e.payload["used_before"], e.payload["operator"])
+               for e in _refusals(registry)]
+    assert refused == [("r2", "change P 1.2.0", 1, "ada@example.org"), ("r3", "run", 1, "mallory")]
+    assert [a["run_id"] for a in registry.test_set_accesses(sha)] == ["r1"]
+    assert not (second / "test_set_usage.json").exists()
+    from validation.provenance.audit import check_chain
+
+    assert check_chain(registry).ok
+
+
+def test_two_processes_cannot_both_take_the_last_unit(tmp_path, registry, registry_url):
+    import multiprocessing
+
+    from prov_workers import take_governed_access
+
+    sha = _governed(registry, tmp_path, budget=2)
+    (tmp_path / "r0").mkdir()
+    record_test_set_access(registry, run_dir=tmp_path / "r0", model_sha256=MODEL_SHA,
+                           study_id="S-1", operator="ada@example.org", test_set_sha256=sha,
+                           run_id="r0")  # one unit of the budget left
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = []
+    for name in ("ra", "rb"):
+        (tmp_path / name).mkdir()
+        procs.append(ctx.Process(target=take_governed_access,
+                                 args=(registry_url, str(tmp_path / name), name, sha, barrier)))
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert sorted(p.exitcode for p in procs) == [0, 2]  # exactly one got the last unit
+    winner = next(n for n, p in zip(("ra", "rb"), procs, strict=True) if p.exitcode == 0)
+    loser = next(n for n, p in zip(("ra", "rb"), procs, strict=True) if p.exitcode == 2)
+    assert [a["run_id"] for a in registry.test_set_accesses(sha)] == ["r0", winner]
+    refused = _refusals(registry)
+    assert [(e.subject, e.payload["used_before"], e.payload["budget"]) for e in refused] == [
+        (loser, 2, 2)]
+    assert (tmp_path / winner / "test_set_usage.json").exists()
+    assert not (tmp_path / loser / "test_set_usage.json").exists()

@@ -218,6 +218,12 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                         t == 1)],
         ("marks",): [lambda f: f(localization_data(c))],
         ("score", "read", "truth"): [lambda f: f(cube, np.ones(cube.shape, bool), t)],
+        # reusable holdout: identical, opposite and constant query values
+        ("train_values", "holdout_values", "threshold", "sigma", "budget", "seed"): [
+            lambda f: f(s, s, threshold=0.04, sigma=0.01, budget=1, seed=0),
+            lambda f: f(t * 1.0, 1.0 - t, threshold=0.04, sigma=0.01, budget=2, seed=1),
+            lambda f: f(np.zeros(len(t)), np.zeros(len(t)), threshold=1e-9, sigma=1e-9,
+                        budget=1, seed=2)],
     }
 
 

@@ -345,6 +345,11 @@ ROWS: list[Row] = [
      r"'group' must hold at least two risk groups"),
     ("time_dependent_auc", lambda: stats.time_dependent_auc([1.0, 2.0], [1, 0], [0.1, 0.2], horizons=[-1]),
      r"'horizons' must be a non-empty list of times > 0"),
+    # reusable holdout
+    ("thresholdout", lambda: stats.thresholdout([0.5], [1.2], threshold=0.04, sigma=0.01, budget=1, seed=0),
+     r"'holdout_values' must be a non-empty 1-D sequence of query values in \[0, 1\]"),
+    ("thresholdout", lambda: stats.thresholdout([0.5], [0.5], threshold=0.04, sigma=0.01, budget=0, seed=0),
+     r"'budget' must be a whole number >= 1"),
 ]
 
 

@@ -97,6 +97,27 @@ def test_a_rejected_version_in_the_field_raises_its_own_alarm(surv) -> None:  # 
         assert reg.count(SurveillanceBatchRecord) == 0
 
 
+def test_a_threshold_change_shares_its_parents_sha256_and_both_decisions_are_named(surv) -> None:  # type: ignore[no-untyped-def]
+    from validation.change.lineage import record_version
+
+    shared = "d" * 64  # 1.2.0 moved 1.1.0's operating point: one artifact, two decisions
+    with Registry(surv.registry) as reg:
+        for version, decision, op in (("1.1.0", "accepted", "0.5"), ("1.2.0", "rejected", "0.7")):
+            record_version(reg, plan_id="CCP-TEST", plan_sha256="c" * 64, decided_by="QA <qa@x.org>",
+                           entry={"version": version, "model_sha256": shared, "operating_point": op,
+                                  "artifact": "v11.csv", "parent_version": "1.0.0",
+                                  "modification": "threshold_change", "decision": decision,
+                                  "criteria": [], "dossier_run_id": None, "signature": None})
+    path = surv.batch("B1", month="2026-02", n=10, seed=3, model=shared)
+    with pytest.raises(ModelMismatchError, match=r"version 1\.1\.0, ACCEPTED .*version 1\.2\.0, "
+                       r"REJECTED .*must not be deployed") as info:
+        ingest_batch(surv.plan, path)
+    alarm = info.value.alarm
+    assert alarm["rule"] == "rejected-version"
+    assert [(v["version"], v["decision"]) for v in alarm["figures"]["change_control"]] == [
+        ("1.1.0", "accepted"), ("1.2.0", "rejected")]
+
+
 def test_plan_lock_must_match(surv) -> None:  # type: ignore[no-untyped-def]
     path = surv.batch("B1", month="2026-02", n=10, seed=4)
     surv.plan.write_text(surv.plan.read_text().replace("minimum_cases: 20", "minimum_cases: 21"))

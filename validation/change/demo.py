@@ -12,7 +12,11 @@ modifications are then decided:
   sensitivity falls below the original by more than the margin; it is rejected.
 
 Finally an operator who is not authorised tries to open the test set and is refused (an audit
-entry). The versions' scores are synthetic and derived deterministically; they show the
+entry). One line states the surveillance consequence of the rejection
+(:func:`surveillance_note`): a batch scored by a rejected version's sha256 is refused by
+surveillance ingest with a ``rejected-version`` alarm. It is not exercised here: the demo's
+surveillance plan monitors the pivotal model in a registry of its own, which holds no
+change-control decision. The versions' scores are synthetic and derived deterministically; they show the
 mechanics, not a real retraining.
 """
 
@@ -42,6 +46,7 @@ class ChangeDemo:
     outcomes: tuple[Any, ...]
     refused: str
     lineage: tuple[dict[str, Any], ...]
+    surveillance: str
 
 
 def _version_scores(inputs: Path, seed: int, *, lift: float) -> str:
@@ -185,7 +190,29 @@ def run_change_demo(out: str | Path, *, seed: int,
     finally:
         reg.close()
     return ChangeDemo(folder=folder, outcomes=tuple(outcomes), refused=refused,
-                      lineage=history)
+                      lineage=history, surveillance=surveillance_note(history))
+
+
+def surveillance_note(history: tuple[dict[str, Any], ...]) -> str:
+    """What surveillance does with the lineage's rejected versions (one line).
+
+    Surveillance knows a model by its sha256 only; a threshold change keeps its parent's
+    artifact, so the note names the other versions that share the sha256 (a batch scored by
+    that artifact is refused as ``rejected-version``, its alarm listing every decision).
+    """
+    rejected = [v for v in history if v["decision"] == "rejected"]
+    if not rejected:
+        return "surveillance: no rejected version"
+    parts = []
+    for v in rejected:
+        shared = [o["version"] for o in history
+                  if o["model_sha256"] == v["model_sha256"] and o["version"] != v["version"]]
+        also = f", the artifact of {', '.join(shared)}" if shared else ""
+        parts.append(f"{v['version']} REJECTED (model sha256 {v['model_sha256'][:12]}{also}, "
+                     f"operating point {float(v['operating_point']):.2f})")
+    return ("surveillance: " + "; ".join(parts) + ": a batch scored by this sha256 is refused "
+            "at ingest with a 'rejected-version' alarm naming the decisions (not run here: "
+            "the demo's surveillance plan monitors the pivotal model in its own registry)")
 
 
 def print_change_demo(demo: ChangeDemo) -> None:
@@ -198,3 +225,4 @@ def print_change_demo(demo: ChangeDemo) -> None:
     typer.echo(f"change 1.3.0: {demo.refused}")
     typer.echo("lineage: " + " -> ".join(f"{v['version']} {v['decision']}"
                                          for v in demo.lineage))
+    typer.echo(demo.surveillance)

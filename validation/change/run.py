@@ -242,7 +242,8 @@ def _decide(reg: Any, k: _Checked) -> ChangeOutcome:
         usage = record_test_set_access(reg, run_dir=run_dir, model_sha256=k.new_sha,
                                        study_id=protocol.study.id, operator=k.who,
                                        protocol_sha256=k.p_sha, test_set_sha256=ts_sha,
-                                       run_id=run_id)
+                                       run_id=run_id,
+                                       purpose=f"change {plan.id} {vcard.version}")
         # -- the test set is read from here on
         base = k.ppath.parent
         work = run_dir / ".work"

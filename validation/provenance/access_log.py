@@ -18,6 +18,7 @@ from typing import Any
 
 from validation._atomic import canonical_json, write_json_atomic
 from validation.errors import InputError, ProvenanceError
+from validation.provenance.governance import access_check
 from validation.provenance.hashing import sha256_bytes
 from validation.provenance.inputs import load_inputs
 from validation.provenance.manifest import INCOMPLETE_SUFFIX
@@ -96,8 +97,14 @@ def record_test_set_access(
     test_set_sha256: str | None = None,
     test_set_id: str | None = None,
     run_id: str | None = None,
+    purpose: str = "run",
 ) -> dict[str, Any]:
     """Record that this run touches the test set; write and return the usage summary.
+
+    When the registry holds a governance declaration for the test set
+    (:mod:`validation.provenance.governance`), the record is conditional: the operator and
+    the access budget are checked in the same transaction (a refusal is audited and raised
+    as :class:`InputError`, and nothing is recorded as an access).
 
     Call it before the test set's labels are used (before the analysis), so a run that is
     killed later is still counted as an access. Calling it again for the same run records
@@ -120,6 +127,8 @@ def record_test_set_access(
         A readable name for the test set (default: the study id).
     run_id
         Default: the folder name without ``.incomplete``.
+    purpose
+        What the access is for (in a refusal's audit entry).
 
     Returns
     -------
@@ -138,7 +147,9 @@ def record_test_set_access(
         reg.record_test_set_access_entry(
             test_set_id=test_set_id or study_id, test_set_sha256=test_set_sha256, run_id=rid,
             study_id=study_id, model_sha256=model_sha256, operator=operator,
-            protocol_sha256=protocol_sha256)
+            protocol_sha256=protocol_sha256,
+            check=access_check(test_set_sha256=test_set_sha256, operator=operator,
+                               purpose=purpose))
         usage = usage_summary(reg, test_set_sha256, this_run=rid)
     finally:
         if reg is not registry:

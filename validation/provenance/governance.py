@@ -11,17 +11,26 @@ test set's content hash) and refuses, with an audit entry ``test_set.refused``, 
 who is not authorised or an access beyond the budget. The caller then records the access
 itself (``record_test_set_access``) before reading the data.
 
-Limit: the check and the access record are two transactions; two authorised accesses started
-in the same instant can both pass when one unit of budget is left (the log shows both).
+That first check refuses early, before anything is read. The decisive one is made again
+when the access is recorded (:func:`access_check`, passed to
+``Registry.record_test_set_access_entry``): check and record are one transaction under a
+per-test-set lock, so two simultaneous accesses cannot both take the last unit of budget;
+the one that comes second is refused (``test_set.refused``) and reads nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from validation.errors import InputError
 from validation.provenance.registry import Registry, open_registry
+from validation.provenance.registry_tables import AuditEntry
 
 GOVERNED = "test_set.governed"
 
@@ -36,19 +45,55 @@ def _identities(operator: str) -> set[str]:
     return ids
 
 
+def _refusal(*, operator: str, authorised: list[str], used: int, budget: int,
+             test_set_id: str) -> str | None:
+    """Why this access is refused, or ``None`` when it is allowed."""
+    allowed = {a.strip().lower() for a in authorised}
+    if not (_identities(operator) & allowed):
+        return (f"{operator!r} is not authorised to open the sequestered test set "
+                f"{test_set_id!r} (authorised: {', '.join(sorted(authorised))})")
+    if used >= budget:
+        return (f"the sequestered test set {test_set_id!r} has used its access budget: "
+                f"{used} recorded accesses of {budget} allowed")
+    return None
+
+
+def access_check(*, test_set_sha256: str, operator: str,
+                 purpose: str) -> Callable[[Session, int], dict[str, Any] | None]:
+    """The decisive check, run inside the transaction that records the access.
+
+    ``check(session, used)`` reads the test set's latest governance declaration in that
+    transaction; ``None`` (allowed) when there is none or the access is within it, else the
+    ``test_set.refused`` payload.
+    """
+
+    def check(session: Session, used: int) -> dict[str, Any] | None:
+        entry = session.execute(
+            select(AuditEntry).where(AuditEntry.action == GOVERNED)
+            .where(AuditEntry.subject == test_set_sha256)
+            .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
+        if entry is None:
+            return None
+        rule = json.loads(entry.payload)
+        budget = int(rule["budget"])
+        reason = _refusal(operator=operator, authorised=list(rule["authorised"]), used=used,
+                          budget=budget, test_set_id=rule["test_set_id"])
+        if reason is None:
+            return None
+        return {"test_set_id": rule["test_set_id"], "test_set_sha256": test_set_sha256,
+                "budget": budget, "used_before": used, "operator": operator,
+                "purpose": purpose, "reason": reason}
+
+    return check
+
+
 def authorise_access(registry: Registry, *, test_set_sha256: str, test_set_id: str,
                      operator: str, budget: int, authorised: list[str], purpose: str,
                      subject: str) -> dict[str, Any]:
     """Refuse (audited, :class:`InputError`) or return the budget status before an access."""
     used = len(registry.test_set_accesses(test_set_sha256))
-    allowed = {a.strip().lower() for a in authorised}
-    reason = None
-    if not (_identities(operator) & allowed):
-        reason = (f"{operator!r} is not authorised to open the sequestered test set "
-                  f"{test_set_id!r} (authorised: {', '.join(sorted(authorised))})")
-    elif used >= budget:
-        reason = (f"the sequestered test set {test_set_id!r} has used its access budget: "
-                  f"{used} recorded accesses of {budget} allowed")
+    reason = _refusal(operator=operator, authorised=authorised, used=used, budget=budget,
+                      test_set_id=test_set_id)
     status = {"test_set_id": test_set_id, "test_set_sha256": test_set_sha256,
               "budget": budget, "used_before": used, "operator": operator,
               "purpose": purpose}

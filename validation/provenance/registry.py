@@ -451,9 +451,21 @@ class Registry:
     def record_test_set_access_entry(self, *, test_set_id: str, test_set_sha256: str,
                                      run_id: str, study_id: str, model_sha256: str,
                                      operator: str,
-                                     protocol_sha256: str | None = None
+                                     protocol_sha256: str | None = None,
+                                     check: Callable[[Session, int], Mapping[str, Any] | None]
+                                     | None = None,
                                      ) -> tuple[dict[str, Any], bool]:
-        """Record that ``run_id`` touched the test set (once per run)."""
+        """Record that ``run_id`` touched the test set (once per run).
+
+        With ``check``, the record is conditional and atomic: in one transaction, under a
+        per-test-set lock (PostgreSQL: a transaction advisory lock; SQLite: ``BEGIN
+        IMMEDIATE``), the test set's recorded accesses are counted and ``check(session,
+        used)`` decides. It returns ``None`` to allow, or the refusal's audit payload (with a
+        ``reason``): then only a ``test_set.refused`` entry is written and :class:`InputError`
+        is raised after the commit. A run already recorded is returned without a check (a
+        resumed run is not a new access). Two simultaneous accesses can therefore not both
+        take the last unit of a budget.
+        """
         _check_text("test_set_id", test_set_id)
         _check_hash("test_set_sha256", test_set_sha256)
         _check_text("run_id", run_id)
@@ -466,10 +478,47 @@ class Registry:
                                   run_id=run_id, study_id=study_id,
                                   protocol_sha256=protocol_sha256, model_sha256=model_sha256,
                                   operator=operator, accessed_utc=utc_now())
-        return self.add_record(
-            row, actor=operator, subject=run_id,
-            unique={"test_set_sha256": test_set_sha256, "run_id": run_id},
-            same=("model_sha256", "protocol_sha256"))
+        unique = {"test_set_sha256": test_set_sha256, "run_id": run_id}
+        same = ("model_sha256", "protocol_sha256")
+        if check is None:
+            return self.add_record(row, actor=operator, subject=run_id, unique=unique,
+                                   same=same)
+        wanted = record_payload(row)
+
+        def work(session: Session) -> tuple[dict[str, Any], bool, bool]:
+            if self.backend == "postgresql":  # one access decision per test set at a time
+                session.execute(sql_text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                                {"k": f"test_set:{test_set_sha256}"})
+            rows = session.execute(select(AccessRecord).where(
+                AccessRecord.test_set_sha256 == test_set_sha256)).scalars().all()
+            mine = [r for r in rows if r.run_id == run_id]
+            if mine:
+                stored = record_payload(mine[0])
+                diff = [k for k in same if stored.get(k) != wanted.get(k)]
+                if diff:
+                    raise ProvenanceError(
+                        f"test_set_accesses already holds {unique} with different "
+                        f"{', '.join(diff)}: stored {[stored[k] for k in diff]}, "
+                        f"new {[wanted[k] for k in diff]}.")
+                return stored, False, False
+            refusal = check(session, len(rows))
+            if refusal is not None:
+                self.append(session, actor=operator, action="test_set.refused",
+                            subject=run_id, payload=refusal)
+                return dict(refusal), False, True
+            fresh = AccessRecord(**wanted)
+            entry = self.append(session, actor=operator, action="test_set.accessed",
+                                subject=run_id, payload=wanted)
+            fresh.audit_seq = entry.seq
+            session.add(fresh)
+            session.flush()
+            return wanted, True, False
+
+        stored, created, refused = self.write(work)
+        if refused:
+            raise InputError(f"access refused: {stored['reason']}. Nothing was read; the "
+                             "refusal is in the audit log.")
+        return stored, created
 
     # ---- queries ---------------------------------------------------------------------------
 

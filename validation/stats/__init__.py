@@ -87,6 +87,7 @@ from validation.stats.proportions import (
     diagnostic_accuracy,
     proportion_ci,
 )
+from validation.stats.reusable_holdout import ThresholdoutResult, thresholdout
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -227,6 +228,8 @@ __all__ = [
     "reading_time_ratio",
     "study_conduct",
     "MultiplicityResult",
+    "ThresholdoutResult",
+    "thresholdout",
     "ConfusionMatrix",
     "DiagnosticAccuracy",
     "ProportionResult",
