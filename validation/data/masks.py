@@ -2,7 +2,8 @@
 
 The mask index (``data_specs/segmentation_masks_index.yaml``) has one row per case, annotator
 and label, with the reference ``mask`` and the device's ``prediction``. Masks are NIfTI
-(``.nii``/``.nii.gz``, through nibabel, spacing from the header's voxel sizes) or NumPy
+(``.nii``/``.nii.gz``, through nibabel, spacing from the header's voxel sizes), DICOM-SEG
+(``.dcm``, :mod:`validation.data.dicom_seg`; the label is the segment number) or NumPy
 (``.npy``, spacing from the index's ``spacing_mm`` for the first two axes and
 ``slice_spacing_mm`` for the third). Every problem (a missing or unreadable file, a shape or
 spacing mismatch between reference and prediction, a non-binary mask where the protocol
@@ -165,7 +166,11 @@ def _read(path: Path) -> tuple[NDArray[Any], tuple[float, ...] | None]:
         return data, zooms
     if path.suffix.lower() == ".npy":
         return np.load(path, allow_pickle=False), None
-    raise ValueError(f"unsupported mask format {path.name!r} (use .nii, .nii.gz or .npy)")
+    from validation.data.dicom_seg import is_dicom_seg, read_dicom_seg
+
+    if is_dicom_seg(path):
+        return read_dicom_seg(path)
+    raise ValueError(f"unsupported mask format {path.name!r} (use .nii, .nii.gz, .npy or a DICOM-SEG .dcm)")
 
 
 def _select(data: NDArray[Any], label: int, mask_format: str) -> tuple[NDArray[np.bool_] | None, str | None]:
