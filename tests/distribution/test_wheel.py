@@ -30,8 +30,10 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "segmentation_example.yaml"):
         shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
+    shutil.copytree(ROOT / "protocols" / "examples" / "segmentation",
+                    src / "protocols" / "examples" / "segmentation")
     dist = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
@@ -53,8 +55,11 @@ def test_assets_are_copies_of_the_repository_files(unpacked: Path) -> None:
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), rel
         for sub in cmp.subdirs.values():
             assert not (sub.left_only or sub.right_only or sub.diff_files), sub.left
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "segmentation_example.yaml"):
         assert filecmp.cmp(ROOT / "protocols" / name, assets / "protocols" / name, shallow=False)
+    seg = filecmp.dircmp(ROOT / "protocols" / "examples" / "segmentation",
+                         assets / "protocols" / "examples" / "segmentation")
+    assert not (seg.left_only or seg.right_only or seg.diff_files)
     assert (assets / "demo_model" / "demo_model.pt").is_file()
 
 

@@ -90,3 +90,6 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     check_alarms(alarms, degraded="S1")
     assert "ALARM major: sensitivity at S1" in stdout
     assert "SURVEILLANCE pdf:" in stdout and "SURVEILLANCE html:" in stdout
+    # last, the segmentation example with the demo's formats
+    assert "segmentation hypotheses: S1 pass, S2 pass, S3 pass, S4 pass" in stdout
+    assert "organ Dice mean" in stdout and "SEGMENTATION pdf:" in stdout

@@ -86,9 +86,18 @@ def _nest(pooled: dict[str, Any], parts: list[tuple[str, str, dict[str, Any]]]) 
 # mask endpoints
 
 
-def case_metrics(plan: Any, protocol_dir: Path, cases: pd.DataFrame) -> pd.DataFrame:
+UNREADABLE_REASON = "unreadable or invalid mask"
+"""The STARD exclusion reason of a case whose mask file cannot be read (``unreadable: exclude``)."""
+
+
+def case_metrics(plan: Any, protocol_dir: Path, cases: pd.DataFrame,
+                 excluded: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """One row per analysed case and label: site, patient and every metric (worst distances
-    substituted where one mask is empty, flagged in ``substituted``)."""
+    substituted where one mask is empty, flagged in ``substituted``).
+
+    With ``excluded`` (a list; the protocol's ``unreadable: exclude``) a case with an unreadable
+    or invalid mask file is left out, every label of it, and ``{"case_id", "label", "reason"}``
+    appended to ``excluded`` for each such mask pair."""
     masks_root = protocol_dir / (plan.masks_root or Path(plan.masks_index).parent)
     spec = plan.data_spec
     spec_path = protocol_dir / spec
@@ -99,7 +108,7 @@ def case_metrics(plan: Any, protocol_dir: Path, cases: pd.DataFrame) -> pd.DataF
     )
     info = cases.assign(case_id=cases["case_id"].astype(str)).set_index("case_id")
     rows = []
-    for pair in load_pairs(pairs, mask_format=plan.mask_format):
+    for pair in load_pairs(pairs, mask_format=plan.mask_format, excluded=excluded):
         m = segmentation_metrics(pair.reference, pair.prediction, spacing=pair.spacing,
                                  tolerance_mm=float(plan.tolerance_mm))
         sub = m.empty in ("reference", "prediction")
@@ -110,7 +119,27 @@ def case_metrics(plan: Any, protocol_dir: Path, cases: pd.DataFrame) -> pd.DataF
             v = getattr(m, field)
             row[kind] = m.max_distance_mm if v is None else float(v)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["case_id", "label", "site", "patient_id", "empty", "substituted",
+                                        *METRIC_FIELD])
+    if excluded:
+        frame = frame[~frame["case_id"].isin({e["case_id"] for e in excluded})].reset_index(drop=True)
+    if frame.empty and excluded:
+        gone = excluded or []
+        raise DataError(f"segmentation masks: every case is excluded ({len({e['case_id'] for e in gone})} "
+                        "case(s) with an unreadable or invalid mask); nothing is left to analyse.",
+                        [f"case {e['case_id']!r} label {e['label']}: {e['reason']}" for e in gone])
+    return frame
+
+
+def mask_flow(pairs_cases: set[str], excluded: list[dict[str, Any]], policy: str) -> dict[str, Any]:
+    """STARD flow of the mask endpoints: the cases of the mask index, those excluded for an
+    unreadable or invalid mask (with each mask's reason) and those analysed."""
+    out_ids = sorted({e["case_id"] for e in excluded})
+    return {"unit": "case", "unreadable": policy, "eligible": len(pairs_cases | set(out_ids)),
+            "excluded": {UNREADABLE_REASON: len(out_ids)}, "excluded_total": len(out_ids),
+            "analysed": len(pairs_cases - set(out_ids)),
+            "excluded_cases": [{"case_id": e["case_id"], "label": int(e["label"]), "reason": e["reason"]}
+                               for e in sorted(excluded, key=lambda e: (e["case_id"], e["label"]))]}
 
 
 def _meets(values: np.ndarray, threshold: float, higher_is_better: bool) -> np.ndarray:
@@ -328,7 +357,10 @@ def segmentation_section(protocol: Any, cases: pd.DataFrame, *, protocol_dir: st
     mask_eps = [e for e in plan.endpoints if e.kind in MASK_KINDS]
     if mask_eps:
         say("segmentation: reading masks and computing per-case metrics")
-        frame = case_metrics(plan, base, cases)
+        policy = getattr(plan, "unreadable", "refuse")
+        excluded: list[dict[str, Any]] = []
+        frame = case_metrics(plan, base, cases, excluded if policy == "exclude" else None)
+        out["flow"] = mask_flow(set(frame["case_id"]), excluded, policy)
         out["cases"] = {"n_cases": int(frame["case_id"].nunique()), "n_masks": len(frame),
                         "labels": sorted(int(v) for v in frame["label"].unique()),
                         "both_empty": int((frame["empty"] == "both").sum()),

@@ -190,6 +190,9 @@ def register(app: typer.Typer) -> None:
         from validation.commands._consistency import print_consistency
 
         print_consistency(load_results(run_dir / RESULTS_FILE), typer.echo)
+        from validation.segmentation_demo import run_segmentation_demo
+
+        run_segmentation_demo(out, formats=fmts, echo=typer.echo)
 
 
 def print_surveillance(demo: Any, reports: list[Path]) -> None:

@@ -2,13 +2,15 @@
 
 The mask index (``data_specs/segmentation_masks_index.yaml``) has one row per case, annotator
 and label, with the reference ``mask`` and the device's ``prediction``. Masks are NIfTI
-(``.nii``/``.nii.gz``, through nibabel, spacing from the header's voxel sizes) or NumPy
+(``.nii``/``.nii.gz``, through nibabel, spacing from the header's voxel sizes), DICOM-SEG
+(``.dcm``, :mod:`validation.data.dicom_seg`; the label is the segment number) or NumPy
 (``.npy``, spacing from the index's ``spacing_mm`` for the first two axes and
 ``slice_spacing_mm`` for the third). Every problem (a missing or unreadable file, a shape or
 spacing mismatch between reference and prediction, a non-binary mask where the protocol
 declares binary masks, a case not in the manifest, a missing measurement) is collected and
 raised at once as :class:`~validation.errors.DataError`, each naming the case and the reason.
-Nothing is dropped silently.
+Nothing is dropped silently: an unreadable or invalid mask file excludes its case only when the
+protocol says so (``unreadable: exclude``), and the exclusion is returned with its reason.
 """
 
 from __future__ import annotations
@@ -164,7 +166,11 @@ def _read(path: Path) -> tuple[NDArray[Any], tuple[float, ...] | None]:
         return data, zooms
     if path.suffix.lower() == ".npy":
         return np.load(path, allow_pickle=False), None
-    raise ValueError(f"unsupported mask format {path.name!r} (use .nii, .nii.gz or .npy)")
+    from validation.data.dicom_seg import is_dicom_seg, read_dicom_seg
+
+    if is_dicom_seg(path):
+        return read_dicom_seg(path)
+    raise ValueError(f"unsupported mask format {path.name!r} (use .nii, .nii.gz, .npy or a DICOM-SEG .dcm)")
 
 
 def _select(data: NDArray[Any], label: int, mask_format: str) -> tuple[NDArray[np.bool_] | None, str | None]:
@@ -184,12 +190,18 @@ def _select(data: NDArray[Any], label: int, mask_format: str) -> tuple[NDArray[n
     return data == label, None
 
 
-def load_pairs(pairs: Sequence[MaskPair], *, mask_format: str = "labelled") -> Iterator[LoadedPair]:
+def load_pairs(pairs: Sequence[MaskPair], *, mask_format: str = "labelled",
+               excluded: list[dict[str, Any]] | None = None) -> Iterator[LoadedPair]:
     """Read each pair (one at a time, so that large volumes are not all held in memory).
 
     Problems are collected while reading (reading every volume twice to check it first would
     double the I/O); once one is found no further pair is yielded, and all of them are raised
     together when the iteration ends.
+
+    With ``excluded`` (a list, the protocol's ``unreadable: exclude``) a mask file that cannot
+    be read or is not a valid mask (not 2-D or 3-D, not mask values, non-binary where binary is
+    declared) is not a problem: the pair is skipped and ``{"case_id", "label", "reason"}``
+    appended to ``excluded``. Shape and spacing mismatches stay problems.
 
     Raises
     ------
@@ -203,21 +215,27 @@ def load_pairs(pairs: Sequence[MaskPair], *, mask_format: str = "labelled") -> I
         who = f"case {p.case_id!r} label {p.label}"
         arrays: dict[str, NDArray[np.bool_]] = {}
         spacings: dict[str, tuple[float, ...] | None] = {}
+        invalid: list[str] = []
         for what, path in (("reference", p.reference), ("prediction", p.prediction)):
             try:
                 data, zooms = _read(path)
             except Exception as exc:  # noqa: BLE001 (any reader failure is this case's problem)
-                problems.append(f"{who}: cannot read the {what} mask {path.name!r}: {exc}")
+                text = str(exc).replace(str(path), path.name)  # no folder of this machine in the reason
+                invalid.append(f"cannot read the {what} mask {path.name!r}: {text}")
                 continue
             data = np.squeeze(data) if data.ndim > 3 else data
             if data.ndim not in (2, 3):
-                problems.append(f"{who}: the {what} mask must be 2-D or 3-D; got shape {data.shape}.")
+                invalid.append(f"the {what} mask must be 2-D or 3-D; got shape {data.shape}.")
                 continue
             mask, why = _select(data, p.label, mask_format)
             if mask is None:
-                problems.append(f"{who}: the {what} mask {path.name!r} {why}.")
+                invalid.append(f"the {what} mask {path.name!r} {why}.")
                 continue
             arrays[what], spacings[what] = mask, zooms
+        if invalid and excluded is not None:
+            excluded.append({"case_id": p.case_id, "label": p.label, "reason": "; ".join(invalid)})
+            continue
+        problems.extend(f"{who}: {text}" for text in invalid)
         if len(arrays) < 2:
             continue
         ref, pred = arrays["reference"], arrays["prediction"]

@@ -11,6 +11,7 @@ and the hypotheses on them::
       masks_root: data                      # mask paths are relative to it (default: the index's folder)
       mask_format: labelled                 # labelled (voxel value = label) | binary (0/1 only)
       tolerance_mm: 2.0                     # surface-Dice tolerance
+      unreadable: refuse                    # refuse (default: exit 2) | exclude (STARD exclusion)
       measurements: data/measurements.csv   # optional: case_id + numeric / categorical columns
       endpoints:
         - {id: dice, kind: dice, label: 1, threshold: 0.8, role: primary}
@@ -33,6 +34,12 @@ interval when one-sided):
 * ``limits_within``: both limits of agreement, including their confidence bounds (exact
   Carkeet intervals by default), lie inside ``[lower, upper]``;
 * ``estimate_above``: the lower bound of a CCC, ICC or kappa exceeds ``goal``.
+
+``unreadable``: a mask file that cannot be read or is not a valid mask (not 2-D or 3-D, not
+mask values, non-binary where binary is declared) stops the run with the case named
+(``refuse``, the default), or, with ``exclude``, removes the case from the mask endpoints as
+a STARD exclusion, counted with its reason in ``results.json['segmentation']['flow']`` and in
+the report. A missing file, or a shape or spacing mismatch, always stops the run.
 
 These hypotheses are not part of the ``multiplicity`` family of the main endpoints; each is
 tested at the one-sided level (the SAP says so).
@@ -160,6 +167,11 @@ class SegmentationPlan(_Model):
     reference_annotator: Identifier | None = Field(
         default=None, description="The annotator whose masks are the reference (needed if the index has several).")
     tolerance_mm: Number = Field(default=2.0, ge=0.0, description="Surface-Dice tolerance (mm).")
+    unreadable: Literal["refuse", "exclude"] = Field(
+        default="refuse",
+        description=("An unreadable or invalid mask file: stop the run (refuse) or exclude the case from "
+                     "the mask endpoints, counted in the STARD flow with its reason (exclude)."),
+    )
     measurements: RelPath | None = Field(default=None, description="Table: case_id and measurement columns.")
     endpoints: list[SegmentationEndpoint] = Field(min_length=1)
     hypotheses: list[SegmentationHypothesis] = Field(default_factory=list)

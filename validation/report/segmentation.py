@@ -103,6 +103,7 @@ def segmentation_view(
             measures.append({"id": eid, "kind": kind, "title": title, "role": str(ep.get("role", "")),
                              "what": what, "method": str(ep["pooled"].get("method", "")), "rows": rows, **extra})
     cases = seg.get("cases") or {}
+    flow = seg.get("flow") or {}
     hyps = [{"id": h["id"], "endpoint": h["endpoint"], "rule": HYPOTHESIS_TEXT.get(h["type"], h["type"]),
              "target": (f"[{fmt_estimate(h['lower'])}, {fmt_estimate(h['upper'])}]" if h["type"] == "limits_within"
                         else fmt_estimate(h.get("goal"))),
@@ -113,6 +114,10 @@ def segmentation_view(
         "conventions": dict(seg.get("conventions") or {}),
         "cases": {k: fmt_count(v) for k, v in cases.items() if k != "labels"},
         "labels": ", ".join(str(x) for x in cases.get("labels") or []),
+        "flow": ({"eligible": fmt_count(flow.get("eligible")), "excluded": fmt_count(flow.get("excluded_total")),
+                  "analysed": fmt_count(flow.get("analysed")), "exclude": flow.get("unreadable") == "exclude",
+                  "cases": [f"case {e['case_id']} label {e['label']}: {e['reason']}"
+                            for e in flow.get("excluded_cases") or []]} if flow else None),
         "masks": masks, "measures": measures, "hypotheses": hyps,
         "hypotheses_note": str(seg.get("hypotheses_note", "")),
     }
