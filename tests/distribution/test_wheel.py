@@ -30,7 +30,7 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "detection_study.yaml"):
         shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
     dist = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
@@ -53,7 +53,7 @@ def test_assets_are_copies_of_the_repository_files(unpacked: Path) -> None:
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), rel
         for sub in cmp.subdirs.values():
             assert not (sub.left_only or sub.right_only or sub.diff_files), sub.left
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "detection_study.yaml"):
         assert filecmp.cmp(ROOT / "protocols" / name, assets / "protocols" / name, shallow=False)
     assert (assets / "demo_model" / "demo_model.pt").is_file()
 

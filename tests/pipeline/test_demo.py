@@ -90,3 +90,6 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     check_alarms(alarms, degraded="S1")
     assert "ALARM major: sensitivity at S1" in stdout
     assert "SURVEILLANCE pdf:" in stdout and "SURVEILLANCE html:" in stdout
+    # last, the free-response detection study (wAFROC primary) from its seeded marks
+    assert "localization: fully crossed design" in stdout and "wAFROC (primary): unaided" in stdout
+    assert "LOCALIZATION dossier:" in stdout
