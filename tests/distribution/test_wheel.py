@@ -30,7 +30,8 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "segmentation_example.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml",
+                 "segmentation_example.yaml", "detection_study.yaml"):
         shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
     shutil.copytree(ROOT / "protocols" / "examples" / "segmentation",
                     src / "protocols" / "examples" / "segmentation")
@@ -55,7 +56,8 @@ def test_assets_are_copies_of_the_repository_files(unpacked: Path) -> None:
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), rel
         for sub in cmp.subdirs.values():
             assert not (sub.left_only or sub.right_only or sub.diff_files), sub.left
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "segmentation_example.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml",
+                 "segmentation_example.yaml", "detection_study.yaml"):
         assert filecmp.cmp(ROOT / "protocols" / name, assets / "protocols" / name, shallow=False)
     seg = filecmp.dircmp(ROOT / "protocols" / "examples" / "segmentation",
                          assets / "protocols" / "examples" / "segmentation")

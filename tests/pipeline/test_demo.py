@@ -93,3 +93,6 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # last, the segmentation example with the demo's formats
     assert "segmentation hypotheses: S1 pass, S2 pass, S3 pass, S4 pass" in stdout
     assert "organ Dice mean" in stdout and "SEGMENTATION pdf:" in stdout
+    # last, the free-response detection study (wAFROC primary) from its seeded marks
+    assert "localization: fully crossed design" in stdout and "wAFROC (primary): unaided" in stdout
+    assert "LOCALIZATION dossier:" in stdout

@@ -193,6 +193,9 @@ def register(app: typer.Typer) -> None:
         from validation.segmentation_demo import run_segmentation_demo
 
         run_segmentation_demo(out, formats=fmts, echo=typer.echo)
+        from validation.localization_demo import print_localization_demo, run_localization_demo
+
+        print_localization_demo(run_localization_demo(out, formats=fmts), typer.echo)
 
 
 def print_surveillance(demo: Any, reports: list[Path]) -> None:

@@ -53,6 +53,14 @@ def _print(plan: dict[str, Any]) -> None:
 def sample_size(
     file: Path = typer.Argument(..., help="Protocol YAML file."),
     as_json: bool = typer.Option(False, "--json", help="Print canonical JSON."),
+    simulate: int = typer.Option(
+        0, "--simulate", help="Also simulate N MRMC studies (Roe-Metz) at the planned readers "
+        "and cases and report the empirical power with its Clopper-Pearson interval."),
+    components: str = typer.Option(
+        "", "--components", help="Roe-Metz variance components for --simulate, e.g. "
+        "'var_r=0.011,var_c=0.1,var_tr=0.011,var_tc=0.1,var_rc=0.2,var_e=0.6,b=1' (defaults "
+        "where not given)."),
+    seed: int = typer.Option(20261204, "--seed", help="Seed of the --simulate studies."),
 ) -> None:
     """Sample-size justification from the protocol's planning assumptions."""
     from validation.commands._common import echo_json
@@ -64,10 +72,19 @@ def sample_size(
         plan = sample_size_plan(protocol)
     except ProtocolError as exc:
         raise ProtocolError(f"{file}: {exc}") from None
+    if simulate:
+        from validation.analysis.mrmc_simulated_power import parse_components, simulated_mrmc_power
+        from validation.stats._checks import check_count
+
+        plan["simulated_power"] = simulated_mrmc_power(
+            protocol, n_studies=check_count(simulate, "--simulate", minimum=1), seed=seed,
+            components=parse_components(components))
     if as_json:
         echo_json(plan)
     else:
         _print(plan)
+        for item in plan.get("simulated_power", []):
+            typer.echo(item.get("text") or f"{item['hypothesis']}: {item['note']}")
 
 
 def register(app: typer.Typer) -> None:
