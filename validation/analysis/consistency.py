@@ -268,13 +268,17 @@ def _factor(protocol: Any, spec: Any, factor: Any, cases: pd.DataFrame, cols: di
                 entry["interaction_note"] = ("no interaction test for the AUC; read the gap's "
                                              "interval")
             block["endpoints"][ep.id] = entry
-        if fallback is None and res.equalized_odds_difference is not None:
+        if fallback is None and res.equalized_odds is not None:
+            eo, eb = res.equalized_odds, res.equalized_odds.bootstrap
             block["equalized_odds"] = {
-                "estimate": res.equalized_odds_difference,
+                "estimate": eo.estimate, "ci": list(eo.ci), "larger_of": eo.larger_of,
+                "n_boot": eb.n_boot, "seed": eb.seed, "n_dropped": eb.n_dropped,
+                "resampling": eb.resampling,
                 "sensitivity_gap": _gap(res.sensitivity_gap),
                 "specificity_gap": _gap(res.specificity_gap),
                 "unit": unit, "indeterminate_handling": scenario,
-                "method": "max of the sensitivity and specificity gaps (Hardt et al. 2016)",
+                "method": "max of the sensitivity and specificity gaps (Hardt et al. 2016); percentile "
+                          "interval of the replicate-wise max over the gaps' resamples",
             }
         if factor.pooled and {"sensitivity", "specificity"} <= kinds:
             block["bivariate"] = _bivariate(rows, alpha)
@@ -383,26 +387,50 @@ def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, see
         "seed": int(seed),
         "factors": factors,
         "rules": rules,
-        "summary": left_behind(factors, rules),
+        "summary": left_behind(factors, rules, thresholds=interaction_thresholds(spec), alpha=alpha),
     }
 
 
-def left_behind(factors: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
-    """The groups the assessments single out: failed rules, the lowest compared level of each
-    gap whose interval excludes no difference ... in plain data for the report's paragraph."""
+def interaction_thresholds(spec: Any) -> dict[tuple[str, str], tuple[float, str]]:
+    """``(factor, endpoint) -> (p threshold, rule id)`` from the pre-specified
+    ``interaction_or_gap`` rules (the first such rule in protocol order for a pair)."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for r in spec.rules:
+        if r.type == "interaction_or_gap":
+            out.setdefault((r.factor, r.endpoint), (float(r.p_above), str(r.id)))
+    return out
+
+
+def left_behind(factors: dict[str, Any], rules: list[dict[str, Any]], *,
+                thresholds: dict[tuple[str, str], tuple[float, str]], alpha: float) -> dict[str, Any]:
+    """The groups the assessments single out, in plain data for the report's paragraph.
+
+    Failed rules; and, for every interaction test, whether the levels differ: interaction p at
+    or below the pre-specified rule's ``p_above`` where an ``interaction_or_gap`` rule names
+    that factor and endpoint (``thresholds``), else at or below the protocol's ``alpha``. Each
+    test's threshold and its source are recorded (``interaction_thresholds``).
+    """
     failed = [r["id"] for r in rules if r["decision"] == "fail"]
     flagged: list[dict[str, Any]] = []
+    used: list[dict[str, Any]] = []
     for fid, block in factors.items():
         for eid, entry in block["endpoints"].items():
             inter = entry.get("interaction") or {}
             p = inter.get("p_value")
+            if p is None:
+                continue
+            limit, rule_id = thresholds.get((fid, eid), (float(alpha), None))
+            source = f"rule {rule_id}" if rule_id is not None else "alpha"
+            used.append({"factor": fid, "endpoint": eid, "p_threshold": limit, "source": source})
             gap = entry.get("gap") or {}
-            if p is not None and p <= 0.05 and gap:
+            if p <= limit and gap:
                 flagged.append({"factor": fid, "endpoint": eid, "level": gap["lowest_level"],
-                                "gap": gap["estimate"], "p_value": p})
+                                "gap": gap["estimate"], "p_value": p, "p_threshold": limit,
+                                "source": source})
     small = sorted({f"{fid}: {r['level']}" for fid, b in factors.items()
                     for e in b["endpoints"].values() for r in e.get("levels", []) if r["below_minimum"]})
-    return {"failed_rules": failed, "differing": flagged, "small_levels": small,
+    return {"failed_rules": failed, "differing": flagged, "interaction_thresholds": used,
+            "alpha": float(alpha), "small_levels": small,
             "n_rules": len(rules),
             "n_pass": sum(r["decision"] == "pass" for r in rules),
             "n_not_evaluable": sum(r["decision"] == "not_evaluable" for r in rules)}

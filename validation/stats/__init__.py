@@ -101,6 +101,7 @@ from validation.stats.roc import (
 from validation.stats.roc_band import ROCBand, roc_sensitivity_band
 from validation.stats.segmentation_metrics import SegmentationMetrics, segmentation_metrics
 from validation.stats.subgroup_consistency import (
+    EqualizedOddsGap,
     InteractionTest,
     LevelGap,
     LevelSummary,
@@ -204,6 +205,7 @@ __all__ = [
     "pooled_auc",
     "pooled_proportion",
     "random_effects",
+    "EqualizedOddsGap",
     "InteractionTest",
     "LevelGap",
     "LevelSummary",
