@@ -132,9 +132,9 @@ class SubgroupConsistencyResult(Result):
 
     ``sensitivity_gap`` and ``specificity_gap`` are the equalized-odds differences;
     ``equalized_odds_difference`` the larger of the two point estimates (fairlearn's
-    definition), ``equalized_odds`` the same with its bootstrap interval. A comparison that cannot be made (fewer than two levels reach the minimum,
-    or a level with every call the same so the GEE has no finite estimate) is ``None`` and
-    the reason is in ``notes``.
+    definition), ``equalized_odds`` the same with its bootstrap interval. A comparison that
+    cannot be made (fewer than two levels reach the minimum, or a level with every call the
+    same so the GEE has no finite estimate) is ``None`` and the reason is in ``notes``.
     """
 
     factor: str
