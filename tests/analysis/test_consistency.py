@@ -28,6 +28,7 @@ from validation.protocol import Protocol, load_protocol
 from validation.protocol.lock import canonical_protocol_json
 from validation.stats.bivariate import bivariate_accuracy
 from validation.stats.meta_analysis import pooled_auc, pooled_proportion
+from validation.stats.proportions import clustered_proportion_ci
 from validation.stats.roc import auc_ci
 from validation.stats.subgroup_consistency import subgroup_consistency
 
@@ -91,8 +92,14 @@ def test_site_levels_and_pooling_match_direct_calls(demo, section) -> None:
     npos = [int(np.sum((site == s) & (t == 1))) for s in levels]
     assert [r["successes"] for r in block["levels"]] == tp
     assert [r["n"] for r in block["levels"]] == npos
-    direct = pooled_proportion(tp, npos, method="reml", knha=True, alpha=0.05)
+    # findings cluster in patients: each site enters with its Rao-Scott design effect
+    pid = cases["patient_id"].astype(str).to_numpy()
+    deff = [clustered_proportion_ci(c[(site == s) & (t == 1)], pid[(site == s) & (t == 1)]).design_effect
+            for s in levels]
+    assert [r["design_effect"] for r in block["levels"]] == deff
+    direct = pooled_proportion(tp, npos, method="reml", knha=True, alpha=0.05, design_effect=deff)
     pooled = block["pooled"]
+    assert pooled["method"].endswith("-rao-scott") and max(deff) > 1.0
     assert pooled["estimate"] == pytest.approx(direct.estimate, abs=1e-15)
     assert pooled["prediction_interval"] == pytest.approx(list(direct.prediction_interval), abs=1e-15)
     assert pooled["tau2"] == pytest.approx(direct.tau2, abs=1e-15)
@@ -335,6 +342,12 @@ def test_patient_unit_levels_count_patients() -> None:
     rows = out["factors"]["site"]["endpoints"]["sensitivity"]["levels"]
     assert [r["n"] for r in rows] == [15, 15, 15]
     assert [r["successes"] for r in rows] == [12, 10, 14]
+    # patient-unit pooling is on the plain counts, unchanged by the finding-unit adjustment
+    pooled = out["factors"]["site"]["endpoints"]["sensitivity"]["pooled"]
+    direct = pooled_proportion([12, 10, 14], [15, 15, 15], method="reml", knha=True, alpha=0.05)
+    assert pooled["estimate"] == direct.estimate and pooled["ci"] == list(direct.ci)
+    assert pooled["tau2"] == direct.tau2 and not pooled["method"].endswith("-rao-scott")
+    assert not any("Rao-Scott" in n for n in pooled["notes"])
 
 
 def _entry(p: float) -> dict[str, Any]:

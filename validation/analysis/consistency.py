@@ -114,8 +114,12 @@ def _not_pooled(reason: str, excluded: dict[str, str], single: dict[str, Any] | 
     return out
 
 
-def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, Any]:
-    """Random-effects pooling of one endpoint over the levels of a pooled factor."""
+def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float, unit: str) -> dict[str, Any]:
+    """Random-effects pooling of one endpoint over the levels of a pooled factor.
+
+    A finding-unit proportion pools each level's Rao-Scott effective counts (the design effect
+    of its clustered interval), so findings of one patient are not counted as independent; a
+    patient-unit proportion pools the plain counts."""
     excluded: dict[str, str] = {}
     use: list[Any] = []
     for r in rows:
@@ -145,8 +149,10 @@ def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, 
             return pooled_auc([s.estimate for s in st], [s.se**2 for s in st],
                               method=spec.pooling.method, knha=knha, alpha=alpha)
         st = [getattr(r, endpoint) for r in use]
+        deff = [s.design_effect or 1.0 for s in st] if unit == "finding" else None
         return pooled_proportion([s.successes for s in st], [s.n for s in st],
-                                 method=spec.pooling.method, knha=knha, alpha=alpha)
+                                 method=spec.pooling.method, knha=knha, alpha=alpha,
+                                 design_effect=deff)
 
     knha = spec.pooling.knha
     if endpoint == "auc":
@@ -166,10 +172,10 @@ def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, 
         notes.append(f"Knapp-Hartung adjustment not applicable ({exc}); pooled without it "
                      "(normal interval).")
         res = fit(False)
-    if endpoint != "auc" and any(getattr(r, endpoint).design_effect not in (None, 1.0) for r in use):
-        notes.append("within-level variances are binomial on the counts (findings of a patient "
-                     "counted as independent inside a level); the per-level intervals are "
-                     "cluster-adjusted.")
+    if endpoint != "auc" and unit == "finding":
+        notes.append("findings are clustered in patients: each level's logit variance is that of "
+                     "its Rao-Scott effective counts (successes and failures divided by the level's "
+                     "design effect, as in its interval).")
     return _pool_dict(res, levels, excluded, notes)
 
 
@@ -262,7 +268,7 @@ def _factor(protocol: Any, spec: Any, factor: Any, cases: pd.DataFrame, cols: di
                 "interaction": None if inter is None else inter.to_dict(),
                 "gap": _gap(gap),
                 "fallback": fallback,
-                "pooled": _pool(kind, rows, spec, alpha) if factor.pooled else None,
+                "pooled": _pool(kind, rows, spec, alpha, unit) if factor.pooled else None,
             }
             if kind == "auc":
                 entry["interaction_note"] = ("no interaction test for the AUC; read the gap's "
