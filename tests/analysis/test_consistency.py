@@ -28,6 +28,7 @@ from validation.protocol import Protocol, load_protocol
 from validation.protocol.lock import canonical_protocol_json
 from validation.stats.bivariate import bivariate_accuracy
 from validation.stats.meta_analysis import pooled_auc, pooled_proportion
+from validation.stats.proportions import clustered_proportion_ci
 from validation.stats.roc import auc_ci
 from validation.stats.subgroup_consistency import subgroup_consistency
 
@@ -91,8 +92,14 @@ def test_site_levels_and_pooling_match_direct_calls(demo, section) -> None:
     npos = [int(np.sum((site == s) & (t == 1))) for s in levels]
     assert [r["successes"] for r in block["levels"]] == tp
     assert [r["n"] for r in block["levels"]] == npos
-    direct = pooled_proportion(tp, npos, method="reml", knha=True, alpha=0.05)
+    # findings cluster in patients: each site enters with its Rao-Scott design effect
+    pid = cases["patient_id"].astype(str).to_numpy()
+    deff = [clustered_proportion_ci(c[(site == s) & (t == 1)], pid[(site == s) & (t == 1)]).design_effect
+            for s in levels]
+    assert [r["design_effect"] for r in block["levels"]] == deff
+    direct = pooled_proportion(tp, npos, method="reml", knha=True, alpha=0.05, design_effect=deff)
     pooled = block["pooled"]
+    assert pooled["method"].endswith("-rao-scott") and max(deff) > 1.0
     assert pooled["estimate"] == pytest.approx(direct.estimate, abs=1e-15)
     assert pooled["prediction_interval"] == pytest.approx(list(direct.prediction_interval), abs=1e-15)
     assert pooled["tau2"] == pytest.approx(direct.tau2, abs=1e-15)
@@ -141,6 +148,9 @@ def test_crossed_factor_matches_subgroup_consistency(demo, section) -> None:
     assert got["gap"]["ci"] == list(direct.sensitivity_gap.ci)
     eo = section["factors"]["sex_by_age"]["equalized_odds"]
     assert eo["estimate"] == direct.equalized_odds_difference
+    assert eo["ci"] == list(direct.equalized_odds.ci)
+    assert eo["ci"][0] <= eo["estimate"] <= eo["ci"][1]
+    assert eo["n_boot"] + eo["n_dropped"] == 2000 and eo["seed"] == SEED
 
 
 def test_rules_are_decided_from_the_recorded_numbers(section) -> None:
@@ -332,3 +342,47 @@ def test_patient_unit_levels_count_patients() -> None:
     rows = out["factors"]["site"]["endpoints"]["sensitivity"]["levels"]
     assert [r["n"] for r in rows] == [15, 15, 15]
     assert [r["successes"] for r in rows] == [12, 10, 14]
+    # patient-unit pooling is on the plain counts, unchanged by the finding-unit adjustment
+    pooled = out["factors"]["site"]["endpoints"]["sensitivity"]["pooled"]
+    direct = pooled_proportion([12, 10, 14], [15, 15, 15], method="reml", knha=True, alpha=0.05)
+    assert pooled["estimate"] == direct.estimate and pooled["ci"] == list(direct.ci)
+    assert pooled["tau2"] == direct.tau2 and not pooled["method"].endswith("-rao-scott")
+    assert not any("Rao-Scott" in n for n in pooled["notes"])
+
+
+def _entry(p: float) -> dict[str, Any]:
+    return {"interaction": {"p_value": p}, "gap": {"lowest_level": "B", "estimate": 0.2},
+            "levels": []}
+
+
+def test_differing_uses_the_rule_threshold_else_alpha() -> None:
+    from validation.analysis.consistency import left_behind
+    from validation.report.consistency import _paragraph
+
+    factors = {"site": {"endpoints": {"sens": _entry(0.03), "spec": _entry(0.08)}},
+               "sex": {"endpoints": {"sens": _entry(0.04), "spec": _entry(0.011)}}}
+    rules = {("site", "sens"): (0.01, "R1"), ("site", "spec"): (0.10, "R2")}
+    s = left_behind(factors, [], thresholds=rules, alpha=0.05)
+    got = {(d["factor"], d["endpoint"]): d for d in s["differing"]}
+    # site/sens: p 0.03 is above its rule's 0.01, so not differing though below the nominal 0.05
+    assert set(got) == {("site", "spec"), ("sex", "sens"), ("sex", "spec")}
+    assert got["site", "spec"]["p_threshold"] == 0.10 and got["site", "spec"]["source"] == "rule R2"
+    assert got["sex", "sens"]["p_threshold"] == 0.05 and got["sex", "sens"]["source"] == "alpha"
+    used = {(u["factor"], u["endpoint"]): u["source"] for u in s["interaction_thresholds"]}
+    assert used == {("site", "sens"): "rule R1", ("site", "spec"): "rule R2",
+                    ("sex", "sens"): "alpha", ("sex", "spec"): "alpha"}
+    strict = left_behind(factors, [], thresholds=rules, alpha=0.01)
+    assert {(d["factor"], d["endpoint"]) for d in strict["differing"]} == {("site", "spec")}
+    text = _paragraph({"summary": s, "rules": []}, factors)
+    assert "rule R1: 0.0100" in text and "rule R2: 0.1000" in text
+    assert "the protocol's alpha (0.0500) where no rule names them" in text
+    assert "at or below the rule R2 threshold of 0.1000" in text
+    assert "at or below the alpha threshold of 0.0500" in text
+
+
+def test_summary_records_the_demo_rules_thresholds(section) -> None:
+    used = {(u["factor"], u["endpoint"]): (u["p_threshold"], u["source"])
+            for u in section["summary"]["interaction_thresholds"]}
+    assert used[("manufacturer", "sensitivity")] == (0.05, "rule C3")
+    assert used[("site", "specificity")] == (0.05, "rule C4")
+    assert used[("site", "sensitivity")] == (section["alpha"], "alpha")

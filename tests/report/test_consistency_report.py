@@ -80,6 +80,8 @@ def test_report_shows_the_section(run_dir: Path) -> None:
     assert "consistency (secondary)" in summary
     view = consistency_view(load(run_dir / "results.json"))
     assert view is not None and view["paragraph"].split(".")[0] in text
+    eos = [f["equalized_odds"] for f in view["factors"] if f["equalized_odds"]]
+    assert eos and all(eo["ci"] in text and eo["estimate"] in text for eo in eos)
 
 
 def test_report_numbers_come_from_results(run_dir: Path) -> None:

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from validation.errors import InputError
 from validation.stats import auc_ci, auc_logit_scale, pooled_auc, pooled_proportion, random_effects
 
 RTOL = 1e-9
@@ -186,3 +187,49 @@ def test_pooled_proportion_properties(data, method, perm_seed):
     p = pooled_proportion(x[perm], n[perm], method=method)
     assert p.estimate == pytest.approx(r.estimate, rel=1e-9)
     assert set(p.corrected_sites) == {int(np.flatnonzero(perm == i)[0]) for i in r.corrected_sites}
+
+
+def test_pooled_proportion_with_design_effects_matches_a_hand_computation():
+    """Findings clustered in patients: each site's cells are its Rao-Scott effective counts
+    x/d and (n-x)/d, so its logit is unchanged and its variance is d (1/x + 1/(n-x)); the
+    DerSimonian-Laird steps are written out here by hand (tolerance 1e-12: the same closed
+    form, round-off only)."""
+    from validation.stats import clustered_proportion_ci
+
+    rng = np.random.default_rng(4)
+    x, n, d = [], [], []
+    for p_site, k_pat in ((0.7, 40), (0.85, 35), (0.6, 50)):
+        sizes = rng.integers(1, 4, size=k_pat)
+        patient = np.repeat(np.arange(k_pat), sizes)
+        hit = (rng.random(k_pat) < p_site)[patient] ^ (rng.random(patient.size) < 0.1)
+        r = clustered_proportion_ci(hit.astype(np.int8), patient)
+        x.append(r.successes)
+        n.append(r.n)
+        d.append(r.design_effect)
+    x, n, d = np.array(x, float), np.array(n, float), np.array(d)
+    assert np.all(d > 1.0)  # the findings really are clustered here
+    got = pooled_proportion(x, n, method="dl", design_effect=d)
+    y = np.log(x / (n - x))
+    v = d * (1.0 / x + 1.0 / (n - x))
+    w = 1.0 / v
+    mu_fe = np.sum(w * y) / np.sum(w)
+    q = np.sum(w * (y - mu_fe) ** 2)
+    tau2 = max(0.0, (q - 2) / (np.sum(w) - np.sum(w**2) / np.sum(w)))
+    ws = 1.0 / (v + tau2)
+    mu = np.sum(ws * y) / np.sum(ws)
+    se = 1.0 / np.sqrt(np.sum(ws))
+    z = 1.959963984540054
+    expit = lambda t: 1.0 / (1.0 + np.exp(-t))  # noqa: E731
+    assert got.tau2 == pytest.approx(tau2, abs=1e-12)
+    assert got.q == pytest.approx(q, rel=1e-12)
+    assert got.estimate == pytest.approx(expit(mu), abs=1e-12)
+    assert got.ci == pytest.approx((expit(mu - z * se), expit(mu + z * se)), abs=1e-12)
+    assert got.method.endswith("-rao-scott")
+    # design effects of 1 are the unadjusted fit, to the last bit
+    plain = pooled_proportion(x, n, method="dl")
+    ones = pooled_proportion(x, n, method="dl", design_effect=[1.0] * 3)
+    assert (ones.estimate, ones.ci, ones.tau2) == (plain.estimate, plain.ci, plain.tau2)
+    # larger design effects, wider interval, same site logits
+    assert got.ci[1] - got.ci[0] > plain.ci[1] - plain.ci[0]
+    with pytest.raises(InputError, match="'design_effect' must be one finite value >= 1 per site"):
+        pooled_proportion(x, n, design_effect=[0.5, 1.0, 1.0])

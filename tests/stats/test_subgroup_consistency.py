@@ -95,6 +95,35 @@ def test_gap_intervals_reuse_the_project_bootstrap(cases):
     assert unclustered.sensitivity_gap.bootstrap.resampling == "stratified"
 
 
+@pytest.mark.parametrize("clustered", [True, False])
+def test_equalized_odds_interval_is_the_replicatewise_max_of_the_gaps(cases, clustered):
+    kw = {"cluster": cases.patient} if clustered else {}
+    r = subgroup_consistency(cases.truth, cases.called, cases.level, min_level_size=10, n_boot=300,
+                             seed=5, **kw)
+    eo, sg, pg = r.equalized_odds, r.sensitivity_gap, r.specificity_gap
+    y, c, g = cases.truth.to_numpy(), cases.called.to_numpy(), cases.level.to_numpy()
+    # point estimate: fairlearn's equalized_odds_difference (max of the two between-group gaps)
+    assert eo.estimate == pytest.approx(equalized_odds_difference(y, c, sensitive_features=g), abs=1e-12)
+    assert eo.estimate == r.equalized_odds_difference == max(sg.estimate, pg.estimate)
+    assert eo.larger_of == ("sensitivity" if sg.estimate >= pg.estimate else "specificity")
+    # same resamples as the component gaps: every replicate is the larger of theirs, exactly
+    assert sg.bootstrap.n_dropped == pg.bootstrap.n_dropped == eo.bootstrap.n_dropped == 0
+    np.testing.assert_array_equal(
+        eo.bootstrap.replicates, np.maximum(sg.bootstrap.replicates, pg.bootstrap.replicates))
+    assert eo.bootstrap.resampling == ("cluster" if clustered else "stratified")
+    assert eo.bootstrap.seed == sg.bootstrap.seed == 5 and eo.bootstrap.n_boot == 300
+    want = np.quantile(eo.bootstrap.replicates, [0.025, 0.975])
+    assert eo.ci == pytest.approx(tuple(want), abs=1e-12)
+    assert eo.ci[0] <= eo.estimate <= eo.ci[1]
+    # the max is at least each component, replicate by replicate, so are its bounds
+    assert eo.ci[1] >= max(sg.ci[1], pg.ci[1]) - 1e-12
+    again = subgroup_consistency(cases.truth, cases.called, cases.level, min_level_size=10,
+                                 n_boot=300, seed=5, **kw)
+    assert again.equalized_odds.to_dict() == eo.to_dict()
+    np.testing.assert_array_equal(again.equalized_odds.bootstrap.replicates, eo.bootstrap.replicates)
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
 def test_small_levels_are_flagged_not_hidden(cases):
     d = cases.copy()
     d.loc[d.index[:6], "level"] = "D"  # a tiny level

@@ -114,8 +114,12 @@ def _not_pooled(reason: str, excluded: dict[str, str], single: dict[str, Any] | 
     return out
 
 
-def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, Any]:
-    """Random-effects pooling of one endpoint over the levels of a pooled factor."""
+def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float, unit: str) -> dict[str, Any]:
+    """Random-effects pooling of one endpoint over the levels of a pooled factor.
+
+    A finding-unit proportion pools each level's Rao-Scott effective counts (the design effect
+    of its clustered interval), so findings of one patient are not counted as independent; a
+    patient-unit proportion pools the plain counts."""
     excluded: dict[str, str] = {}
     use: list[Any] = []
     for r in rows:
@@ -145,8 +149,10 @@ def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, 
             return pooled_auc([s.estimate for s in st], [s.se**2 for s in st],
                               method=spec.pooling.method, knha=knha, alpha=alpha)
         st = [getattr(r, endpoint) for r in use]
+        deff = [s.design_effect or 1.0 for s in st] if unit == "finding" else None
         return pooled_proportion([s.successes for s in st], [s.n for s in st],
-                                 method=spec.pooling.method, knha=knha, alpha=alpha)
+                                 method=spec.pooling.method, knha=knha, alpha=alpha,
+                                 design_effect=deff)
 
     knha = spec.pooling.knha
     if endpoint == "auc":
@@ -166,10 +172,10 @@ def _pool(endpoint: str, rows: list[Any], spec: Any, alpha: float) -> dict[str, 
         notes.append(f"Knapp-Hartung adjustment not applicable ({exc}); pooled without it "
                      "(normal interval).")
         res = fit(False)
-    if endpoint != "auc" and any(getattr(r, endpoint).design_effect not in (None, 1.0) for r in use):
-        notes.append("within-level variances are binomial on the counts (findings of a patient "
-                     "counted as independent inside a level); the per-level intervals are "
-                     "cluster-adjusted.")
+    if endpoint != "auc" and unit == "finding":
+        notes.append("findings are clustered in patients: each level's logit variance is that of "
+                     "its Rao-Scott effective counts (successes and failures divided by the level's "
+                     "design effect, as in its interval).")
     return _pool_dict(res, levels, excluded, notes)
 
 
@@ -262,19 +268,23 @@ def _factor(protocol: Any, spec: Any, factor: Any, cases: pd.DataFrame, cols: di
                 "interaction": None if inter is None else inter.to_dict(),
                 "gap": _gap(gap),
                 "fallback": fallback,
-                "pooled": _pool(kind, rows, spec, alpha) if factor.pooled else None,
+                "pooled": _pool(kind, rows, spec, alpha, unit) if factor.pooled else None,
             }
             if kind == "auc":
                 entry["interaction_note"] = ("no interaction test for the AUC; read the gap's "
                                              "interval")
             block["endpoints"][ep.id] = entry
-        if fallback is None and res.equalized_odds_difference is not None:
+        if fallback is None and res.equalized_odds is not None:
+            eo, eb = res.equalized_odds, res.equalized_odds.bootstrap
             block["equalized_odds"] = {
-                "estimate": res.equalized_odds_difference,
+                "estimate": eo.estimate, "ci": list(eo.ci), "larger_of": eo.larger_of,
+                "n_boot": eb.n_boot, "seed": eb.seed, "n_dropped": eb.n_dropped,
+                "resampling": eb.resampling,
                 "sensitivity_gap": _gap(res.sensitivity_gap),
                 "specificity_gap": _gap(res.specificity_gap),
                 "unit": unit, "indeterminate_handling": scenario,
-                "method": "max of the sensitivity and specificity gaps (Hardt et al. 2016)",
+                "method": "max of the sensitivity and specificity gaps (Hardt et al. 2016); percentile "
+                          "interval of the replicate-wise max over the gaps' resamples",
             }
         if factor.pooled and {"sensitivity", "specificity"} <= kinds:
             block["bivariate"] = _bivariate(rows, alpha)
@@ -383,26 +393,50 @@ def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, see
         "seed": int(seed),
         "factors": factors,
         "rules": rules,
-        "summary": left_behind(factors, rules),
+        "summary": left_behind(factors, rules, thresholds=interaction_thresholds(spec), alpha=alpha),
     }
 
 
-def left_behind(factors: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
-    """The groups the assessments single out: failed rules, the lowest compared level of each
-    gap whose interval excludes no difference ... in plain data for the report's paragraph."""
+def interaction_thresholds(spec: Any) -> dict[tuple[str, str], tuple[float, str]]:
+    """``(factor, endpoint) -> (p threshold, rule id)`` from the pre-specified
+    ``interaction_or_gap`` rules (the first such rule in protocol order for a pair)."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for r in spec.rules:
+        if r.type == "interaction_or_gap":
+            out.setdefault((r.factor, r.endpoint), (float(r.p_above), str(r.id)))
+    return out
+
+
+def left_behind(factors: dict[str, Any], rules: list[dict[str, Any]], *,
+                thresholds: dict[tuple[str, str], tuple[float, str]], alpha: float) -> dict[str, Any]:
+    """The groups the assessments single out, in plain data for the report's paragraph.
+
+    Failed rules; and, for every interaction test, whether the levels differ: interaction p at
+    or below the pre-specified rule's ``p_above`` where an ``interaction_or_gap`` rule names
+    that factor and endpoint (``thresholds``), else at or below the protocol's ``alpha``. Each
+    test's threshold and its source are recorded (``interaction_thresholds``).
+    """
     failed = [r["id"] for r in rules if r["decision"] == "fail"]
     flagged: list[dict[str, Any]] = []
+    used: list[dict[str, Any]] = []
     for fid, block in factors.items():
         for eid, entry in block["endpoints"].items():
             inter = entry.get("interaction") or {}
             p = inter.get("p_value")
+            if p is None:
+                continue
+            limit, rule_id = thresholds.get((fid, eid), (float(alpha), None))
+            source = f"rule {rule_id}" if rule_id is not None else "alpha"
+            used.append({"factor": fid, "endpoint": eid, "p_threshold": limit, "source": source})
             gap = entry.get("gap") or {}
-            if p is not None and p <= 0.05 and gap:
+            if p <= limit and gap:
                 flagged.append({"factor": fid, "endpoint": eid, "level": gap["lowest_level"],
-                                "gap": gap["estimate"], "p_value": p})
+                                "gap": gap["estimate"], "p_value": p, "p_threshold": limit,
+                                "source": source})
     small = sorted({f"{fid}: {r['level']}" for fid, b in factors.items()
                     for e in b["endpoints"].values() for r in e.get("levels", []) if r["below_minimum"]})
-    return {"failed_rules": failed, "differing": flagged, "small_levels": small,
+    return {"failed_rules": failed, "differing": flagged, "interaction_thresholds": used,
+            "alpha": float(alpha), "small_levels": small,
             "n_rules": len(rules),
             "n_pass": sum(r["decision"] == "pass" for r in rules),
             "n_not_evaluable": sum(r["decision"] == "not_evaluable" for r in rules)}

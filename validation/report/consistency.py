@@ -123,11 +123,16 @@ def _paragraph(cons: Mapping[str, Any], factors: Mapping[str, Any]) -> str:
         out.append(f"Rule {r['id']} was not met for {_label_of(r, cons).lower()} across "
                    f"{_factor_label(r['factor'], factors.get(r['factor'], {}).get('parts'))}"
                    f"{where}: {r.get('reason')}.")
+    used = s.get("interaction_thresholds") or []
+    if used:
+        out.append(_threshold_sentence(used, s.get("alpha")))
     for d in s.get("differing") or []:
+        why = (f"at or below the {d['source']} threshold of {fmt_p(d.get('p_threshold'))}"
+               if d.get("source") else "")
         out.append(f"{_factor_label(d['factor'], factors.get(d['factor'], {}).get('parts'))}: "
                    f"{str(d['endpoint']).lower()} differs between levels (interaction p "
-                   f"{fmt_p(d.get('p_value'))}); the lowest level is {d['level']} (gap "
-                   f"{fmt_estimate(d.get('gap'))}).")
+                   f"{fmt_p(d.get('p_value'))}{', ' + why if why else ''}); the lowest level is "
+                   f"{d['level']} (gap {fmt_estimate(d.get('gap'))}).")
     ne = [r for r in rules if r.get("decision") == "not_evaluable"]
     for r in ne:
         out.append(f"Rule {r['id']} could not be evaluated: {r.get('reason')}.")
@@ -138,6 +143,21 @@ def _paragraph(cons: Mapping[str, Any], factors: Mapping[str, Any]) -> str:
         out.append("No group is left behind by these pre-specified criteria; the gaps' intervals "
                    "below show how large a difference the study can exclude.")
     return " ".join(out)
+
+
+def _threshold_sentence(used: list[Mapping[str, Any]], alpha: Any) -> str:
+    """Which interaction p-value threshold decided 'differs between levels', and from where."""
+    by_rule = sorted({(str(u["source"]).removeprefix("rule "), fmt_p(u.get("p_threshold")))
+                      for u in used if str(u.get("source")).startswith("rule ")})
+    plain = [u for u in used if u.get("source") == "alpha"]
+    parts = []
+    if by_rule:
+        parts.append("the threshold of the pre-specified interaction-or-gap rule for that factor "
+                     "and endpoint (" + ", ".join(f"rule {rid}: {p}" for rid, p in by_rule) + ")")
+    if plain:
+        parts.append(f"the protocol's alpha ({fmt_p(alpha)}) where no rule names them")
+    return ("Levels are said to differ when the interaction p-value is at or below "
+            + ", and otherwise ".join(parts) + ".")
 
 
 def _label_of(rule: Mapping[str, Any], cons: Mapping[str, Any]) -> str:
@@ -177,7 +197,11 @@ def consistency_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
             "label": _factor_label(fid, block.get("parts")),
             "pooled": bool(block.get("pooled")), "endpoints": eps,
             "notes": [str(n) for n in block.get("notes") or []],
-            "equalized_odds": ({"estimate": fmt_estimate(eo.get("estimate"))} if eo else None),
+            "equalized_odds": ({"estimate": fmt_estimate(eo.get("estimate")), "ci": fmt_ci(eo.get("ci")),
+                                "larger_of": str(eo.get("larger_of") or ""),
+                                "sensitivity_gap": _gap_cells(eo.get("sensitivity_gap")),
+                                "specificity_gap": _gap_cells(eo.get("specificity_gap"))}
+                               if eo else None),
             "bivariate": _bivariate(biv),
         })
     fviews.sort(key=lambda f: (not f["pooled"], f["id"]))  # pooled factors (sites) first
@@ -207,6 +231,11 @@ def consistency_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
         "rules": rules,
         "paragraph": _paragraph(cons, factors),
     }
+
+
+def _gap_cells(gap: Mapping[str, Any] | None) -> dict[str, str]:
+    g = gap or {}
+    return {"estimate": fmt_estimate(g.get("estimate")), "ci": fmt_ci(g.get("ci"))}
 
 
 def _bivariate(biv: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -102,6 +102,7 @@ from validation.stats.roc import (
 from validation.stats.roc_band import ROCBand, roc_sensitivity_band
 from validation.stats.segmentation_metrics import SegmentationMetrics, segmentation_metrics
 from validation.stats.subgroup_consistency import (
+    EqualizedOddsGap,
     InteractionTest,
     LevelGap,
     LevelSummary,
@@ -205,6 +206,7 @@ __all__ = [
     "pooled_auc",
     "pooled_proportion",
     "random_effects",
+    "EqualizedOddsGap",
     "InteractionTest",
     "LevelGap",
     "LevelSummary",

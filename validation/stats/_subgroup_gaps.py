@@ -9,6 +9,8 @@ and the counts are whole numbers, so the replicates equal the per-replicate loop
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -56,19 +58,51 @@ class _TieGroups:
             return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
 
-def _gap_bootstrap(
+@dataclass(frozen=True, slots=True)
+class _RawGap:
+    """Every replicate of one gap, undefined ones (NaN) kept, in draw order."""
+
+    estimate: float
+    reps: NDArray[np.float64]
+    resampling: str
+    n_clusters: int | None
+    seed: int
+    alpha: float
+
+
+def _finish_gap(raw: _RawGap) -> BootstrapResult:
+    """The percentile interval of a gap's replicates (undefined replicates dropped, warned)."""
+    from validation.stats.bootstrap import _finish
+
+    return _finish(raw.reps, raw.estimate, alpha=raw.alpha, interval="percentile",
+                   resampling=raw.resampling, seed=raw.seed, jackknife=None, references=(),
+                   n_clusters=raw.n_clusters)
+
+
+def _larger_of(a: _RawGap, b: _RawGap) -> _RawGap:
+    """The replicate-wise larger of two gaps drawn from the same resamples (same seed, same
+    strata or clusters): the equalized-odds difference of every replicate. A replicate in which
+    either gap is undefined is undefined."""
+    if a.reps.shape != b.reps.shape or a.seed != b.seed or a.resampling != b.resampling:
+        raise TypeError("internal: the two gaps must come from the same resamples")
+    reps = np.where(np.isfinite(a.reps) & np.isfinite(b.reps), np.maximum(a.reps, b.reps), np.nan)
+    return _RawGap(estimate=max(a.estimate, b.estimate), reps=reps, resampling=a.resampling,
+                   n_clusters=a.n_clusters, seed=a.seed, alpha=a.alpha)
+
+
+def _gap_replicates(
     endpoint: str, oka: NDArray[np.intp], y: NDArray[np.int8], c: NDArray[np.int8],
     codes: NDArray[np.intp], k: int, ties: _TieGroups | None, *, cluster: NDArray[np.intp] | None,
     strata: NDArray[np.intp] | None, n_boot: int, seed: int | None, alpha: float,
-) -> BootstrapResult:
-    """Percentile bootstrap of the max-minus-min gap, every replicate at once.
+) -> _RawGap:
+    """Every replicate of the max-minus-min gap, computed at once.
 
     The resamples are those of :func:`~validation.stats.bootstrap.bootstrap_statistic` with the
     same seed (the same draws, in the same order); a replicate is the resampled cases' counts,
     so each level's rate (or AUC, from tie-group counts) is a weighted sum of the cases. Counts
     are whole numbers, so the replicates equal those of the per-replicate loop exactly.
     """
-    from validation.stats.bootstrap import _clusters, _common, _counts, _draws, _finish, _groups
+    from validation.stats.bootstrap import _clusters, _common, _counts, _draws, _groups
 
     nb, sd, a = _common(n_boot, seed, alpha, "percentile")
     n = y.size
@@ -114,5 +148,5 @@ def _gap_bootstrap(
             reps.append(gaps(_counts(draw, n_clusters)[:, cc]))
         resampling = "cluster"
     est = float(gaps(np.ones((1, n)))[0])
-    return _finish(np.concatenate(reps), est, alpha=a, interval="percentile", resampling=resampling,
-                   seed=sd, jackknife=None, references=(), n_clusters=n_clusters)
+    return _RawGap(estimate=est, reps=np.concatenate(reps), resampling=resampling,
+                   n_clusters=n_clusters, seed=sd, alpha=a)

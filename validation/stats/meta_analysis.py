@@ -56,6 +56,7 @@ from scipy.special import expit, logit
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_choice
 from validation.stats._result import Result
+from validation.stats.clustered import RAO_SCOTT_1992
 
 DERSIMONIAN_LAIRD_1986 = (
     "DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials "
@@ -470,6 +471,7 @@ def pooled_proportion(
     method: str = "reml",
     knha: bool = False,
     alpha: float = 0.05,
+    design_effect: Any = None,
 ) -> PooledProportionResult:
     """Pool a proportion (e.g. sensitivity) across sites on the logit scale.
 
@@ -488,6 +490,13 @@ def pooled_proportion(
         Per-site denominators (e.g. positives). A site with a total of 0 (no positives) has
         no proportion: an error says which.
     method, knha, alpha : as in :func:`random_effects`
+    design_effect : array of shape (k,), each >= 1, optional
+        Per-site design effect of clustered units (e.g. findings within patients, from
+        :func:`validation.stats.proportions.clustered_proportion_ci`). A site's cells are
+        replaced by the Rao-Scott effective counts :math:`x_i/d_i` and
+        :math:`(n_i - x_i)/d_i` (Rao and Scott 1992), so its logit is unchanged and its
+        variance is :math:`d_i (1/x_i + 1/(n_i - x_i))`; the 0.5 of a zero-cell site is added
+        to the effective counts. ``None`` (default): the units are independent (:math:`d_i = 1`).
 
     Returns
     -------
@@ -497,6 +506,11 @@ def pooled_proportion(
     -----
     The logit-normal approximation is poor for sites with fewer than about 10 cases in the
     smaller cell; the continuity correction then biases the site towards 0.5.
+
+    References
+    ----------
+    1. Rao JNK, Scott AJ (1992). A simple method for the analysis of clustered binary data.
+       Biometrics 48(2):577-585. doi:10.2307/2532311
     """
     x = _counts(successes, "successes")
     n = _counts(totals, "totals")
@@ -512,8 +526,17 @@ def pooled_proportion(
         i = int(np.flatnonzero(x > n)[0])
         raise InputError(f"'successes' must not exceed 'totals'; got {x[i]:g} > {n[i]:g} at site {i}.")
     zero = (x == 0) | (x == n)
-    xc = np.where(zero, x + 0.5, x)
-    fc = np.where(zero, n - x + 0.5, n - x)
+    xs, fs = x, n - x
+    if design_effect is not None:
+        d = np.asarray(design_effect, dtype=np.float64)
+        if d.shape != x.shape or not np.all(np.isfinite(d)) or np.any(d < 1.0):
+            raise InputError(
+                f"'design_effect' must be one finite value >= 1 per site ({x.size}); got {design_effect!r}. "
+                "Pass the per-site design effects of clustered_proportion_ci, or None for independent units."
+            )
+        xs, fs = x / d, (n - x) / d
+    xc = np.where(zero, xs + 0.5, xs)
+    fc = np.where(zero, fs + 0.5, fs)
     yi = np.log(xc / fc)
     vi = 1.0 / xc + 1.0 / fc
     re = random_effects(yi, vi, method=method, knha=knha, alpha=alpha)
@@ -521,8 +544,10 @@ def pooled_proportion(
     notes = (
         (f"0.5 added to both cells of site(s) {list(corrected)} (a zero cell).",) if corrected else ()
     )
+    adjusted = design_effect is not None
     return _back(re, site_estimates=expit(yi), corrected=corrected, notes=notes,
-                 method=f"pooled-proportion-logit-{re.method}", references=re.references)
+                 method=f"pooled-proportion-logit-{re.method}{'-rao-scott' if adjusted else ''}",
+                 references=(*re.references, RAO_SCOTT_1992) if adjusted else re.references)
 
 
 def auc_logit_scale(aucs: Any, variances: Any) -> LogitAUCInputs:

@@ -11,7 +11,8 @@ below a stated minimum (they stay in the table), and, over the levels that reach
   the factor, clustered by patient, with robust (sandwich) covariance, on ``L - 1`` df;
 * the largest gap between levels (max minus min) of sensitivity, of specificity (together the
   equalized-odds differences of Hardt et al. 2016; fairlearn's
-  ``equalized_odds_difference`` is the larger of the two) and of the AUC, each with a
+  ``equalized_odds_difference`` is the larger of the two; its interval is that of the
+  replicate-wise larger of the two gaps over the same resamples) and of the AUC, each with a
   bootstrap interval from :func:`validation.stats.bootstrap.bootstrap_statistic` (cluster
   bootstrap by patient when ``cluster`` is given, otherwise stratified by level and truth).
 
@@ -40,7 +41,7 @@ from scipy import stats as sps
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_binary_truth, check_choice, check_count, check_scores
 from validation.stats._result import Result
-from validation.stats._subgroup_gaps import _gap_bootstrap, _TieGroups
+from validation.stats._subgroup_gaps import _finish_gap, _gap_replicates, _larger_of, _RawGap, _TieGroups
 from validation.stats.bootstrap import BootstrapResult
 from validation.stats.proportions import ProportionResult, clustered_proportion_ci, proportion_ci
 from validation.stats.roc import AUCResult, auc_ci
@@ -110,14 +111,30 @@ class LevelGap(Result):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EqualizedOddsGap(Result):
+    """The equalized-odds difference (the larger of the sensitivity and specificity gaps).
+
+    Its interval is the percentile interval of the replicate-wise larger of the two gaps, over
+    the same resamples (same seed, strata or clusters) as the component gaps' intervals, so it
+    is consistent with them; ``larger_of`` names the component that is larger on the data.
+    """
+
+    estimate: float
+    ci: tuple[float, float]
+    larger_of: str
+    bootstrap: BootstrapResult
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubgroupConsistencyResult(Result):
     """Per-level table, interaction tests and gaps for one factor (or two crossed).
 
     ``sensitivity_gap`` and ``specificity_gap`` are the equalized-odds differences;
     ``equalized_odds_difference`` the larger of the two point estimates (fairlearn's
-    definition). A comparison that cannot be made (fewer than two levels reach the minimum,
-    or a level with every call the same so the GEE has no finite estimate) is ``None`` and
-    the reason is in ``notes``.
+    definition), ``equalized_odds`` the same with its bootstrap interval. A comparison that
+    cannot be made (fewer than two levels reach the minimum, or a level with every call the
+    same so the GEE has no finite estimate) is ``None`` and the reason is in ``notes``.
     """
 
     factor: str
@@ -129,6 +146,7 @@ class SubgroupConsistencyResult(Result):
     specificity_gap: LevelGap | None
     auc_gap: LevelGap | None
     equalized_odds_difference: float | None
+    equalized_odds: EqualizedOddsGap | None
     alpha: float
     method: str
     references: tuple[str, ...]
@@ -441,6 +459,19 @@ def subgroup_consistency(
     else:
         boot_kw["cluster"] = groups
 
+    raw: dict[str, _RawGap] = {}
+
+    def finish(r: _RawGap, endpoint: str) -> BootstrapResult:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            boot = _finish_gap(r)
+        if caught:
+            notes.append(
+                f"{endpoint} gap: {boot.n_dropped} bootstrap replicates lacked a case class in a "
+                "compared level and were dropped."
+            )
+        return boot
+
     def gap(ok: list[int], endpoint: str) -> LevelGap | None:
         if len(ok) < 2:
             notes.append(f"no {endpoint} gap: fewer than two levels reach the minimum.")
@@ -448,14 +479,8 @@ def subgroup_consistency(
         oka = np.array(ok)
 
         ties = _TieGroups(codes, s, k) if endpoint == "auc" else None  # type: ignore[arg-type]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            boot = _gap_bootstrap(endpoint, oka, y, c, codes, k, ties, **boot_kw)
-        if caught:
-            notes.append(
-                f"{endpoint} gap: {boot.n_dropped} bootstrap replicates lacked a case class in a "
-                "compared level and were dropped."
-            )
+        raw[endpoint] = _gap_replicates(endpoint, oka, y, c, codes, k, ties, **boot_kw)
+        boot = finish(raw[endpoint], endpoint)
         if endpoint == "auc":
             point = _auc_levels(y, s, codes, k)[oka]  # type: ignore[arg-type]
         else:
@@ -481,9 +506,15 @@ def subgroup_consistency(
         auc_gap = gap(ok_auc, "auc")
     inter_sens = interaction(ok_pos, 1, "sensitivity")
     inter_spec = interaction(ok_neg, 0, "specificity")
-    eod = None
+    eod = eo = None
     if sens_gap is not None and spec_gap is not None:
         eod = max(sens_gap.estimate, spec_gap.estimate)
+        eo_boot = finish(_larger_of(raw["sensitivity"], raw["specificity"]), "equalized-odds")
+        eo = EqualizedOddsGap(
+            estimate=eo_boot.estimate, ci=eo_boot.ci,
+            larger_of="sensitivity" if sens_gap.estimate >= spec_gap.estimate else "specificity",
+            bootstrap=eo_boot, method=f"max-of-sensitivity-and-specificity-gaps-{eo_boot.method}",
+        )
     return SubgroupConsistencyResult(
         factor=factor_name if second_factor is None else f"{factor_name} (crossed)",
         levels=tuple(rows),
@@ -494,6 +525,7 @@ def subgroup_consistency(
         specificity_gap=spec_gap,
         auc_gap=auc_gap,
         equalized_odds_difference=eod,
+        equalized_odds=eo,
         alpha=a,
         method=f"subgroup-consistency-gee-{corr}",
         references=(LIANG_ZEGER_1986, HARDT_2016,
