@@ -274,7 +274,8 @@ def _coerce(series: pd.Series, ctype: str, *, by_value: bool = True, categorical
         num = pd.to_numeric(series.where(present), errors="coerce")
         bad = present & num.isna()
         if ctype == "integer":
-            frac = num.notna() & (num % 1 != 0)
+            # a fraction, or a whole number beyond the 64-bit range (e.g. 1e100), is not one
+            frac = num.notna() & ((num % 1 != 0) | (num.abs() >= 2.0**63))
             bad = bad | frac
             num = num.where(~frac)
             out = num.astype("Int64")
