@@ -16,7 +16,7 @@ REPO_ROOT = PACKAGE.parent
 ASSETS = PACKAGE / "assets"
 
 SHIPPED = ("data_specs", "reports", "protocols/demo.yaml", "protocols/surveillance_demo.yaml",
-           "protocols/demo_robustness.yaml")
+           "protocols/demo_robustness.yaml", "protocols/risk_example.yaml", "protocols/examples/risk_example")
 """Repository paths copied into ``validation/assets/`` when a wheel is built."""
 
 

@@ -190,6 +190,9 @@ def register(app: typer.Typer) -> None:
         from validation.commands._consistency import print_consistency
 
         print_consistency(load_results(run_dir / RESULTS_FILE), typer.echo)
+        from validation.risk_demo import print_risk_demo
+
+        print_risk_demo(typer.echo)
 
 
 def print_surveillance(demo: Any, reports: list[Path]) -> None:
