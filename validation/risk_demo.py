@@ -40,7 +40,8 @@ def risk_demo_lines() -> list[str]:
     c = concordance_index(cases["time"].to_numpy(dtype="float64"), cases["event"].to_numpy(), p, alpha=alpha)
     level = 1.0 - alpha
     blocks: dict[str, dict[str, Any]] = {}
-    by_kind: dict[str, Any] = {"calibration_slope": cal.slope, "calibration_intercept": cal.intercept, "c_index": c}
+    by_kind: dict[str, Any] = {
+        "calibration_slope": cal.slope, "calibration_intercept": cal.intercept, "c_index": c}
     for ep in data["endpoints"]:
         src = by_kind.get(ep["kind"])
         if src is not None:
