@@ -30,8 +30,10 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
-    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml"):
+    for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml", "risk_example.yaml"):
         shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
+    example = Path("protocols", "examples", "risk_example")
+    shutil.copytree(ROOT / example, src / example)
     dist = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
