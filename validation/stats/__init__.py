@@ -87,6 +87,7 @@ from validation.stats.proportions import (
     diagnostic_accuracy,
     proportion_ci,
 )
+from validation.stats.recalibration import RecalibrationModel, fit_recalibration
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -169,6 +170,7 @@ __all__ = [
     "CalibrationCurve",
     "CalibrationInTheLarge",
     "CalibrationSummary",
+    "RecalibrationModel",
     "ConcordanceResult",
     "CoxResult",
     "ECEResult",
@@ -184,6 +186,7 @@ __all__ = [
     "calibration_bins",
     "calibration_curve",
     "calibration_summary",
+    "fit_recalibration",
     "concordance_index",
     "cox_group_hazard_ratios",
     "cox_hazard_ratio",
