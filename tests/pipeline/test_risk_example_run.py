@@ -91,6 +91,8 @@ def test_dossier_has_risk_sections_and_figures(run_dir: Path) -> None:
     sap = (run_dir / "report" / "sap.qmd").read_text()
     assert "# Risk-output analysis" in sap and "interval inside \\[0.8, 1.2\\]" in sap
     assert (run_dir / "report" / "sar.html").is_file()
+    assert "## Recalibration on a tuning split (exploratory)" in sar and "Recalibrated: calibration slope" in sar
+    assert "Exploratory recalibration" in sap and "site = EXT-3" in sap
 
 
 def test_recalibration_is_fitted_on_the_tuning_site_and_reported_apart(run_dir: Path) -> None:
