@@ -88,7 +88,7 @@ def fit_recalibration(truth: Any, probability: Any, *, alpha: float = 0.05) -> R
 
     Examples
     --------
-    >>> m = fit_recalibration([0, 1, 0, 1, 1, 0, 0, 1], [.2, .7, .3, .6, .9, .4, .1, .5])
+    >>> m = fit_recalibration([0, 1, 0, 1, 1, 0, 1, 0], [.2, .7, .3, .6, .9, .4, .1, .5])
     >>> m.recalibrate([0.5]).shape
     (1,)
     """
