@@ -17,8 +17,8 @@ ASSETS = PACKAGE / "assets"
 
 SHIPPED = ("data_specs", "reports", "protocols/demo.yaml", "protocols/surveillance_demo.yaml",
            "protocols/demo_robustness.yaml", "protocols/segmentation_example.yaml",
-           "protocols/examples/segmentation",
-           "protocols/detection_study.yaml")
+           "protocols/examples/segmentation", "protocols/detection_study.yaml",
+           "protocols/risk_example.yaml", "protocols/examples/risk_example")
 """Repository paths copied into ``validation/assets/`` when a wheel is built."""
 
 

@@ -31,10 +31,11 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (src / "protocols").mkdir()
     for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml",
-                 "segmentation_example.yaml", "detection_study.yaml"):
+                 "segmentation_example.yaml", "detection_study.yaml", "risk_example.yaml"):
         shutil.copy2(ROOT / "protocols" / name, src / "protocols" / name)
-    shutil.copytree(ROOT / "protocols" / "examples" / "segmentation",
-                    src / "protocols" / "examples" / "segmentation")
+    for example in ("segmentation", "risk_example"):
+        shutil.copytree(ROOT / "protocols" / "examples" / example,
+                        src / "protocols" / "examples" / example)
     dist = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
@@ -57,11 +58,12 @@ def test_assets_are_copies_of_the_repository_files(unpacked: Path) -> None:
         for sub in cmp.subdirs.values():
             assert not (sub.left_only or sub.right_only or sub.diff_files), sub.left
     for name in ("demo.yaml", "surveillance_demo.yaml", "demo_robustness.yaml",
-                 "segmentation_example.yaml", "detection_study.yaml"):
+                 "segmentation_example.yaml", "detection_study.yaml", "risk_example.yaml"):
         assert filecmp.cmp(ROOT / "protocols" / name, assets / "protocols" / name, shallow=False)
-    seg = filecmp.dircmp(ROOT / "protocols" / "examples" / "segmentation",
-                         assets / "protocols" / "examples" / "segmentation")
-    assert not (seg.left_only or seg.right_only or seg.diff_files)
+    for example in ("segmentation", "risk_example"):
+        ex = filecmp.dircmp(ROOT / "protocols" / "examples" / example,
+                            assets / "protocols" / "examples" / example, ignore=["__pycache__"])
+        assert not (ex.left_only or ex.right_only or ex.diff_files), example
     assert (assets / "demo_model" / "demo_model.pt").is_file()
 
 

@@ -91,3 +91,26 @@ def test_dossier_has_risk_sections_and_figures(run_dir: Path) -> None:
     sap = (run_dir / "report" / "sap.qmd").read_text()
     assert "# Risk-output analysis" in sap and "interval inside \\[0.8, 1.2\\]" in sap
     assert (run_dir / "report" / "sar.html").is_file()
+    assert "## Recalibration on a tuning split (exploratory)" in sar and "Recalibrated: calibration slope" in sar
+    assert "Exploratory recalibration" in sap and "site = EXT-3" in sap
+
+
+def test_recalibration_is_fitted_on_the_tuning_site_and_reported_apart(run_dir: Path) -> None:
+    from validation.stats import fit_recalibration
+
+    risk = json.loads((run_dir / "results.json").read_text())["risk"]
+    rc = risk["recalibration"]
+    d = _files()
+    tune = (d["site"] == "EXT-3").to_numpy()
+    y, p = d["truth"].to_numpy(), d["score"].to_numpy()
+    model = fit_recalibration(y[tune], p[tune])
+    assert (rc["n_tuning"], rc["n_evaluation"]) == (int(tune.sum()), int((~tune).sum()))
+    assert rc["model"]["slope"]["estimate"] == model.slope.estimate
+    assert rc["model"]["intercept"]["ci"] == list(model.intercept.ci)
+    locked = calibration_summary(y[~tune], p[~tune])
+    recal = calibration_summary(y[~tune], model.recalibrate(p[~tune]))
+    ev = rc["evaluation"]
+    assert ev["locked"]["slope"]["estimate"] == locked.slope.estimate and ev["locked"]["brier"] == locked.brier
+    assert ev["recalibrated"]["slope"]["ci"] == list(recal.slope.ci) and ev["recalibrated"]["brier"] == recal.brier
+    # the locked model's endpoints still use every case
+    assert risk["endpoints"]["slope"]["estimate"] == calibration_summary(y, p).slope.estimate

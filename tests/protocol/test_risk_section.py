@@ -90,3 +90,18 @@ def test_risk_groups_need_one_label_per_group(variant) -> None:
     path = variant(("labels: [low, intermediate, high]", "labels: [low, high]"))
     with pytest.raises(ProtocolError, match="'labels' must name each of the 3 groups"):
         load_protocol(path)
+
+
+def test_recalibration_needs_a_probability_and_names_its_split(variant) -> None:
+    from validation.errors import ProtocolError
+
+    p = load_protocol(PROTOCOLS / "risk_example.yaml")
+    assert p.risk is not None and p.risk.recalibration is not None
+    assert (p.risk.recalibration.column, p.risk.recalibration.tuning) == ("site", "EXT-3")
+    path = variant(("score_is_probability: true", "score_is_probability: false"))
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert "recalibration reads the score as a probability" in str(err.value)
+    assert f"{path}:{_line('  recalibration:') + 1}:5: risk.recalibration: recalibration reads" in str(err.value)
+    with pytest.raises(ProtocolError, match="tuning"):
+        load_protocol(variant(("    tuning: EXT-3\n", "")))

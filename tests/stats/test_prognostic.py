@@ -221,3 +221,41 @@ def test_negative_times_no_events_and_one_group_are_refused() -> None:
         cox_hazard_ratio(np.arange(1.0, 21), np.ones(20), -np.arange(20.0))
     with pytest.raises(InputError, match="'horizons' holds 1000"):
         time_dependent_auc(T, E, S, horizons=[1000.0])
+
+
+def _pairwise(t: np.ndarray, e: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Per-subject credit and comparable pairs by looping over every pair (the definition)."""
+    n = t.size
+    credit, pairs = np.zeros(n), np.zeros(n)
+    c = d = tx = ty = 0
+    for i in range(n):
+        for j in range(n):
+            if i == j or not e[i]:
+                continue
+            if e[j] and t[j] == t[i]:
+                ty += 1
+                continue
+            if not (t[j] > t[i] or (t[j] == t[i] and not e[j])):
+                continue
+            w = 1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
+            c, d, tx = c + (w == 1.0), d + (w == 0.0), tx + (w == 0.5)
+            credit[i] += w
+            credit[j] += w
+            pairs[i] += 1
+            pairs[j] += 1
+    return credit, pairs, (c, d, tx, ty // 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rng=survival_sets, n=st.integers(1, 40), digits=st.integers(0, 2))
+def test_sorted_pair_counts_equal_the_pairwise_definition(rng: np.random.Generator, n: int, digits: int) -> None:
+    """The O(n log^2 n) counts equal the pair loop exactly, with ties in time, score and both."""
+    from validation.stats.concordance import _pair_counts
+
+    t = np.round(rng.exponential(size=n), digits)
+    e = rng.random(n) < rng.random()
+    s = np.round(rng.normal(size=n), digits)
+    credit, pairs, c, d, tx, ty = _pair_counts(t, e, s)
+    want_credit, want_pairs, counts = _pairwise(t, e, s)
+    assert (c, d, tx, ty) == counts
+    assert np.array_equal(credit, want_credit) and np.array_equal(pairs, want_pairs)

@@ -328,6 +328,9 @@ ROWS: list[Row] = [
     ("calibration_bins", lambda: stats.calibration_bins(T, S, strategy="kmeans"), r"'strategy' must be one of"),
     ("hosmer_lemeshow_test", lambda: stats.hosmer_lemeshow_test(T, S, setting="x"), r"'setting' must be one of"),
     ("calibration_curve", lambda: stats.calibration_curve(T, S, frac=0), r"'frac' must be in"),
+    ("fit_recalibration", lambda: stats.fit_recalibration(T, [1.5] + S[1:]),
+     r"'probability' must be a probability in \[0, 1\]"),
+    ("fit_recalibration", lambda: stats.fit_recalibration([0, 1, 0], [0.3, 0.3, 0.3]), r"'probability' must vary"),
     *[(name, call, pattern) for name, fn in [("concordance_index", stats.concordance_index),
                                             ("cox_hazard_ratio", stats.cox_hazard_ratio)]
       for call, pattern in [

@@ -39,6 +39,7 @@ from validation.stats import (
     cox_group_hazard_ratios,
     cox_hazard_ratio,
     expected_calibration_error,
+    fit_recalibration,
     hosmer_lemeshow_test,
     survival_by_group,
     time_dependent_auc,
@@ -242,6 +243,35 @@ def _by_subset(
         return unavailable(kind, str(exc), n=int(s.size))
 
 
+def _recalibration(det: pd.DataFrame, y: np.ndarray, p: np.ndarray, spec: Any, alpha: float) -> dict[str, Any]:
+    """Recalibration fitted on the tuning cases, judged beside the locked model on the others."""
+    if spec.column not in det.columns:
+        raise DataError(f"risk.recalibration: the manifest has no column {spec.column!r} (the split); "
+                        "add it or name the column that holds each case's split.")
+    tune = det[spec.column].astype(str).to_numpy() == str(spec.tuning)
+    if not tune.any() or tune.all():
+        raise DataError(f"risk.recalibration: {int(tune.sum())} of {tune.size} analysed cases have "
+                        f"{spec.column} = {spec.tuning!r}; both a tuning and an evaluation split are needed.")
+    model = fit_recalibration(y[tune], p[tune], alpha=alpha)
+    locked = calibration_summary(y[~tune], p[~tune], alpha=alpha).to_dict()
+    recal = calibration_summary(y[~tune], model.recalibrate(p[~tune]), alpha=alpha).to_dict()
+
+    def brief(c: dict[str, Any]) -> dict[str, Any]:
+        return {"intercept": _coef(c["intercept"]), "slope": _coef(c["slope"]), "brier": c["brier"],
+                "calibration_in_the_large": c["calibration_in_the_large"]}
+
+    return {
+        "column": spec.column,
+        "tuning": spec.tuning,
+        "n_tuning": int(tune.sum()),
+        "n_evaluation": int((~tune).sum()),
+        "model": model.to_dict(),
+        "evaluation": {"locked": brief(locked), "recalibrated": brief(recal)},
+        "note": "Fitted on the tuning cases only and judged on the evaluation cases; the locked model's "
+        "endpoints and rules above use every case and are unchanged by it.",
+    }
+
+
 def _rule(rule: Any, block: dict[str, Any]) -> dict[str, Any]:
     lo, hi = block.get("ci") or (None, None)
     base = {
@@ -322,6 +352,12 @@ def risk_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, seed: int)
         block["by_subgroup"] = by
         endpoints[ep.id] = block
     rules = [_rule(r, endpoints[r.endpoint]) for r in risk.rules]
+    recalibration = None
+    if getattr(risk, "recalibration", None) is not None and risk.score_is_probability:
+        try:
+            recalibration = _recalibration(det, y, s, risk.recalibration, alpha)
+        except InputError as exc:
+            raise DataError(f"risk recalibration: {exc}") from None
     return to_plain(
         {
             "score_is_probability": bool(risk.score_is_probability),
@@ -335,6 +371,7 @@ def risk_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, seed: int)
             "calibration": cal,
             "prognostic": prog,
             "rules": rules,
+            **({"recalibration": recalibration} if recalibration is not None else {}),
             "note": "Acceptance rules are judged on each endpoint's reported interval; they are not part "
             "of the multiplicity family of the hypotheses.",
         }

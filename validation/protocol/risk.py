@@ -101,6 +101,18 @@ class AcceptanceRule(_Model):
         return self
 
 
+class Recalibration(_Model):
+    """Logistic recalibration ``expit(a + b logit(p))`` fitted on a tuning split of the test set.
+
+    The cases whose manifest ``column`` equals ``tuning`` fit ``a`` and ``b``; the other cases
+    evaluate the recalibrated probabilities beside the locked model's. Reported apart from the
+    locked model's endpoints and rules, which use every case.
+    """
+
+    column: Text = Field(description="Manifest column that names each case's split.")
+    tuning: Text = Field(description="The value of 'column' that marks the tuning cases.")
+
+
 class Risk(_Model):
     """Calibration and prognostic analysis of a risk output (module docstring)."""
 
@@ -115,6 +127,7 @@ class Risk(_Model):
     )
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     rules: list[AcceptanceRule] = Field(default_factory=list)
+    recalibration: Recalibration | None = None
 
     @field_validator("horizons")
     @classmethod
@@ -172,6 +185,9 @@ def risk_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             )
     if risk_map is None:
         return out
+    if isinstance(risk_map.get("recalibration"), Mapping) and risk_map.get("score_is_probability") is not True:
+        out.append((("risk", "recalibration"), "recalibration reads the score as a probability; set "
+                    "'risk.score_is_probability: true' (only if the locked model outputs one)"))
     seen: dict[str, int] = {}
     for j, r in enumerate(risk_map.get("rules") or []):
         if not isinstance(r, Mapping):

@@ -242,6 +242,30 @@ def risk_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
         "site_rows": site_rows,
         "calibration": _calibration_view(risk["calibration"]) if risk.get("calibration") else None,
         "prognostic": _prognostic_view(risk["prognostic"]) if risk.get("prognostic") else None,
+        "recalibration": _recalibration_view(risk["recalibration"]) if risk.get("recalibration") else None,
+    }
+
+
+def _recalibration_view(rc: Mapping[str, Any]) -> dict[str, Any]:
+    """The fit on the tuning split and the locked and recalibrated models on the evaluation split."""
+    m = rc["model"]
+    rows = [
+        {"label": f"{name}: calibration {part}", **_coef(ev[part])}
+        for name, ev in (("Locked model", rc["evaluation"]["locked"]),
+                         ("Recalibrated", rc["evaluation"]["recalibrated"]))
+        for part in ("intercept", "slope")
+    ]
+    return {
+        "split": f"{rc['column']} = {rc['tuning']}",
+        "n_tuning": fmt_count(rc["n_tuning"]),
+        "events_tuning": fmt_count(m["n_events"]),
+        "n_evaluation": fmt_count(rc["n_evaluation"]),
+        "fit": [{"label": "a (constant)", **_coef(m["intercept"])}, {"label": "b (coefficient of logit p)",
+                                                                     **_coef(m["slope"])}],
+        "rows": rows,
+        "brier_locked": fmt_estimate(rc["evaluation"]["locked"]["brier"]),
+        "brier_recalibrated": fmt_estimate(rc["evaluation"]["recalibrated"]["brier"]),
+        "note": str(rc.get("note", "")),
     }
 
 
@@ -280,6 +304,11 @@ def risk_sap_view(protocol: Mapping[str, Any]) -> dict[str, Any] | None:
             {"id": str(r["id"]), "endpoint": str(r["endpoint"]), "text": rule_text(r)}
             for r in risk.get("rules") or []
         ],
+        "recalibration": (
+            {"column": str(risk["recalibration"]["column"]), "tuning": str(risk["recalibration"]["tuning"])}
+            if isinstance(risk.get("recalibration"), Mapping)
+            else None
+        ),
     }
 
 

@@ -88,6 +88,7 @@ from validation.stats.proportions import (
     proportion_ci,
 )
 from validation.stats.reusable_holdout import ThresholdoutResult, thresholdout
+from validation.stats.recalibration import RecalibrationModel, fit_recalibration
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
@@ -171,6 +172,7 @@ __all__ = [
     "CalibrationCurve",
     "CalibrationInTheLarge",
     "CalibrationSummary",
+    "RecalibrationModel",
     "ConcordanceResult",
     "CoxResult",
     "ECEResult",
@@ -186,6 +188,7 @@ __all__ = [
     "calibration_bins",
     "calibration_curve",
     "calibration_summary",
+    "fit_recalibration",
     "concordance_index",
     "cox_group_hazard_ratios",
     "cox_hazard_ratio",

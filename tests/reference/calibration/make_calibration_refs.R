@@ -62,4 +62,9 @@ out$ece_quantile10 <- list(ece = sum(nq / N * abs(oq - pq)))
 # lowess smooth of y on p (Cleveland; f = 2/3, iter = 0 as in rms::val.prob, default delta)
 lw <- lowess(p, y, f = 2 / 3, iter = 0)
 out$lowess <- list(x = lw$x, y = lw$y)
+# logistic recalibration fitted on site A (tuning split), applied to site B (evaluation split)
+a <- d$site == "A"
+rc <- coef(glm(y[a] ~ lp[a], family = binomial, control = glm.control(epsilon = 1e-14, maxit = 100)))
+out$recalibrated_A_on_B <- c(list(a = unname(rc[1]), b = unname(rc[2])),
+                             one(y[!a], plogis(rc[1] + rc[2] * lp[!a])))
 cat(tojson(out), "\n", file = "tests/reference/calibration/calibration_refs.json")
