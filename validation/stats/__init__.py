@@ -87,8 +87,8 @@ from validation.stats.proportions import (
     diagnostic_accuracy,
     proportion_ci,
 )
-from validation.stats.reusable_holdout import ThresholdoutResult, thresholdout
 from validation.stats.recalibration import RecalibrationModel, fit_recalibration
+from validation.stats.reusable_holdout import ThresholdoutResult, thresholdout
 from validation.stats.roc import (
     AUCComparison,
     AUCResult,
