@@ -16,30 +16,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from validation._atomic import canonical_json, write_json_atomic
-from validation.errors import InputError, ProvenanceError
+from validation._atomic import write_json_atomic
+from validation.errors import InputError
 from validation.provenance.governance import access_check
-from validation.provenance.hashing import sha256_bytes
-from validation.provenance.inputs import load_inputs
+from validation.provenance.inputs import hash_of_test_set, load_inputs
 from validation.provenance.manifest import INCOMPLETE_SUFFIX
 from validation.provenance.registry import Registry, open_registry
 
 USAGE_FILE = "test_set_usage.json"
-TEST_SET_ROLES = ("manifest", "images")
 SCHEMA_VERSION = "1.0"
-
-
-def hash_of_test_set(inputs: dict[str, Any]) -> str:
-    """Content hash of the test set: SHA-256 over the hashes of its ``inputs.json`` roles."""
-    entries = inputs.get("inputs", {})
-    parts = {role: entries[role]["sha256"] for role in TEST_SET_ROLES if role in entries}
-    if "manifest" not in parts:
-        raise ProvenanceError(
-            "inputs.json has no 'manifest' entry, so the test set cannot be identified; "
-            "record the test-set manifest under the role 'manifest' (or pass test_set_sha256)."
-        )
-    return sha256_bytes(canonical_json(parts).encode("utf-8"))
-
 
 
 def run_id_of(run_dir: str | os.PathLike[str]) -> str:

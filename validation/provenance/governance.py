@@ -135,8 +135,7 @@ def check_governed_access(registry: Any, inputs: dict[str, Any], *, operator: st
     """Before a run reads its test set: if the registry holds a governance declaration for
     it, authorise the access (refusals audited, :class:`InputError`); ``None`` when the test
     set is not governed. ``inputs`` are the run's input paths by role."""
-    from validation.provenance.access_log import hash_of_test_set
-    from validation.provenance.inputs import describe_inputs
+    from validation.provenance.inputs import describe_inputs, hash_of_test_set
 
     reg = open_registry(registry)
     try:

@@ -175,3 +175,19 @@ def check_inputs(recorded: Mapping[str, Any], base: str | os.PathLike[str] | Non
             elif sha256_file(path) != entry.get("sha256"):
                 problems.append(f"input '{role}': file {str(path)!r} changed")
     return problems
+
+
+TEST_SET_ROLES = ("manifest", "images")
+"""The ``inputs.json`` roles whose hashes identify a test set."""
+
+
+def hash_of_test_set(inputs: dict[str, Any]) -> str:
+    """Content hash of the test set: SHA-256 over the hashes of its ``inputs.json`` roles."""
+    entries = inputs.get("inputs", {})
+    parts = {role: entries[role]["sha256"] for role in TEST_SET_ROLES if role in entries}
+    if "manifest" not in parts:
+        raise ProvenanceError(
+            "inputs.json has no 'manifest' entry, so the test set cannot be identified; "
+            "record the test-set manifest under the role 'manifest' (or pass test_set_sha256)."
+        )
+    return sha256_bytes(canonical_json(parts).encode("utf-8"))
