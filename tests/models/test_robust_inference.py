@@ -166,9 +166,13 @@ def test_dask_batches_give_the_bytes_of_the_local_run(study, tmp_path: Path) -> 
     assert not (tmp_path / "dask.parquet.partial").exists()
 
 
-def test_a_dask_worker_refuses_bytes_that_are_not_the_locked_model(study) -> None:
+def test_a_dask_worker_refuses_bytes_that_are_not_the_locked_model(study, monkeypatch) -> None:
+    import validation.models.dask_runner as dr
     from validation.models.robust_inference import score_batch_task
 
+    # a fresh worker: nothing verified and cached yet (an in-process cluster of another test
+    # may have cached the locked model under its hash in this process)
+    monkeypatch.setattr(dr, "_MODEL_CACHE", {})
     model, spec, items = _setup(study)
     with pytest.raises(LockedModelError):
         score_batch_task(0, b"not the model", model.kind, model.sha256,
