@@ -67,6 +67,7 @@ class RunContext:
     operator: str | None = None
     progress: bool = True
     inputs: dict[str, Path] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
     test_set: Any = None
     cases: pd.DataFrame | None = None
     results: dict[str, Any] | None = None
@@ -381,6 +382,7 @@ def run_protocol(
         operator=operator,
         progress=progress,
         inputs=inputs,
+        records=_input_records(protocol, run_seed),
         test_set=test_set,
     )
     try:
@@ -407,7 +409,7 @@ def run_protocol(
             cases = match_outcomes(test_set, cases, outcomes, source=opath.name)
         ctx.cases = cases
         ctx.artifacts["predictions"] = pred_path
-        perturbed = _robustness_runs(ctx, cases, show)
+        perturbed = _robustness_runs(ctx, cases, show, dask)
 
         show.step("analysis: endpoints, sites, subgroups, hypotheses")
         from validation.analysis.engine import analyse
@@ -452,8 +454,20 @@ def run_protocol(
     return final
 
 
-def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: _Progress) -> Any:
-    """The perturbed inference of the protocol's ``robustness`` section (None without one)."""
+def _input_records(protocol: Any, seed: int) -> dict[str, dict[str, Any]]:
+    """Inputs that are no file, hashed into ``inputs.json``: the robustness perturbation plan."""
+    rob = getattr(protocol, "robustness", None)
+    if rob is None or str(protocol.model.kind) == "precomputed":
+        return {}
+    from validation.models.perturb import perturbation_plan
+
+    return {"robustness_plan": perturbation_plan(rob, seed)}
+
+
+def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: _Progress,
+                     dask: str | None = None) -> Any:
+    """The perturbed inference of the protocol's ``robustness`` section (None without one);
+    its batches run as Dask tasks when ``dask`` is given."""
     rob = getattr(ctx.protocol, "robustness", None)
     if rob is None or str(ctx.protocol.model.kind) == "precomputed":
         return None
@@ -462,7 +476,7 @@ def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: _Progress) -> A
     n = sum(len(f.severities) for f in rob.families)
     show.step(f"robustness: {n} perturbed runs of the locked model (images read once)")
     out = predict_robustness(ctx.protocol, ctx.protocol_dir, ctx.test_set.analysed, ctx.run_dir,
-                             seed=ctx.seed, progress=ctx.progress)
+                             seed=ctx.seed, progress=ctx.progress, scheduler=dask)
     ctx.artifacts["robustness_predictions"] = ctx.run_dir / "robustness_predictions.parquet"
     return out
 

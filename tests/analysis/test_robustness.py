@@ -221,3 +221,68 @@ def test_a_case_missing_from_the_perturbed_runs_stops_the_analysis(two_runs) -> 
     with pytest.raises(DataError, match="lack 1 case"):
         robustness_results(protocol, cases, {"plan": {}, "predictions": preds}, alpha=0.05,
                            seed=1)
+
+
+def test_the_plan_is_hashed_into_inputs_json_and_a_severity_changes_it(two_runs) -> None:
+    from validation.pipeline import _input_records
+    from validation.protocol import Protocol, load_protocol
+    from validation.provenance.inputs import describe_inputs
+
+    a, _ = two_runs
+    inputs = json.loads((a / "inputs.json").read_text())
+    res = json.loads((a / "results.json").read_text())
+    entry = inputs["inputs"]["robustness_plan"]
+    assert entry["kind"] == "record" and entry["record"] == res["robustness"]["plan"]
+    path = a.parent.parent.parent / "inputs" / "demo.yaml"
+    data = load_protocol(path).model_dump(mode="json")
+    files = {"protocol": path, "manifest": path.parent / data["test_set"]["manifest"]}
+    same = describe_inputs(files, records=_input_records(Protocol.model_validate(data), res["seed"]))
+    assert same["inputs"]["robustness_plan"] == entry
+    data["robustness"]["families"][0]["severities"][1] = 15.0
+    changed = describe_inputs(files, records=_input_records(Protocol.model_validate(data),
+                                                            res["seed"]))
+    assert changed["inputs"]["robustness_plan"]["sha256"] != entry["sha256"]
+    assert changed["inputs"]["robustness_plan"]["record"]["families"][0]["severities"] == [20.0, 15.0]
+
+
+def test_reproduce_of_a_robustness_run_is_byte_identical(two_runs) -> None:
+    from validation.reproduce import reproduce_run
+
+    a, _ = two_runs
+    report = reproduce_run(a)
+    assert report.original_sha256 == report.reproduced_sha256 and not report.differences
+
+
+def test_perturbed_batches_on_dask_give_the_bytes_of_the_local_run(two_runs) -> None:
+    pytest.importorskip("distributed")
+    from validation.pipeline import run_protocol
+
+    a, _ = two_runs
+    root = a.parent.parent.parent
+    d = run_protocol(root / "inputs" / "demo.yaml", out_dir=root / "runs-dask", progress=False,
+                     dask="local")
+    assert (d / "results.json").read_bytes() == (a / "results.json").read_bytes()
+    assert ((d / "robustness_predictions.parquet").read_bytes()
+            == (a / "robustness_predictions.parquet").read_bytes())
+
+
+def test_protocol_sap_without_a_run_shows_each_family_from_the_locked_plan(
+        two_runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from validation.cli import app
+    from validation.protocol.robustness import FAMILIES
+
+    a, _ = two_runs
+    monkeypatch.setenv("VALIDATION_RENDERER", "pandoc")
+    path = a.parent.parent.parent / "inputs" / "demo.yaml"
+    result = CliRunner().invoke(app, ["protocol", "sap", str(path), "--out", str(tmp_path / "sap"),
+                                      "--format", "html"])
+    assert result.exit_code == 0, result.output
+    sap = (tmp_path / "sap" / "sap.qmd").read_text().replace("\\", "")
+    rows = [line for line in sap.splitlines() if line.startswith("| Gaussian")
+            or line.startswith("| Contrast")]
+    assert len(rows) == 3 and not any("—" in row for row in rows)
+    noise = FAMILIES["gaussian_noise"]
+    row = next(r for r in rows if noise.description[:30] in r)
+    assert f"{noise.parameter} = 20, 10 {noise.unit}" in row and "[0, 60]" in row

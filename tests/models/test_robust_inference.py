@@ -151,3 +151,30 @@ def test_predict_robustness_writes_identifier_free_examples(study, tmp_path: Pat
     assert {e["level"] for e in out["examples"]} == {0, 1, 2}
     meta = pq.read_metadata(run_dir / ROBUSTNESS_PREDICTIONS_FILE)
     assert meta.num_rows == 3 * len(cases)
+
+
+def test_dask_batches_give_the_bytes_of_the_local_run(study, tmp_path: Path) -> None:
+    # worker processes receive the locked bytes and re-check their hash before loading
+    pytest.importorskip("distributed")
+    model, spec, items = _setup(study)
+    local = run_perturbed_inference(model, items, spec, CONDS, tmp_path / "local.parquet",
+                                    plan_sha256="p", seed=3, batch_size=5).read_bytes()
+    on_dask = run_perturbed_inference(model, items, spec, CONDS, tmp_path / "dask.parquet",
+                                      plan_sha256="p", seed=3, batch_size=5, scheduler="local",
+                                      n_workers=1)
+    assert on_dask.read_bytes() == local
+    assert not (tmp_path / "dask.parquet.partial").exists()
+
+
+def test_a_dask_worker_refuses_bytes_that_are_not_the_locked_model(study, monkeypatch) -> None:
+    import validation.models.dask_runner as dr
+    from validation.models.robust_inference import score_batch_task
+
+    # a fresh worker: nothing verified and cached yet (an in-process cluster of another test
+    # may have cached the locked model under its hash in this process)
+    monkeypatch.setattr(dr, "_MODEL_CACHE", {})
+    model, spec, items = _setup(study)
+    with pytest.raises(LockedModelError):
+        score_batch_task(0, b"not the model", model.kind, model.sha256,
+                         [(items[0].case_id, str(items[0].path))], spec.model_dump(mode="json"),
+                         [("gaussian_noise", 1, 20.0)], 3)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import validation
+from validation._atomic import canonical_json
 from validation.errors import InputError
 from validation.provenance import hashing
 from validation.provenance.environment import write_environment
@@ -126,6 +127,27 @@ def test_check_inputs_names_changed_missing_and_added(tmp_path):
     assert "input 'images': file 'b.png' is missing" in problems
     assert "input 'images': file 'c.png' was added" in problems
     assert any(p.startswith("input 'manifest'") and p.endswith("changed") for p in problems)
+
+
+def test_record_inputs_are_hashed_verbatim_and_checked(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("x\n", encoding="utf-8")
+    (tmp_path / "p.yaml").write_text("study: {}\n", encoding="utf-8")
+    files = {"protocol": tmp_path / "p.yaml", "manifest": manifest}
+    plan = {"families": [{"family": "gaussian_noise", "severities": [30.0, 20.0]}], "seed": 7}
+    recorded = describe_inputs(files, records={"robustness_plan": plan})
+    entry = recorded["inputs"]["robustness_plan"]
+    assert entry["kind"] == "record" and entry["record"] == plan and "path" not in entry
+    assert entry["sha256"] == hashlib.sha256(canonical_json(plan).encode("utf-8")).hexdigest()
+    assert check_inputs(recorded, tmp_path) == []
+    other = describe_inputs(files, records={"robustness_plan": {
+        **plan, "families": [{"family": "gaussian_noise", "severities": [30.0, 15.0]}]}})
+    assert other["inputs"]["robustness_plan"]["sha256"] != entry["sha256"]
+    entry["record"]["seed"] = 8  # edited after the run
+    assert check_inputs(recorded, tmp_path) == [
+        "input 'robustness_plan': the recorded content does not match its sha256"]
+    with pytest.raises(InputError, match="must not repeat a file role"):
+        describe_inputs({"manifest": manifest}, records={"manifest": plan})
 
 
 @pytest.mark.parametrize("paths", [{}, {"manifest": "does/not/exist.csv"}, {"": "x"}])

@@ -38,7 +38,8 @@ def sap(
         from validation.protocol import verify_lock
 
         verify_lock(file)  # refuses a protocol edited after it was locked (exit 2)
-    for path in render_sap(lock, out, format, sample_size=_locked_plan(lock)):
+    for path in render_sap(lock, out, format, sample_size=_locked_plan(lock),
+                           robustness_plan=_locked_robustness_plan(lock)):
         typer.echo(str(path))
 
 
@@ -52,6 +53,28 @@ def _locked_plan(lock: Path) -> dict | None:
     try:
         return sample_size_of_locked(read_lock(lock).protocol)
     except LockError:
+        return None
+
+
+def _locked_robustness_plan(lock: Path) -> dict | None:
+    """The perturbation plan of the locked protocol's ``robustness`` section (the plan a run
+    records, with the protocol's seed), so the SAP shows each family's parameter, unit, range
+    and description; ``None`` without a section or when the lock cannot be read or validated."""
+    from pydantic import ValidationError as ModelError
+
+    from validation.errors import LockError
+    from validation.models.perturb import perturbation_plan
+    from validation.protocol import Protocol, read_lock
+
+    try:
+        data = read_lock(lock).protocol
+        if not isinstance(data, dict) or not data.get("robustness"):
+            return None
+        protocol = Protocol.model_validate(data)
+        if protocol.robustness is None:
+            return None
+        return perturbation_plan(protocol.robustness, int(protocol.analysis.seed))
+    except (LockError, ModelError, KeyError):  # a lock that does not validate: the SAP says so
         return None
 
 

@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
         registry: str | None = typer.Option(None, "--registry", help="Registry URL."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
         dask: str | None = typer.Option(
-            None, "--dask", help="Run the analysis tasks on Dask: 'local' or a scheduler address."
+            None, "--dask", help="Run the analysis tasks (and perturbed robustness inference) on "
+            "Dask: 'local' or a scheduler address."
         ),
         allow_artifact_outside: bool = typer.Option(
             False, "--allow-artifact-outside",

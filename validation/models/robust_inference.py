@@ -140,6 +140,82 @@ def _still_valid(table: Any, idx: list[int], cases: Sequence[CaseImage], n_cond:
     return True
 
 
+BatchOutcome = tuple[int, Any, list[str]]
+"""``(batch number, its table or None, the errors of its unreadable images)``."""
+
+
+def _read_and_score(model: LockedModel, items: Sequence[CaseImage], conditions: Sequence[Condition],
+                    spec: InputSpec, seed: int) -> tuple[Any, list[str]]:
+    read = [read_intensity(c, spec) for c in items]
+    errors = [r[2] for r in read if r[2] is not None]
+    if errors:
+        return None, errors
+    table = _score_batch(model, list(range(len(items))), items, [r[0] for r in read],  # type: ignore[misc]
+                         [r[1] for r in read], conditions, spec, seed)  # type: ignore[misc]
+    return table, []
+
+
+def _local_batches(model: LockedModel, cases: Sequence[CaseImage], batches: list[list[int]],
+                   pending: list[int], conditions: Sequence[Condition], spec: InputSpec, seed: int,
+                   ) -> Any:
+    with deterministic_torch(seed):
+        for b in pending:
+            table, errors = _read_and_score(model, [cases[i] for i in batches[b]], conditions,
+                                            spec, seed)
+            yield b, table, errors
+
+
+def score_batch_task(
+    b: int, model_data: bytes, kind: str, sha256: str, cases: list[tuple[str, str]],
+    spec_json: dict[str, Any], conditions: list[tuple[str, int, float]], seed: int,
+) -> BatchOutcome:
+    """One batch of the perturbed runs on a Dask worker.
+
+    The worker loads the locked model from the scattered bytes after checking them against
+    ``sha256`` (:func:`validation.models.dask_runner._worker_model`, cached per worker), reads
+    the batch's images itself (on a real cluster the images must be on a shared file system)
+    and scores every condition exactly as the in-process runner does.
+    """
+    from validation.models.dask_runner import _worker_model
+
+    spec = InputSpec.model_validate(spec_json)
+    model = _worker_model(kind, model_data, sha256)
+    items = [CaseImage(cid, Path(path)) for cid, path in cases]
+    with deterministic_torch(seed):
+        table, errors = _read_and_score(model, items, [Condition(*c) for c in conditions], spec,
+                                        seed)
+    return b, table, errors
+
+
+def _dask_batches(model: LockedModel, cases: Sequence[CaseImage], batches: list[list[int]],
+                  pending: list[int], conditions: Sequence[Condition], spec: InputSpec, seed: int,
+                  scheduler: str, n_workers: int, processes: bool) -> Any:
+    from distributed import as_completed
+
+    from validation.models.dask_runner import _client
+
+    try:
+        data = Path(model.path).read_bytes()  # re-checked against the locked hash on each worker
+    except OSError:
+        raise LockedModelError(f"Model artifact '{model.path}' cannot be read.") from None
+    if not pending:
+        return
+    client, cluster = _client(scheduler, n_workers, processes)
+    try:
+        model_future = client.scatter(data, broadcast=True, hash=False)
+        spec_json = spec.model_dump(mode="json")
+        conds = [(c.family, c.level, c.value) for c in conditions]
+        futures = [client.submit(score_batch_task, b, model_future, model.kind, model.sha256,
+                                 [(cases[i].case_id, str(cases[i].path)) for i in batches[b]],
+                                 spec_json, conds, seed, pure=False) for b in pending]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def run_perturbed_inference(
     model: LockedModel,
     cases: Sequence[CaseImage],
@@ -151,6 +227,9 @@ def run_perturbed_inference(
     seed: int,
     batch_size: int = 32,
     progress: bool = False,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    processes: bool = True,
 ) -> Path:
     """Score every case under every condition; write ``robustness_predictions.parquet``.
 
@@ -165,6 +244,10 @@ def run_perturbed_inference(
     plan_sha256 : the perturbation plan's hash (part of the checkpoint identity)
     seed : seeds the perturbations (per case) and torch
     batch_size : cases per batch (each image read once per batch for all conditions)
+    scheduler : ``None`` (in this process), ``"local"`` (a LocalCluster of ``n_workers``
+        worker processes, or threads when ``processes`` is false) or a
+        scheduler address: each pending batch is then one Dask task
+        (:func:`score_batch_task`); the file is byte-identical to the in-process run's
 
     Raises
     ------
@@ -176,7 +259,7 @@ def run_perturbed_inference(
     """
     import pyarrow as pa
 
-    check_run_options(batch_size, 0)
+    check_run_options(batch_size, n_workers if scheduler is not None else 0)
     cases = check_cases(cases)
     conditions = list(conditions)
     check_conditions_allowed(conditions, spec)
@@ -193,23 +276,25 @@ def run_perturbed_inference(
             tables[b] = table
         else:
             checkpoint.drop(b)
-    problems: list[str] = []
-    with deterministic_torch(seed), progress_bar(progress) as bar:
+    pending = [b for b in range(len(batches)) if b not in tables]
+    failed: dict[int, list[str]] = {}
+    with progress_bar(progress) as bar:
         task = bar.add_task("perturbed inference", total=len(cases) * len(conditions),
                             completed=sum(len(batches[b]) for b in tables) * len(conditions))
-        for b, idx in enumerate(batches):
-            if b in tables:
-                continue
-            read = [read_intensity(cases[i], spec) for i in idx]
-            errors = [r[2] for r in read if r[2] is not None]
-            if errors:
-                problems.extend(errors)
+        if scheduler is None:
+            done = _local_batches(model, cases, batches, pending, conditions, spec, seed)
+        else:
+            done = _dask_batches(model, cases, batches, pending, conditions, spec, seed,
+                                 scheduler, n_workers, processes)
+        for b, table, errors in done:
+            if errors or table is None:
+                failed[b] = errors
             else:
-                table = _score_batch(model, idx, cases, [r[0] for r in read],  # type: ignore[misc]
-                                     [r[1] for r in read], conditions, spec, seed)  # type: ignore[misc]
                 checkpoint.save(b, table)
                 tables[b] = table
-            bar.advance(task, len(idx) * len(conditions))
+            bar.advance(task, len(batches[b]) * len(conditions))
+    # errors in case order whatever order the batches finished in
+    problems = [e for b in sorted(failed) for e in failed[b]]
     if problems:
         raise DataError(f"{len(problems)} image(s) could not be used; no robustness predictions "
                         "were written.", problems=problems)
@@ -258,13 +343,14 @@ def write_examples(
 
 def predict_robustness(
     protocol: Any, protocol_dir: str | os.PathLike[str], cases: Any, run_dir: Path, *,
-    seed: int, progress: bool = False, batch_size: int = 32,
+    seed: int, progress: bool = False, batch_size: int = 32, scheduler: str | None = None,
 ) -> dict[str, Any]:
     """The perturbed runs of the protocol's ``robustness`` section for the analysed ``cases``.
 
     Loads the locked model (hash, card and test sites checked as for plain inference), writes
     ``run_dir/robustness_predictions.parquet`` and the example tiles in
-    ``run_dir/robustness/``. Returns ``{"plan", "predictions" (DataFrame), "examples"}``.
+    ``run_dir/robustness/``; ``scheduler`` (``"local"`` or an address) runs the batches as
+    Dask tasks. Returns ``{"plan", "predictions" (DataFrame), "examples"}``.
     """
     import pandas as pd
 
@@ -285,6 +371,7 @@ def predict_robustness(
     path = run_perturbed_inference(
         model, items, spec, conditions, run_dir / ROBUSTNESS_PREDICTIONS_FILE,
         plan_sha256=plan["sha256"], seed=seed, batch_size=batch_size, progress=progress,
+        scheduler=scheduler,
     )
     examples = write_examples(items, spec, conditions, run_dir / "robustness", seed=seed,
                               n=int(rob.examples))

@@ -21,6 +21,11 @@ input; without one, the inputs' common folder), never absolute paths of the oper
 machine; the host appears only as the SHA-256 of its name. ``protocol_folder_from_run`` is
 the protocol's folder relative to the run directory, which is where ``validation reproduce``
 looks for the inputs again (or give it ``--protocol``). Hashes, not paths, identify inputs.
+
+A ``record`` entry is an input that is no file: a plan derived from the locked protocol
+and the suite (the robustness perturbation plan: families, severities, seed and
+implementation), stored verbatim with the SHA-256 of its canonical JSON, so the run's
+inputs (and everything sealed over ``inputs.json``) change when the plan does.
 """
 
 from __future__ import annotations
@@ -79,11 +84,22 @@ def _describe(role: str, path: Path, base: Path) -> dict[str, Any]:
     )
 
 
+def _record(role: str, record: Any) -> dict[str, Any]:
+    if not isinstance(record, Mapping):
+        raise InputError(f"record input '{role}' must be a mapping; got {type(record).__name__}.")
+    return {"kind": "record",
+            "sha256": sha256_bytes(canonical_json(record).encode("utf-8")),
+            "record": dict(record)}
+
+
 def describe_inputs(paths: Mapping[str, str | os.PathLike[str]],
-                    run_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+                    run_dir: str | os.PathLike[str] | None = None,
+                    records: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The ``inputs.json`` object for ``paths`` (role -> file or folder), without writing it.
 
-    ``run_dir`` (the run directory) gives ``protocol_folder_from_run``."""
+    ``run_dir`` (the run directory) gives ``protocol_folder_from_run``; ``records`` (role ->
+    plain mapping) adds ``record`` entries (inputs that are no file, e.g. the robustness
+    perturbation plan)."""
     if not isinstance(paths, Mapping) or not paths:
         raise InputError(f"'paths' must be a non-empty mapping of role to path; got {paths!r}.")
     for role in paths:
@@ -91,6 +107,10 @@ def describe_inputs(paths: Mapping[str, str | os.PathLike[str]],
             raise InputError(f"'paths' keys must be non-empty strings; got {role!r}.")
     base = _base_of({r: Path(p) for r, p in paths.items()})
     inputs = {role: _describe(role, Path(p), base) for role, p in paths.items()}
+    for role, record in (records or {}).items():
+        if role in inputs:
+            raise InputError(f"record input '{role}' must not repeat a file role; rename it.")
+        inputs[role] = _record(role, record)
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "paths_relative_to": RELATIVE_TO}
     if run_dir is not None:
         out["protocol_folder_from_run"] = _relative(base, Path(run_dir))
@@ -98,7 +118,8 @@ def describe_inputs(paths: Mapping[str, str | os.PathLike[str]],
 
 
 def record_inputs(
-    run_dir: str | os.PathLike[str], paths: Mapping[str, str | os.PathLike[str]]
+    run_dir: str | os.PathLike[str], paths: Mapping[str, str | os.PathLike[str]],
+    records: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Hash every input and write ``run_dir/inputs.json`` atomically; return its path.
 
@@ -109,11 +130,14 @@ def record_inputs(
     paths
         Role -> file or folder, e.g. ``{"protocol": ..., "manifest": ..., "images": ...,
         "model": ...}``. Folders are hashed file by file.
+    records
+        Role -> plain mapping recorded verbatim with its hash (see :func:`describe_inputs`).
     """
     target = Path(run_dir)
     if not target.is_dir():
         raise InputError(f"'run_dir' must be an existing folder; got {str(target)!r}.")
-    return write_json_atomic(target / INPUTS_FILE, describe_inputs(paths, run_dir=target))
+    return write_json_atomic(target / INPUTS_FILE, describe_inputs(paths, run_dir=target,
+                                                                      records=records))
 
 
 def load_inputs(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -149,6 +173,10 @@ def check_inputs(recorded: Mapping[str, Any], base: str | os.PathLike[str] | Non
     """
     problems: list[str] = []
     for role, entry in sorted(recorded.get("inputs", {}).items()):
+        if entry.get("kind") == "record":  # no file: its content must still match its hash
+            if sha256_bytes(canonical_json(entry.get("record")).encode("utf-8")) != entry.get("sha256"):
+                problems.append(f"input '{role}': the recorded content does not match its sha256")
+            continue
         path = Path(entry["path"])
         if not path.is_absolute():
             if base is None:

@@ -36,7 +36,7 @@ def _operator(ctx: Any) -> str:
 
 def record_start(ctx: Any) -> None:
     """Write ``inputs.json`` and record the test-set access (``test_set_usage.json``)."""
-    record_inputs(ctx.run_dir, dict(ctx.inputs))
+    record_inputs(ctx.run_dir, dict(ctx.inputs), records=getattr(ctx, "records", None))
     record_test_set_access(
         ctx.registry, run_dir=ctx.run_dir, run_id=ctx.run_id, model_sha256=ctx.model_sha256,
         protocol_sha256=ctx.protocol_sha256, study_id=ctx.study_id, operator=_operator(ctx),

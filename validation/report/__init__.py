@@ -103,7 +103,8 @@ def _copy_explanations(run_dir: Path, results: dict, figures: Path) -> None:
 
 def render_sap(lock_path: str | Path, out_dir: str | Path,
                formats: Iterable[str] | str = FORMATS,
-               sample_size: Mapping[str, Any] | None = None) -> list[Path]:
+               sample_size: Mapping[str, Any] | None = None,
+               robustness_plan: Mapping[str, Any] | None = None) -> list[Path]:
     """Render the statistical analysis plan from a locked protocol alone into ``out_dir``.
 
     Parameters
@@ -117,6 +118,10 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     sample_size : mapping, optional
         The plain sample-size plan (:func:`validation.analysis.sample_size.sample_size_section`
         of the locked protocol); the report formats it and computes nothing.
+    robustness_plan : mapping, optional
+        The perturbation plan of the locked protocol's ``robustness`` section
+        (:func:`validation.models.perturb.perturbation_plan`, the plan a run records): each
+        family's parameter, unit, allowed range and description, which the SAP shows.
 
     Returns
     -------
@@ -138,4 +143,5 @@ def render_sap(lock_path: str | Path, out_dir: str | Path,
     fmts = check_formats(formats)
     out = Path(out_dir)
     copy_styles(out)
-    return render_qmd(write_sap_qmd(sap_context(lock_path, sample_size), out), fmts)
+    return render_qmd(write_sap_qmd(sap_context(lock_path, sample_size,
+                                                robustness_plan=robustness_plan), out), fmts)
