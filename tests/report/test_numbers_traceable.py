@@ -188,3 +188,25 @@ def test_sap_first_page_has_hash_and_approval(standalone_report):
     assert lock["approvals"][-1]["name"] in first
     assert lock["approvals"][-1]["meaning"] in first
     assert lock["approvals"][-1]["time_utc"] in compact
+
+
+def test_traceability_lists_the_roles_of_a_real_inputs_file(tmp_path):
+    """inputs.json as the pipeline writes it ({"inputs": {role: entry}}) gives one row per role
+    with its path, size and hash, never the file's own keys."""
+    import json
+
+    from validation.report.context import traceability
+
+    inputs = {"schema_version": "1.1", "paths_relative_to": "run", "host_sha256": "0" * 64,
+              "inputs": {
+                  "manifest": {"kind": "file", "path": "manifest.csv", "size": 120,
+                               "sha256": "a" * 64},
+                  "images": {"kind": "folder", "path": "images", "size": 9000, "n_files": 3,
+                             "sha256": "b" * 64, "files": {"x.png": {"sha256": "c" * 64,
+                                                                     "size": 3000}}},
+                  "robustness_plan": {"kind": "record", "sha256": "d" * 64, "content": {}}}}
+    (tmp_path / "inputs.json").write_text(json.dumps(inputs))
+    rows = traceability(tmp_path, None)["files"]
+    assert [(r["role"], r["path"], r["sha256"]) for r in rows] == [
+        ("manifest", "manifest.csv", "a" * 64), ("images", "images", "b" * 64),
+        ("robustness_plan", "", "d" * 64)]

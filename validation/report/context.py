@@ -394,9 +394,11 @@ def traceability(run_dir: Path, results: Mapping[str, Any] | None) -> dict[str, 
 
     files: list[dict[str, str]] = []
     if inputs:
-        entries = inputs.get("files", inputs) if isinstance(inputs, Mapping) else inputs
+        # inputs.json: {"inputs": {role: {path, size, sha256, ...}}}; older layouts kept
+        entries = (inputs.get("inputs", inputs.get("files", inputs))
+                   if isinstance(inputs, Mapping) else inputs)
         if isinstance(entries, Mapping):
-            entries = [{"path": k, **(v if isinstance(v, Mapping) else {"sha256": v})}
+            entries = [{"role": k, **(v if isinstance(v, Mapping) else {"sha256": v})}
                        for k, v in entries.items()]
         for entry in entries or []:
             files.append({"role": str(entry.get("role", "")), "path": str(entry.get("path", "")),
