@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from validation._atomic import canonical_json, write_text_atomic
-from validation.errors import LockError, ProtocolError, did_you_mean
+from validation.errors import LockError, ProtocolError
 from validation.protocol import load as _pload
 from validation.protocol.lock import (
     Approval,
@@ -161,45 +161,6 @@ def plan_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
     return out
 
 
-class _PlanLocator(_pload._Locator):
-    """The protocol locator, with allowed keys taken from the change-plan model."""
-
-    def problem_for_pydantic(self, err: Any) -> _pload.Problem:
-        loc = tuple(err["loc"])
-        if err["type"] == "extra_forbidden":
-            node, key_node, used = self.find(loc)
-            allowed = _plan_keys(loc[:-1])
-            mark = (key_node if key_node is not None and used == len(loc) else node).start_mark
-            return _pload.Problem(self.file, mark.line + 1, mark.column + 1,
-                                  _pload.format_loc(loc),
-                                  f"unknown key {loc[-1]!r}.{did_you_mean(str(loc[-1]), allowed)}"
-                                  f" Allowed here: {', '.join(allowed)}.")
-        if err["type"] == "missing":
-            node, _key, used = self.find(loc)
-            key = loc[used] if used < len(loc) else loc[-1]
-            mark = node.start_mark
-            return _pload.Problem(self.file, mark.line + 1, mark.column + 1,
-                                  _pload.format_loc(loc[: used + 1]),
-                                  f"required key {key!r} is missing.")
-        return super().problem_for_pydantic(err)
-
-
-def _plan_keys(loc: tuple[Any, ...]) -> list[str]:
-    annotation: Any = ChangePlan
-    for part in loc:
-        cls, inner = _pload._unwrap(annotation)
-        if cls is not None:
-            if not isinstance(part, str) or part not in cls.model_fields:
-                return []
-            annotation = cls.model_fields[part].annotation
-        elif inner is not None:
-            annotation = inner
-        else:
-            return []
-    cls, _ = _pload._unwrap(annotation)
-    return list(cls.model_fields) if cls is not None else []
-
-
 def check_change_plan(path: str | os.PathLike[str], *, check_files: bool = True
                       ) -> tuple[ChangePlan | None, list[_pload.Problem]]:
     """Validate the plan file ``path``; return it (or ``None``) and every problem found."""
@@ -232,7 +193,7 @@ def check_change_plan(path: str | os.PathLike[str], *, check_files: bool = True
     problems: list[_pload.Problem] = []
     _pload._duplicate_keys(node, (), shown, problems)
     data = _pload._Loader("").construct_document(node)
-    locator = _PlanLocator(node, shown)
+    locator = _pload._Locator(node, shown, ChangePlan)
     for loc in _pload._non_finite(data, ()):
         problems.append(locator.problem(loc, "must be a finite number."))
     if problems:

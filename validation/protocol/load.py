@@ -215,9 +215,13 @@ def _non_finite(data: Any, loc: tuple[Any, ...]) -> Any:
 
 
 class _Locator:
-    def __init__(self, root: yaml.Node, file: str) -> None:
+    """Places a problem at its file:line:column; allowed keys and field descriptions come
+    from ``model`` (the protocol, or another document's pydantic model)."""
+
+    def __init__(self, root: yaml.Node, file: str, model: type[BaseModel] | None = None) -> None:
         self.root = root
         self.file = file
+        self.model: type[BaseModel] = Protocol if model is None else model
 
     def find(self, loc: Loc) -> tuple[yaml.Node, yaml.Node | None, int]:
         """Walk ``loc``; return (deepest node, its key node if any, elements resolved)."""
@@ -255,7 +259,7 @@ class _Locator:
             parent = node
             mark = parent.start_mark
             key = loc[used] if used < len(loc) else loc[-1]
-            desc = _describe_field(loc[:used], str(key))
+            desc = _describe_field(loc[:used], str(key), self.model)
             hint = f" ({desc})" if desc else ""
             return Problem(
                 self.file,
@@ -266,7 +270,7 @@ class _Locator:
             )
         if etype == "extra_forbidden":
             key = loc[-1]
-            allowed = _allowed_keys(loc[:-1])
+            allowed = _allowed_keys(loc[:-1], self.model)
             hint = did_you_mean(str(key), allowed)
             mark = (key_node if key_node is not None and used == len(loc) else node).start_mark
             return Problem(
@@ -400,8 +404,8 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # the model class at a location (for allowed keys and did-you-mean)
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    annotation: Any = Protocol
+def _model_at(loc: Loc, model: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    annotation: Any = Protocol if model is None else model
     for part in loc:
         cls, inner = _unwrap(annotation)
         if cls is not None:
@@ -438,13 +442,13 @@ def _unwrap(annotation: Any) -> tuple[Any, Any]:
     return None, None
 
 
-def _allowed_keys(loc: Loc) -> list[str]:
-    cls = _model_at(loc)
+def _allowed_keys(loc: Loc, model: type[BaseModel] | None = None) -> list[str]:
+    cls = _model_at(loc, model)
     return list(cls.model_fields) if cls is not None else []
 
 
-def _describe_field(loc: Loc, key: str) -> str:
-    cls = _model_at(loc)
+def _describe_field(loc: Loc, key: str, model: type[BaseModel] | None = None) -> str:
+    cls = _model_at(loc, model)
     if cls is None or key not in cls.model_fields:
         return ""
     desc = cls.model_fields[key].description
