@@ -27,7 +27,7 @@ from validation.demo_data import DEFAULT_SEED, simulate
 from validation.protocol import Protocol, load_protocol
 from validation.protocol.lock import canonical_protocol_json
 from validation.stats.bivariate import bivariate_accuracy
-from validation.stats.meta_analysis import pooled_auc, pooled_proportion
+from validation.stats.pooled_logit import pooled_auc, pooled_proportion
 from validation.stats.proportions import clustered_proportion_ci
 from validation.stats.roc import auc_ci
 from validation.stats.subgroup_consistency import subgroup_consistency

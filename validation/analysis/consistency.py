@@ -31,7 +31,7 @@ from validation.data.testset import INDETERMINATE
 from validation.errors import InputError
 from validation.protocol.consistency import SITE_FACTOR
 from validation.stats.bivariate import bivariate_accuracy
-from validation.stats.meta_analysis import pooled_auc, pooled_proportion
+from validation.stats.pooled_logit import pooled_auc, pooled_proportion
 from validation.stats.subgroup_consistency import level_table, subgroup_consistency
 
 #: the decisions a rule can take

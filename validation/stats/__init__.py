@@ -56,15 +56,7 @@ from validation.stats.differences import (
 from validation.stats.hypotheses import HypothesisTest
 from validation.stats.kappa import KappaResult, cohen_kappa, fleiss_kappa
 from validation.stats.localization import localization_mrmc, standalone_localization
-from validation.stats.meta_analysis import (
-    LogitAUCInputs,
-    PooledProportionResult,
-    RandomEffectsResult,
-    auc_logit_scale,
-    pooled_auc,
-    pooled_proportion,
-    random_effects,
-)
+from validation.stats.meta_analysis import RandomEffectsResult, random_effects
 from validation.stats.mrmc import (
     MRMCResult,
     binormal_auc,
@@ -78,6 +70,13 @@ from validation.stats.mrmc import (
 )
 from validation.stats.multiplicity import MultiplicityResult
 from validation.stats.placements import placement_values
+from validation.stats.pooled_logit import (
+    LogitAUCInputs,
+    PooledProportionResult,
+    auc_logit_scale,
+    pooled_auc,
+    pooled_proportion,
+)
 from validation.stats.proportions import (
     ConfusionMatrix,
     DiagnosticAccuracy,

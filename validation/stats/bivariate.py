@@ -54,7 +54,8 @@ from scipy.special import expit, logit
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_count
 from validation.stats._result import Result
-from validation.stats.meta_analysis import VIECHTBAUER_2010, _counts
+from validation.stats.meta_analysis import VIECHTBAUER_2010
+from validation.stats.pooled_logit import _counts
 
 REITSMA_2005 = (
     "Reitsma JB, Glas AS, Rutjes AWS, Scholten RJPM, Bossuyt PM, Zwinderman AH (2005). Bivariate "
