@@ -31,11 +31,9 @@ and accepts ``--expect-head`` to check against it.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,11 +57,13 @@ from validation.provenance.registry_tables import (  # noqa: F401  (re-exported)
     AccessRecord,
     ApprovalRecord,
     AuditEntry,
+    AuditView,
     Base,
     ProtocolLockRecord,
     RunRecord,
     SurveillanceBatchRecord,
     SurveillanceDataRecord,
+    audit_view,
     entry_hash,
     record_payload,
     utc_now,
@@ -81,20 +81,6 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuditView:
-    """An audit entry as plain data."""
-
-    seq: int
-    recorded_utc: str
-    actor: str
-    action: str
-    subject: str
-    payload: dict[str, Any]
-    prev_hash: str
-    entry_hash: str
 
 
 class Registry:
@@ -225,7 +211,7 @@ class Registry:
                 "Use the matching record_* method."
             )
         return self.write(
-            lambda s: _view(self.append(s, actor=actor, action=action, subject=subject,
+            lambda s: audit_view(self.append(s, actor=actor, action=action, subject=subject,
                                         payload=payload or {}))
         )
 
@@ -443,7 +429,7 @@ class Registry:
 
     def entries_for(self, action: str, subject_prefix: str) -> list[AuditView]:
         """Audit entries of one action whose subject starts with ``subject_prefix``."""
-        return self.read(lambda s: [_view(e) for e in s.execute(
+        return self.read(lambda s: [audit_view(e) for e in s.execute(
             select(AuditEntry).where(AuditEntry.action == action)
             .where(AuditEntry.subject.startswith(subject_prefix, autoescape=True))
             .order_by(AuditEntry.seq)).scalars()])
@@ -524,18 +510,18 @@ class Registry:
 
     def entries(self) -> list[AuditView]:
         """Every audit entry in sequence order."""
-        return self.read(lambda s: [_view(e) for e in s.execute(
+        return self.read(lambda s: [audit_view(e) for e in s.execute(
             select(AuditEntry).order_by(AuditEntry.seq)).scalars()])
 
     def head(self) -> AuditView | None:
         """The newest audit entry, or ``None`` for an empty log."""
-        return self.read(lambda s: (lambda e: None if e is None else _view(e))(
+        return self.read(lambda s: (lambda e: None if e is None else audit_view(e))(
             s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
             .scalar_one_or_none()))
 
     def entry(self, seq: int) -> AuditView | None:
         """The audit entry with sequence number ``seq``, or ``None``."""
-        return self.read(lambda s: (lambda e: None if e is None else _view(e))(
+        return self.read(lambda s: (lambda e: None if e is None else audit_view(e))(
             s.get(AuditEntry, seq)))
 
     def rows(self, table: type[Base]) -> list[tuple[int, dict[str, Any]]]:
@@ -572,16 +558,6 @@ class Registry:
     def count(self, table: type[Base]) -> int:
         return self.read(lambda s: int(s.execute(select(func.count()).select_from(table))
                                        .scalar_one()))
-
-
-def _view(e: AuditEntry) -> AuditView:
-    try:
-        payload = json.loads(e.payload)
-    except (json.JSONDecodeError, TypeError):
-        payload = {"_unreadable": e.payload}
-    return AuditView(seq=e.seq, recorded_utc=e.recorded_utc, actor=e.actor, action=e.action,
-                     subject=e.subject, payload=payload if isinstance(payload, dict)
-                     else {"_value": payload}, prev_hash=e.prev_hash, entry_hash=e.entry_hash)
 
 
 def _check_text(name: str, value: object) -> None:

@@ -7,6 +7,8 @@ entry's hash.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -262,3 +264,31 @@ def entry_hash(
         "subject": subject, "payload": payload, "prev_hash": prev_hash,
     }
     return sha256_bytes(canonical_json(body).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# an audit entry as plain data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditView:
+    """An audit entry as plain data."""
+
+    seq: int
+    recorded_utc: str
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+
+def audit_view(e: AuditEntry) -> AuditView:
+    try:
+        payload = json.loads(e.payload)
+    except (json.JSONDecodeError, TypeError):
+        payload = {"_unreadable": e.payload}
+    return AuditView(seq=e.seq, recorded_utc=e.recorded_utc, actor=e.actor, action=e.action,
+                     subject=e.subject, payload=payload if isinstance(payload, dict)
+                     else {"_value": payload}, prev_hash=e.prev_hash, entry_hash=e.entry_hash)
