@@ -225,3 +225,51 @@ def test_level_table_is_the_comparison_table_and_exists_for_one_level() -> None:
         subgroup_consistency(y, c, g, min_level_size=1000, n_boot=50, seed=1)
     small = level_table(y, c, g, min_level_size=1000)
     assert all(r.below_minimum for r in small.levels)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_all_gap_replicates_equal_the_per_replicate_loop(seed: int, clustered: bool) -> None:
+    """The vectorised gaps (drawn once for sensitivity, specificity and AUC; rates summed per
+    cluster; tie groups by running sums) equal bootstrap_statistic's loop over the same
+    resamples exactly, replicate by replicate, ties and clusters included."""
+    from validation.stats.bootstrap import bootstrap_statistic
+    from validation.stats.subgroup_consistency import _auc_levels, _rate
+
+    rng = np.random.default_rng(seed)
+    n_pat = 60
+    size = rng.integers(1, 4, n_pat)
+    patient = np.repeat(np.arange(n_pat), size)
+    n = patient.size
+    level = rng.integers(0, 3, n_pat)[patient]
+    truth = (rng.random(n) < 0.5).astype(np.int8)
+    called = np.where(rng.random(n) < 0.8, truth, 1 - truth).astype(np.int8)
+    score = np.round(rng.normal(truth, 1.0), 1)  # coarse: ties
+    names = np.array(["a", "b", "c"])[level]
+    kw = {"cluster": patient} if clustered else {}
+    r = subgroup_consistency(truth, called, names, score=score, min_level_size=1, n_boot=40,
+                             seed=seed, **kw)
+    boot_kw = {"cluster": patient} if clustered else {"strata": level * 2 + truth}
+
+    def gap(values: np.ndarray) -> float:
+        return float(values.max() - values.min()) if np.all(np.isfinite(values)) else float("nan")
+
+    def sens(y, c, lv):
+        sel = y == 1
+        return gap(_rate((c[sel] == 1).astype(float), lv[sel], 3))
+
+    def spec(y, c, lv):
+        sel = y == 0
+        return gap(_rate((c[sel] == 0).astype(float), lv[sel], 3))
+
+    def auc(y, s, lv):
+        return gap(_auc_levels(y, s, lv, 3))
+
+    for got, fn, arrays in ((r.sensitivity_gap, sens, (truth, called, level)),
+                            (r.specificity_gap, spec, (truth, called, level)),
+                            (r.auc_gap, auc, (truth, score, level))):
+        if got is None:
+            continue
+        want = bootstrap_statistic(fn, *arrays, n_boot=40, seed=seed, **boot_kw)
+        np.testing.assert_array_equal(got.bootstrap.replicates, want.replicates)
+        assert got.ci == want.ci

@@ -36,6 +36,51 @@ class _TieGroups:
         self.n_groups = int(new.sum())
         self.k = k
         self.first = np.searchsorted(self.level, np.arange(k))  # first group of each level
+        # case-level view, for weights given in (level, score) order: each case's group's first
+        # and one-past-last position, each level's first position
+        self.order = order
+        gfirst = np.flatnonzero(new)
+        gid = np.cumsum(new) - 1
+        self.case_first = gfirst[gid]
+        self.case_end = np.r_[gfirst[1:], c.size][gid]
+        self.no_ties = self.n_groups == c.size
+        self.level_start = np.searchsorted(c, np.arange(k))
+        self.every_level = bool(np.all(np.diff(np.r_[self.level_start, c.size]) > 0))
+
+    def _by_level(self, a: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each row's sums over each level's groups (halves and whole numbers: exact)."""
+        first = self.first
+        if first.size and first[0] == 0 and np.all(np.diff(first) > 0) and first[-1] < self.n_groups:
+            return np.add.reduceat(a, first, axis=1)
+        onehot = np.zeros((self.n_groups, self.k))
+        onehot[np.arange(self.n_groups), self.level] = 1.0
+        return a @ onehot
+
+    def auc_weights(self, w: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        r"""AUC of every level for each row of case weights ``w`` (rows: resamples), the cases
+        in (level, score) order (``self.order``) and ``y`` their truth in that order.
+
+        With :math:`C` the running sum of the negatives' weights (:math:`C_0 = 0`), a positive
+        in a tie group spanning positions :math:`[a, b)` of a level starting at :math:`l` has
+        :math:`C_a - C_l` negatives below it and :math:`C_b - C_a` tied, so it adds
+        :math:`w\,\{(C_a + C_b)/2 - C_l\}` to the Mann-Whitney sum. One running sum and a few
+        gathers, every term a whole number or a half (exact in any order). Every level must have
+        cases (``every_level``).
+        """
+        wp = w * y
+        wn = w - wp
+        cx = np.zeros((w.shape[0], w.shape[1] + 1))
+        np.cumsum(wn, axis=1, out=cx[:, 1:])
+        if self.no_ties:
+            contrib = wp * cx[:, 1:]
+        else:
+            contrib = wp * ((cx[:, self.case_first] + cx[:, self.case_end]) / 2.0)
+        ls = self.level_start
+        n1 = np.add.reduceat(wp, ls, axis=1)
+        n0 = np.add.reduceat(wn, ls, axis=1)
+        num = np.add.reduceat(contrib, ls, axis=1) - n1 * cx[:, ls]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((n1 > 0) & (n0 > 0), num / (n1 * n0), np.nan)
 
     def auc(self, truth: NDArray[np.int8], ids: NDArray[np.intp]) -> NDArray[np.float64]:
         g = self.n_groups
@@ -49,11 +94,9 @@ class _TieGroups:
         total = before[:, -1:] + size[:, -1:]
         start = np.concatenate([before, total], axis=1)[:, np.minimum(self.first, self.n_groups)]
         rank = before - start[:, self.level] + (size + 1.0) / 2.0
-        onehot = np.zeros((self.n_groups, self.k))
-        onehot[np.arange(self.n_groups), self.level] = 1.0
-        n1 = pos @ onehot
-        n0 = size @ onehot - n1
-        r1 = (pos * rank) @ onehot
+        n1 = self._by_level(pos)
+        n0 = self._by_level(size) - n1
+        r1 = self._by_level(pos * rank)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where((n1 > 0) & (n0 > 0), (r1 - n1 * (n1 + 1) / 2.0) / (n1 * n0), np.nan)
 
@@ -91,62 +134,86 @@ def _larger_of(a: _RawGap, b: _RawGap) -> _RawGap:
 
 
 def _gap_replicates(
-    endpoint: str, oka: NDArray[np.intp], y: NDArray[np.int8], c: NDArray[np.int8],
+    specs: dict[str, NDArray[np.intp]], y: NDArray[np.int8], c: NDArray[np.int8],
     codes: NDArray[np.intp], k: int, ties: _TieGroups | None, *, cluster: NDArray[np.intp] | None,
     strata: NDArray[np.intp] | None, n_boot: int, seed: int | None, alpha: float,
-) -> _RawGap:
-    """Every replicate of the max-minus-min gap, computed at once.
+) -> dict[str, _RawGap]:
+    """Every replicate of the max-minus-min gap of each endpoint in ``specs`` (endpoint: the
+    compared levels), computed at once from the same resamples.
 
     The resamples are those of :func:`~validation.stats.bootstrap.bootstrap_statistic` with the
     same seed (the same draws, in the same order); a replicate is the resampled cases' counts,
-    so each level's rate (or AUC, from tie-group counts) is a weighted sum of the cases. Counts
-    are whole numbers, so the replicates equal those of the per-replicate loop exactly.
+    so each level's rate (or AUC, from tie-group counts) is a weighted sum of the cases. The
+    draws are made once for all endpoints, and a cluster bootstrap's rates are summed per
+    cluster first (a sparse cluster-by-level map), so the cost per replicate is that of the
+    clusters, not of cases times levels. Counts are whole numbers and ranks halves, so every sum
+    is exact in any order and the replicates equal those of the per-replicate loop exactly.
     """
+    from scipy import sparse
+
     from validation.stats.bootstrap import _clusters, _common, _counts, _draws, _groups
 
     nb, sd, a = _common(n_boot, seed, alpha, "percentile")
     n = y.size
-    if endpoint == "auc":
-        if ties is None:
-            raise TypeError("internal: the AUC gap needs the tie groups")
-        order = np.argsort(ties.ids, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(ties.ids[order]) != 0])
-        yo = y[order].astype(np.float64)
-    else:
-        cls = 1 if endpoint == "sensitivity" else 0
-        sel = y == cls
-        den = np.zeros((n, k))
-        den[np.flatnonzero(sel), codes[sel]] = 1.0
-        num = den * (c == cls)[:, None]
-
-    def gaps(w: NDArray[np.float64]) -> NDArray[np.float64]:
-        if endpoint == "auc":
-            wo = w[:, order]
-            vals = ties.auc_counts(np.add.reduceat(wo, starts, axis=1),  # type: ignore[union-attr]
-                                   np.add.reduceat(wo * yo, starts, axis=1))
-        else:
-            d = w @ den
-            with np.errstate(divide="ignore", invalid="ignore"):
-                vals = np.where(d > 0, (w @ num) / np.where(d > 0, d, 1.0), np.nan)
-        v = vals[:, oka]
-        out = v.max(axis=1) - v.min(axis=1)
-        return np.where(np.all(np.isfinite(v), axis=1), out, np.nan)
-
-    rng = np.random.default_rng(sd)
-    reps: list[NDArray[np.float64]] = []
+    if "auc" in specs and ties is None:
+        raise TypeError("internal: the AUC gap needs the tie groups")
     if cluster is None:
         groups = _groups(strata, n)
+        unit = np.arange(n)
+        n_units, n_clusters = n, None
+    else:
+        unit, n_clusters = _clusters(cluster, n)
+        n_units = n_clusters
+    rates: dict[str, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
+    for endpoint in specs:
+        if endpoint == "auc":
+            continue
+        cls = 1 if endpoint == "sensitivity" else 0
+        sel = np.flatnonzero(y == cls)
+        hit = (c[sel] == cls).astype(np.float64)
+        den = sparse.csr_matrix((np.ones(sel.size), (unit[sel], codes[sel])), shape=(n_units, k))
+        num = sparse.csr_matrix((hit, (unit[sel], codes[sel])), shape=(n_units, k))
+        den.sum_duplicates()
+        num.sum_duplicates()
+        rates[endpoint] = (den.T.tocsr(), num.T.tocsr())
+    if ties is not None and "auc" in specs:
+        y_o = y[ties.order].astype(np.float64)
+        unit_o = unit[ties.order]
+        if not ties.every_level:
+            raise TypeError("internal: every level of the factor must hold cases")
+
+    def gaps(w: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """``w``: (replicates, units) resampling counts of the cases or clusters."""
+        out: dict[str, NDArray[np.float64]] = {}
+        for endpoint, oka in specs.items():
+            if endpoint == "auc":
+                vals = ties.auc_weights(w[:, unit_o], y_o)  # type: ignore[union-attr]
+            else:
+                den_t, num_t = rates[endpoint]
+                d = (den_t @ w.T).T
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    vals = np.where(d > 0, (num_t @ w.T).T / np.where(d > 0, d, 1.0), np.nan)
+            v = vals[:, oka]
+            gap = v.max(axis=1) - v.min(axis=1)
+            out[endpoint] = np.where(np.all(np.isfinite(v), axis=1), gap, np.nan)
+        return out
+
+    rng = np.random.default_rng(sd)
+    reps: dict[str, list[NDArray[np.float64]]] = {e: [] for e in specs}
+    if cluster is None:
         for block in _draws(rng, [g.size for g in groups], nb):
             w = np.zeros((block[0].shape[0], n))
             for g, d in zip(groups, block, strict=True):
                 w[:, g] = _counts(d, g.size)
-            reps.append(gaps(w))
-        resampling, n_clusters = ("stratified" if strata is not None else "simple"), None
+            for e, r in gaps(w).items():
+                reps[e].append(r)
+        resampling = "stratified" if strata is not None else "simple"
     else:
-        cc, n_clusters = _clusters(cluster, n)
-        for (draw,) in _draws(rng, (n_clusters,), nb):
-            reps.append(gaps(_counts(draw, n_clusters)[:, cc]))
+        for (draw,) in _draws(rng, (n_units,), nb):
+            for e, r in gaps(_counts(draw, n_units)).items():
+                reps[e].append(r)
         resampling = "cluster"
-    est = float(gaps(np.ones((1, n)))[0])
-    return _RawGap(estimate=est, reps=np.concatenate(reps), resampling=resampling,
-                   n_clusters=n_clusters, seed=sd, alpha=a)
+    est = gaps(np.ones((1, n_units)))
+    return {e: _RawGap(estimate=float(est[e][0]), reps=np.concatenate(reps[e]),
+                       resampling=resampling, n_clusters=n_clusters, seed=sd, alpha=a)
+            for e in specs}

@@ -269,7 +269,10 @@ def bivariate_accuracy(
     start = np.array([0.5 * np.log(t0[0]), 0.0, 0.5 * np.log(t0[1])])
     fit = optimize.minimize(_neg2_reml, start, args=(y, v), method="BFGS", options={"gtol": 1e-10})
     polish = optimize.minimize(_neg2_reml, fit.x, args=(y, v), method="Nelder-Mead",
-                               options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000})
+                               options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000,
+                                        # at a boundary (a variance -> 0 on the log scale) the
+                                        # simplex drifts without end; its value is flat there
+                                        "maxfev": 4000})
     best = polish if polish.fun <= fit.fun else fit
     t = _t_matrix(best.x)
     mu, cov, _ = _gls(y, v, t)

@@ -40,6 +40,7 @@ from scipy import stats as sps
 
 from validation.errors import InputError
 from validation.stats._checks import check_alpha, check_binary_truth, check_choice, check_count, check_scores
+from validation.stats._gee_logit import GEEFitError, logistic_gee
 from validation.stats._result import Result
 from validation.stats._subgroup_gaps import _finish_gap, _gap_replicates, _larger_of, _RawGap, _TieGroups
 from validation.stats.bootstrap import BootstrapResult
@@ -202,24 +203,17 @@ def _gee_wald(
     called: NDArray[np.float64], codes: NDArray[np.intp], groups: NDArray[np.intp],
     levels: list[str], correlation: str, endpoint: str,
 ) -> InteractionTest:
-    import statsmodels.api as sm
-
     k = len(levels)
     x = np.zeros((called.size, k))
     x[:, 0] = 1.0
     for j in range(1, k):
         x[:, j] = codes == j
-    order = np.argsort(groups, kind="stable")
-    cov = sm.cov_struct.Exchangeable() if correlation == "exchangeable" else sm.cov_struct.Independence()
-    model = sm.GEE(called[order], x[order], groups=groups[order], family=sm.families.Binomial(), cov_struct=cov)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            fit = model.fit(maxiter=200)
-        except Warning as w:  # convergence or domain problems become a stated refusal
-            raise _GEEFailure(f"the GEE for {endpoint} did not fit cleanly ({w}).") from None
-    b = np.asarray(fit.params)[1:]
-    v = np.asarray(fit.cov_robust)[1:, 1:]
+    try:
+        fit = logistic_gee(called, x, groups, correlation=correlation)
+    except GEEFitError as e:  # no clean solution becomes a stated refusal
+        raise _GEEFailure(f"the GEE for {endpoint} did not fit cleanly ({e}).") from None
+    b = fit.params[1:]
+    v = fit.cov_robust[1:, 1:]
     stat = float(b @ np.linalg.solve(v, b))
     df = k - 1
     return InteractionTest(
@@ -477,9 +471,6 @@ def subgroup_consistency(
             notes.append(f"no {endpoint} gap: fewer than two levels reach the minimum.")
             return None
         oka = np.array(ok)
-
-        ties = _TieGroups(codes, s, k) if endpoint == "auc" else None  # type: ignore[arg-type]
-        raw[endpoint] = _gap_replicates(endpoint, oka, y, c, codes, k, ties, **boot_kw)
         boot = finish(raw[endpoint], endpoint)
         if endpoint == "auc":
             point = _auc_levels(y, s, codes, k)[oka]  # type: ignore[arg-type]
@@ -498,12 +489,17 @@ def subgroup_consistency(
             method=f"max-minus-min-{boot.method}",
         )
 
+    compared = {"sensitivity": ok_pos, "specificity": ok_neg}
+    if s is not None:
+        compared["auc"] = [j for j in ok_pos if j in ok_neg]
+    specs = {e: np.array(ok) for e, ok in compared.items() if len(ok) >= 2}
+    ties = _TieGroups(codes, s, k) if "auc" in specs else None  # type: ignore[arg-type]
+    raw.update(_gap_replicates(specs, y, c, codes, k, ties, **boot_kw))
     sens_gap = gap(ok_pos, "sensitivity")
     spec_gap = gap(ok_neg, "specificity")
     auc_gap = None
     if s is not None:
-        ok_auc = [j for j in ok_pos if j in ok_neg]
-        auc_gap = gap(ok_auc, "auc")
+        auc_gap = gap(compared["auc"], "auc")
     inter_sens = interaction(ok_pos, 1, "sensitivity")
     inter_spec = interaction(ok_neg, 0, "specificity")
     eod = eo = None
