@@ -200,6 +200,17 @@ def test_two_runs_give_the_same_bytes(demo, section) -> None:
     assert canonical_json(again) == canonical_json(section)
 
 
+def test_progress_is_told_after_each_factor(demo, section) -> None:
+    cases, _ = demo
+    p = demo_protocol()
+    told: list[tuple[int, int]] = []
+    out = consistency_section(p, cases, alpha=p.ci_alpha, seed=SEED,
+                              progress=lambda done, total: told.append((done, total)))
+    n = len(p.consistency.factors)
+    assert told == [(i + 1, n) for i in range(n)]
+    assert canonical_json(out) == canonical_json(section)  # telling changes nothing
+
+
 def test_no_nan_anywhere(section) -> None:
     text = canonical_json(section)
     assert "NaN" not in text and "Infinity" not in text

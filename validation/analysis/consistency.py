@@ -363,7 +363,8 @@ def _rule(protocol: Any, rule: Any, factors: dict[str, Any]) -> dict[str, Any]:
     return done("pass" if (p_ok or g_ok) else "fail", "; ".join(parts), value=p)
 
 
-def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, seed: int) -> dict[str, Any] | None:
+def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, seed: int,
+                        progress: Any = None) -> dict[str, Any] | None:
     """``results.json['consistency']`` for ``protocol`` (``None`` without the section).
 
     Parameters
@@ -372,6 +373,7 @@ def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, see
     cases : the analysed cases with ``score`` (as for :func:`validation.analysis.engine.analyse`).
     alpha : two-sided alpha of every interval (the protocol's CI alpha).
     seed : seed of the gap bootstraps (the run's seed).
+    progress : optional ``callable(done, total)`` told after each factor.
     """
     spec = protocol.consistency
     if spec is None:
@@ -380,8 +382,11 @@ def consistency_section(protocol: Any, cases: pd.DataFrame, *, alpha: float, see
         cases = cases.sort_values("case_id", kind="stable")
     cols = _factor_columns(protocol, cases)
     n_boot = int(protocol.analysis.bootstrap_replicates)
-    factors = {f.id: _factor(protocol, spec, f, cases, cols, alpha=alpha, seed=seed, n_boot=n_boot)
-               for f in spec.factors}
+    factors: dict[str, Any] = {}
+    for f in spec.factors:
+        factors[f.id] = _factor(protocol, spec, f, cases, cols, alpha=alpha, seed=seed, n_boot=n_boot)
+        if progress is not None:
+            progress(len(factors), len(spec.factors))
     rules = [_rule(protocol, r, factors) for r in spec.rules]
     return {
         "endpoints": list(spec.endpoints),

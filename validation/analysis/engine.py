@@ -528,7 +528,12 @@ def analyse(
         from validation.analysis.consistency import consistency_section
 
         say("consistency across sites and subgroups (pre-specified)")
-        results["consistency"] = consistency_section(protocol, cases, alpha=a, seed=seed)
+        if progress_bar is not None:
+            with progress_bar("consistency: factors") as update:
+                results["consistency"] = consistency_section(protocol, cases, alpha=a, seed=seed,
+                                                             progress=update)
+        else:
+            results["consistency"] = consistency_section(protocol, cases, alpha=a, seed=seed)
     if getattr(protocol, "risk", None) is not None:
         from validation.analysis.risk import risk_section
 
