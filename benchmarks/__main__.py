@@ -26,6 +26,7 @@ BENCHMARKS: list[str] = [
     "bench_scale",
     "bench_segmentation",
     "bench_risk",
+    "bench_consistency",
 ]
 
 
