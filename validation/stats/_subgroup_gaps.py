@@ -43,7 +43,7 @@ class _TieGroups:
         gid = np.cumsum(new) - 1
         self.case_first = gfirst[gid]
         self.case_end = np.r_[gfirst[1:], c.size][gid]
-        self.no_ties = self.n_groups == c.size
+        self.tied = np.flatnonzero(self.case_end - self.case_first > 1)
         self.level_start = np.searchsorted(c, np.arange(k))
         self.every_level = bool(np.all(np.diff(np.r_[self.level_start, c.size]) > 0))
 
@@ -71,10 +71,12 @@ class _TieGroups:
         wn = w - wp
         cx = np.zeros((w.shape[0], w.shape[1] + 1))
         np.cumsum(wn, axis=1, out=cx[:, 1:])
-        if self.no_ties:
-            contrib = wp * cx[:, 1:]
-        else:
-            contrib = wp * ((cx[:, self.case_first] + cx[:, self.case_end]) / 2.0)
+        # an untied case at position i is [i, i + 1): C_i = C_{i+1} for a positive, so it adds
+        # w C_{i+1}; only the cases in tie groups need the gathers
+        contrib = wp * cx[:, 1:]
+        t = self.tied
+        if t.size:
+            contrib[:, t] = wp[:, t] * ((cx[:, self.case_first[t]] + cx[:, self.case_end[t]]) / 2.0)
         ls = self.level_start
         n1 = np.add.reduceat(wp, ls, axis=1)
         n0 = np.add.reduceat(wn, ls, axis=1)
@@ -187,7 +189,7 @@ def _gap_replicates(
         out: dict[str, NDArray[np.float64]] = {}
         for endpoint, oka in specs.items():
             if endpoint == "auc":
-                vals = ties.auc_weights(w[:, unit_o], y_o)  # type: ignore[union-attr]
+                vals = ties.auc_weights(np.take(w, unit_o, axis=1), y_o)  # type: ignore[union-attr]
             else:
                 den_t, num_t = rates[endpoint]
                 d = (den_t @ w.T).T
