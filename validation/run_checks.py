@@ -20,15 +20,27 @@ def _exclusion_rules(protocol: Any) -> list[Any]:
     ]
 
 
-def load_test_set(protocol: Any, protocol_dir: Path) -> Any:
-    """Step 2: the checked test set of ``protocol`` (manifest, exclusions, STARD flow)."""
-    from validation.data.specs import load_table
+def load_test_set(protocol: Any, protocol_dir: Path, *, executor: Any = None,
+                  progress: Any = None) -> Any:
+    """Step 2: the checked test set of ``protocol`` (manifest, exclusions, STARD flow).
+
+    With an ``executor`` (``validation run --dask``) a text manifest is read and checked in
+    row partitions on it (:mod:`validation.data.partitioned`; ``progress(done, total)``
+    follows the partitions); the test set and every message are the in-process ones.
+    """
+    from validation.data.specs import is_text_table, load_spec, load_table
     from validation.data.testset import ExclusionRule, build_test_set
     from validation.protocol.load import resolve_data_spec
 
     manifest_path = protocol_dir / protocol.test_set.manifest
     spec = resolve_data_spec(protocol.test_set.data_spec, protocol_dir)
-    manifest = load_table(manifest_path, str(spec), what="test-set manifest")
+    if executor is not None and is_text_table(manifest_path):
+        from validation.data.partitioned import load_table_parts
+
+        manifest = load_table_parts(manifest_path, load_spec(str(spec)), executor=executor,
+                                    what="test-set manifest", progress=progress)
+    else:
+        manifest = load_table(manifest_path, str(spec), what="test-set manifest")
     ind = protocol.test_set.indeterminate
     indeterminate: ExclusionRule | None = ExclusionRule(
         reason="indeterminate", column=ind.column, values=(True,)

@@ -8,13 +8,37 @@ runs cannot change its value: the results are gathered back in the engine's orde
 ``results.json`` is byte-identical to the in-process run.
 
 On Dask the analysed cases are scattered to every worker once; a task carries only its row
-positions and parameters, and brings back its (small) result dictionary.
+positions and parameters, and brings back its (small) result dictionary. With ``--dask`` the
+test-set manifest and the predictions are also read and checked here, partition by partition
+(``validation/data/partitioned.py``), and joined (``validation/data/predictions.py``).
+
+Every task runs with one BLAS thread (:func:`one_blas_thread`), here and on a worker: a matrix
+product split over threads adds in another order, which changes the last bits of, for
+instance, Obuchowski's variance at 1e5 cases, and Dask's workers run with one thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+
+Progress = Callable[[int, int], None]
+"""``update(done, total)`` of a progress bar."""
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS (and OpenMP) thread, so sums never depend on the cores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _one_thread_task(fn: Callable[..., Any], *args: Any) -> Any:
+    with one_blas_thread():
+        return fn(*args)
 
 
 class InProcess:
@@ -24,8 +48,18 @@ class InProcess:
         """A handle to ``obj`` that tasks receive as their first argument."""
         return obj
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
-        return [fn(*args) for args in zip(*iterables, strict=True)]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
+            progress: Progress | None = None) -> list[Any]:
+        """``[fn(*args) for args in zip(*iterables)]``, with one BLAS thread."""
+        columns = [list(it) for it in iterables]
+        n = len(columns[0]) if columns else 0
+        out: list[Any] = []
+        with one_blas_thread():
+            for args in zip(*columns, strict=True):
+                out.append(fn(*args))
+                if progress is not None:
+                    progress(len(out), n)
+        return out
 
     def close(self) -> None:
         return None
@@ -48,9 +82,17 @@ class OnDask:
     def share(self, obj: Any) -> Any:
         return self.client.scatter(obj, broadcast=True)
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
+            progress: Progress | None = None) -> list[Any]:
+        """The tasks on the cluster (one BLAS thread each), results in the order given."""
         columns: Sequence[list[Any]] = [list(it) for it in iterables]
-        futures = [self.client.submit(fn, *args, pure=False) for args in zip(*columns, strict=True)]
+        futures = [self.client.submit(_one_thread_task, fn, *args, pure=False)
+                   for args in zip(*columns, strict=True)]
+        if progress is not None:
+            from distributed import as_completed
+
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, len(futures))
         return list(self.client.gather(futures))
 
     def close(self) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from validation.data.specs import load_spec, read_table_bytes, validate_table
+from validation.data.specs import is_text_table, load_spec, read_table_bytes, validate_table
 from validation.data.testset import INDETERMINATE, TestSet
 from validation.errors import DataError, LockedModelError
 from validation.provenance.hashing import hash_mismatch_message, sha256_bytes
@@ -21,7 +23,8 @@ SPEC = "predictions"
 
 
 def load_precomputed_predictions(
-    path: str | os.PathLike[str], *, sha256: str, score_column: str = "score"
+    path: str | os.PathLike[str], *, sha256: str, score_column: str = "score",
+    executor: Any = None, progress: Any = None,
 ) -> pd.DataFrame:
     """Read a locked predictions file (CSV or Parquet) after checking its sha256.
 
@@ -30,6 +33,9 @@ def load_precomputed_predictions(
     path : the predictions file (``model.artifact`` of a precomputed model).
     sha256 : the locked hash from the protocol (64 lowercase hex digits).
     score_column : column holding the score; renamed to ``score``.
+    executor : with ``validation run --dask``, a text file is read and checked in row
+        partitions on it (:mod:`validation.data.partitioned`): same table, same messages.
+    progress : ``update(done, total)`` of the partitions (with ``executor``).
 
     Returns
     -------
@@ -43,11 +49,13 @@ def load_precomputed_predictions(
         If the file violates ``data_specs/predictions.yaml``.
     """
     p = Path(path)
+    want = str(sha256).strip().lower()
+    if executor is not None and is_text_table(p):
+        return _load_partitioned(p, want, score_column, executor, progress)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
         raise LockedModelError(f"the locked predictions file {str(p)!r} does not exist.") from None
-    want = str(sha256).strip().lower()
     actual = sha256_bytes(data)
     if actual != want:
         raise LockedModelError(hash_mismatch_message(p, want, actual, "Predictions file"))
@@ -66,14 +74,43 @@ def load_precomputed_predictions(
     return validate_table(df, load_spec(SPEC), source=p.name)
 
 
+def _load_partitioned(p: Path, want: str, score_column: str, executor: Any,
+                      progress: Any) -> pd.DataFrame:
+    """:func:`load_precomputed_predictions` in row partitions: the file is hashed (whole and
+    by partition) in one pass here, and every worker checks its bytes' hash before parsing."""
+    from validation.data.partitioned import file_parts, header_columns, validate_parts
+
+    if not p.is_file():
+        raise LockedModelError(f"the locked predictions file {str(p)!r} does not exist.")
+    parts = file_parts(p)
+    if parts.sha256 != want:
+        raise LockedModelError(hash_mismatch_message(p, want, parts.sha256, "Predictions file"))
+    columns = header_columns(parts, p.name, "predictions")
+    if score_column != "score" and score_column not in columns:
+        raise DataError(
+            f"{p.name}: model.score_column names {score_column!r}, which the file does not "
+            f"have; its columns are {', '.join(map(repr, columns))}."
+        )
+    rename = None if score_column == "score" else (score_column, "score")
+    return validate_parts(parts, load_spec(SPEC), executor=executor, source=p.name,
+                          what="predictions", rename=rename, progress=progress)
+
+
 def match_predictions(
-    test_set: TestSet, predictions: pd.DataFrame, *, source: str
+    test_set: TestSet, predictions: pd.DataFrame, *, source: str, executor: Any = None,
+    parts: int | None = None,
 ) -> pd.DataFrame:
     """Join the analysed cases with their scores, refusing any mismatch.
 
     Every case in ``predictions`` must exist in the manifest; every analysed case must have a
     prediction; every analysed case that is not indeterminate must have a finite score.
     Predictions of excluded cases are dropped unread.
+
+    With an ``executor`` (``validation run --dask``) the predictions and the analysed cases are
+    cut into ``parts`` row slices (default: one per million predictions, at least two), each
+    checked and joined in a task against lookups shared
+    once (the manifest's ids; the predictions' scores by id); the slices' answers are put back
+    in row order, so the messages and the joined table are the in-process ones.
 
     Returns
     -------
@@ -82,41 +119,76 @@ def match_predictions(
     Raises
     ------
     DataError
-        Listing every mismatching case (up to the first 50 in the message, the count of all).
+        Listing every mismatching case (up to the first 20 ids in each message, the count of
+        all).
     """
-    problems: list[str] = []
-    all_ids = set(test_set.manifest["case_id"].astype(str))
     pred_ids = predictions["case_id"].astype(str)
-    unknown = [c for c in pred_ids if c not in all_ids]
-    if unknown:
-        problems.append(
-            f"{len(unknown)} case(s) in {source} are not in the test-set manifest: "
-            f"{', '.join(map(repr, unknown[:20]))}{' ...' if len(unknown) > 20 else ''}."
-        )
-    have = set(pred_ids)
+    if parts is None:
+        parts = 1 if executor is None else max(2, -(-len(pred_ids) // 1_000_000))
     analysed = test_set.analysed
-    missing = [c for c in analysed["case_id"].astype(str) if c not in have]
-    if missing:
-        problems.append(
-            f"{len(missing)} analysed case(s) of the manifest have no prediction in {source}: "
-            f"{', '.join(map(repr, missing[:20]))}{' ...' if len(missing) > 20 else ''}."
-        )
+    ids = analysed["case_id"].astype(str)
+    share, run = _runner(executor)
+    manifest_ids = share(pd.Index(test_set.manifest["case_id"].astype(str).unique()))
+    unknown = run(_absent, manifest_ids, _slices(pred_ids, parts))
+    have = share(pd.Index(pred_ids.unique()))
+    missing = run(_absent, have, _slices(ids, parts))
+    problems: list[str] = []
+    for found, text in ((unknown, f"case(s) in {source} are not in the test-set manifest"),
+                        (missing, f"analysed case(s) of the manifest have no prediction in {source}")):
+        n = sum(k for k, _ in found)
+        if n:
+            shown = [c for _, first in found for c in first][:20]
+            problems.append(f"{n} {text}: {', '.join(map(repr, shown))}{' ...' if n > 20 else ''}.")
     if problems:
         raise DataError(
             f"{source} and the test-set manifest do not match:", problems=problems
         )
-    scores = predictions.set_index(pred_ids)["score"].astype("float64")
+    scores = share(predictions.set_index(pred_ids)["score"].astype("float64"))
+    ind = analysed[INDETERMINATE].to_numpy(dtype=bool)
+    joined = run(_scores, scores, _slices(ids, parts), _slices(pd.Series(ind), parts))
     out = analysed.copy()
-    out["score"] = scores.reindex(out["case_id"].astype(str)).to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(out["score"].to_numpy()) & ~out[INDETERMINATE].to_numpy(dtype=bool)
-    if bad.any():
-        ids = out.loc[bad, "case_id"].astype(str).tolist()
+    out["score"] = np.concatenate([s for s, _ in joined]) if joined else np.zeros(0)
+    bad_ids = [c for _, bad in joined for c in bad]
+    if bad_ids:
         raise DataError(
-            f"{source}: {len(ids)} case(s) have no finite score but are not marked "
+            f"{source}: {len(bad_ids)} case(s) have no finite score but are not marked "
             "non-diagnostic/indeterminate in the manifest:",
-            problems=[f"case_id {c!r}: score is empty or not finite" for c in ids],
+            problems=[f"case_id {c!r}: score is empty or not finite" for c in bad_ids],
         )
     return out
+
+
+def _runner(executor: Any) -> tuple[Any, Any]:
+    """``(share, run)``: here, or as tasks of ``executor`` (one per slice, in order)."""
+    if executor is None:
+        return (lambda obj: obj), (lambda fn, shared, *cols: [fn(shared, *a) for a in zip(*cols, strict=True)])
+
+    def run(fn: Any, shared: Any, *cols: list[Any]) -> list[Any]:
+        return list(executor.map(fn, [shared] * len(cols[0]), *cols))
+
+    return executor.share, run
+
+
+def _slices(values: pd.Series, parts: int) -> list[pd.Series]:
+    """``values`` in ``parts`` consecutive row slices (one when ``parts`` is 1)."""
+    n = len(values)
+    k = max(1, min(int(parts), n))
+    edges = np.linspace(0, n, k + 1).astype(int)
+    return [values.iloc[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _absent(known: pd.Index, ids: pd.Series) -> tuple[int, list[str]]:
+    """How many of ``ids`` are not in ``known``, and the first 21 of them (in row order)."""
+    gone = ids[~ids.isin(known)]
+    return len(gone), gone.iloc[:21].tolist()
+
+
+def _scores(scores: pd.Series, ids: pd.Series, indeterminate: pd.Series
+            ) -> tuple[NDArray[np.float64], list[str]]:
+    """The scores of ``ids`` and the ids without a finite score that are not indeterminate."""
+    got = scores.reindex(ids).to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(got) & ~indeterminate.to_numpy(dtype=bool)
+    return got, ids[bad].tolist()
 
 
 def predictions_frame(

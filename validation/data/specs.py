@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Collection
+import warnings
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -356,16 +358,52 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str,
     DataError
         Listing every violation, each with row and column.
     """
-    csv = source.lower().endswith((".csv", ".tsv", ".txt"))
-    df = df.reset_index(drop=True).copy()
-    df.columns = [str(c).strip() for c in df.columns]
-    problems: list[str] = []
-    seen: set[tuple[int, str]] = set()
-
+    csv = is_csv_source(source)
+    df, present, problems = prepare_columns(df, spec)
     if len(df) == 0:
         raise DataError(f"{source}: the table has no data rows (spec {spec.name}).")
 
-    # 1. columns
+    # 2. types
+    seen: set[tuple[int, str]] = set()
+    for c in spec.columns:
+        if c.name not in present:
+            continue
+        raw = df[c.name]
+        typed, bad = _coerce(raw, c.type, categorical=c.name in categorical)
+        for i in bad:
+            seen.add((i, c.name))
+            problems.append(type_problem(i, csv, c, raw.iloc[i]))
+        df[c.name] = typed
+
+    # 3. keys
+    problems += key_problems(df, spec, present)
+
+    # 4. pandera value checks (lazy: all failures at once)
+    schema = to_pandera(spec, present, categorical)
+    try:
+        with quiet_concat():
+            schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        problems += pandera_problems(exc.failure_cases, spec, csv, seen)
+    raise_problems(problems, spec, source)
+    return df
+
+
+def is_csv_source(source: str) -> bool:
+    """Whether messages about ``source`` give file lines beside rows (text tables)."""
+    return source.lower().endswith((".csv", ".tsv", ".txt"))
+
+
+def prepare_columns(df: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, set[str], list[str]]:
+    """Step 1 of :func:`validate_table` on a frame as read: ``(frame, present, problems)``.
+
+    The frame gets a fresh 0..n-1 index and stripped column names; optional columns that are
+    absent but declare a ``default`` are added filled with it. The problems (missing required
+    columns, undeclared ones where the spec forbids them) depend on the header alone.
+    """
+    df = df.reset_index(drop=True).copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    problems: list[str] = []
     present = set(df.columns)
     declared = spec.column_names
     for c in spec.columns:
@@ -387,23 +425,18 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str,
                 problems.append(
                     f"column {x!r} is not in spec {spec.name}.{did_you_mean(x, list(declared))}"
                 )
+    return df, present, problems
 
-    # 2. types
-    for c in spec.columns:
-        if c.name not in present:
-            continue
-        raw = df[c.name]
-        typed, bad = _coerce(raw, c.type, categorical=c.name in categorical)
-        for i in bad:
-            seen.add((i, c.name))
-            problems.append(
-                f"{_row_label(i, csv)}, column {c.name!r}: must be {_EXPECT[c.type]}; "
-                f"got {raw.iloc[i]!r}."
-            )
-        df[c.name] = typed
 
-    # 3. keys
+def type_problem(i: int, csv: bool, col: ColumnSpec, value: Any) -> str:
+    """The message of a cell (row position ``i``) that cannot be read as its column's type."""
+    return f"{_row_label(i, csv)}, column {col.name!r}: must be {_EXPECT[col.type]}; got {value!r}."
+
+
+def key_problems(df: pd.DataFrame, spec: TableSpec, present: Collection[str]) -> list[str]:
+    """Step 3: one problem per duplicated key, naming every row (from 1) that shares it."""
     key = [k for k in spec.key if k in present]
+    problems: list[str] = []
     if key and len(key) == len(spec.key):
         dup = df.duplicated(subset=key, keep=False) & df[key].notna().all(axis=1)
         if dup.any():
@@ -415,39 +448,55 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, source: str,
                     f"duplicate {'/'.join(key)} {kv!r} at rows {rows}; "
                     f"each {'/'.join(key)} must appear once."
                 )
+    return problems
 
-    # 4. pandera value checks (lazy: all failures at once)
-    schema = to_pandera(spec, present, categorical)
-    try:
-        schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        for rec in fc.to_dict("records"):
-            col_name = rec.get("column")
-            check = str(rec.get("check"))
-            idx = rec.get("index")
-            if col_name not in declared or idx is None or pd.isna(idx):
-                problems.append(f"column {col_name!r}: {check}.")
-                continue
-            i = int(idx)
-            if (i, col_name) in seen or check.startswith("dtype") or check.startswith("coerce"):
-                continue
-            seen.add((i, col_name))
-            col = spec.column(col_name)
-            value = rec.get("failure_case")
-            shown = "empty" if value is None or (not isinstance(value, str) and pd.isna(value)) \
-                else repr(value)
-            problems.append(
-                f"{_row_label(i, csv)}, column {col_name!r}: {_describe_check(check, col)}; "
-                f"got {shown}."
-            )
+
+@contextmanager
+def quiet_concat() -> Iterator[None]:
+    """pandera joins its failure cases with ``pd.concat``, which warns (FutureWarning) when one
+    check's failures are all empty cells; the joined table is the same either way."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning,
+                                message="The behavior of DataFrame concatenation with empty")
+        yield
+
+
+def pandera_problems(fc: pd.DataFrame, spec: TableSpec, csv: bool, seen: set[tuple[int, str]]
+                     ) -> list[str]:
+    """Step 4: the messages of pandera's failure cases ``fc`` (in its order), leaving out cells
+    in ``seen`` (already reported) and adding each reported cell to it."""
+    problems: list[str] = []
+    declared = spec.column_names
+    for rec in fc.to_dict("records"):
+        col_name = rec.get("column")
+        check = str(rec.get("check"))
+        idx = rec.get("index")
+        if col_name not in declared or idx is None or pd.isna(idx):
+            problems.append(f"column {col_name!r}: {check}.")
+            continue
+        i = int(idx)
+        if (i, col_name) in seen or check.startswith("dtype") or check.startswith("coerce"):
+            continue
+        seen.add((i, col_name))
+        col = spec.column(col_name)
+        value = rec.get("failure_case")
+        shown = "empty" if value is None or (not isinstance(value, str) and pd.isna(value)) \
+            else repr(value)
+        problems.append(
+            f"{_row_label(i, csv)}, column {col_name!r}: {_describe_check(check, col)}; "
+            f"got {shown}."
+        )
+    return problems
+
+
+def raise_problems(problems: list[str], spec: TableSpec, source: str) -> None:
+    """Raise the one :class:`DataError` listing every problem (nothing when there is none)."""
     if problems:
         n = len(problems)
         raise DataError(
             f"{source} violates data spec {spec.name} ({n} problem{'s' if n > 1 else ''}):",
             problems=problems,
         )
-    return df
 
 
 def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataFrame:
@@ -458,16 +507,27 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
     DataError
         If the file is missing, empty or unreadable.
     """
-    p = Path(path)
-    if not p.is_file():
-        from validation.preflight import why_not_a_file
-
-        raise DataError(f"{what} file {str(p)!r} {why_not_a_file(p)}.")
+    p = require_file(path, what)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise DataError(f"{p.name}: the {what} file cannot be read ({exc}).") from None
     return read_table_bytes(data, name=p.name, what=what)
+
+
+def require_file(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a Path; a :class:`DataError` saying why when it is not a readable file."""
+    p = Path(path)
+    if not p.is_file():
+        from validation.preflight import why_not_a_file
+
+        raise DataError(f"{what} file {str(p)!r} {why_not_a_file(p)}.")
+    return p
+
+
+def is_text_table(path: str | os.PathLike[str]) -> bool:
+    """Whether :func:`read_table_bytes` reads ``path`` as delimited text (not Parquet)."""
+    return Path(path).suffix.lower() not in (".parquet", ".pq")
 
 
 def read_table_bytes(data: bytes, *, name: str, what: str = "table") -> pd.DataFrame:
