@@ -19,8 +19,9 @@ undeclared columns, from the header alone) and duplicate keys.
 
 Only files without a quote character are cut into several byte ranges: a newline is then
 always a row boundary. A file holding a quote (a quoted field may hold a newline) is read as
-one partition, still on a worker. A partition that cannot be parsed sends the client back to
-the whole-file parse, so a malformed file gets the local path's message.
+one partition, still on a worker. A partition that cannot be parsed (or whose first row has more
+fields than the header) sends the client back to the whole-file path, so a malformed file gets
+the local path's message.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from validation.data.specs import (
     require_file,
     to_pandera,
     type_problem,
+    validate_table,
 )
 from validation.errors import DataError
 
@@ -149,9 +151,14 @@ def _part_bytes(parts: FileParts, i: int) -> bytes:
 def check_part(parts: FileParts, i: int, spec: TableSpec, source: str, what: str,
                rename: tuple[str, str] | None = None) -> PartCheck:
     """One partition on a worker: read, convert and check its rows (see the module notes)."""
+    data = _part_bytes(parts, i)
     try:
-        raw = read_table_bytes(_part_bytes(parts, i), name=source, what=what)
+        raw = read_table_bytes(data, name=source, what=what)
     except DataError:
+        raw = None
+    # a row with more fields than the header, first in a partition, is read by pandas as an
+    # index (where the whole file fails to parse): such a partition is not trusted
+    if raw is None or not isinstance(raw.index, pd.RangeIndex) or raw.index.start != 0:
         return PartCheck(n_rows=0, frame=pd.DataFrame(), bad_cells=(), failures=(),
                          parse_error=True)
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -225,8 +232,11 @@ def validate_parts(parts: FileParts, spec: TableSpec, *, executor: Any, source: 
         check_part, [parts] * n, range(n), [spec] * n, [source] * n, [what] * n, [rename] * n,
         progress=progress) if n else []
     if any(r.parse_error for r in results):
-        # a malformed file: the whole-file parse gives the message (and its line numbers)
-        read_table(parts.path, what=what)
+        # a malformed file: the whole-file path gives the message (and its line numbers)
+        raw = read_table(parts.path, what=what)
+        raw.columns = [str(c).strip() for c in raw.columns]
+        return validate_table(raw if rename is None else _renamed(raw, *rename), spec,
+                              source=source)
     return merge_checks(results, spec, source=source, header=header_columns(parts, source, what),
                         rename=rename)
 
