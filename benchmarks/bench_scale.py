@@ -14,6 +14,12 @@ machine the same-run ratio to the bare core, and the CPU seconds of the run (``c
 
 ``SCALE_SIZES`` (comma-separated, e.g. ``1e4,1e5``) limits the sizes. Timings on a shared
 machine are noisy: quote the medians.
+
+``SCALE_DASK=local`` (or a scheduler address) adds, at each size, ``validation run --dask``
+runs alternating with the in-process ones: their wall time, the client's peak memory and CPU
+seconds, the largest peak of a worker process (``RUSAGE_CHILDREN``: a LocalCluster's workers
+are the client's children) and their CPU seconds, and whether ``results.json`` is byte-identical
+to the in-process run's.
 """
 
 from __future__ import annotations
@@ -43,8 +49,11 @@ _LAUNCHER = (
     "    runpy.run_module('validation', run_name='__main__')\n"
     "finally:\n"
     "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
-    "    open(out, 'w').write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}')\n"
+    "    c = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "    open(out, 'w').write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime} {c.ru_maxrss} '\n"
+    "                         f'{c.ru_utime + c.ru_stime}')\n"
 )
+DASK = os.environ.get("SCALE_DASK")
 
 
 def load_average() -> float:
@@ -54,16 +63,46 @@ def load_average() -> float:
 
 def run_once(protocol: Path, work: Path) -> tuple[float, float, float]:
     """Wall seconds, peak resident memory (GB) and CPU seconds of one ``validation run``."""
+    wall, peak, cpu, _, _, _ = _run(protocol, work, [])
+    return wall, peak, cpu
+
+
+def _run(protocol: Path, work: Path, extra: list[str]
+         ) -> tuple[float, float, float, float, float, bytes]:
+    """One run: wall, peak (GB), CPU s, children's largest peak (GB), their CPU s, results."""
     peak_file = work / "peak.txt"
+    out = work / ("runs-dask" if extra else "runs")
     cmd = [sys.executable, "-c", _LAUNCHER, str(peak_file), "run", str(protocol), "--format", "none",
-           "--quiet", "--out", str(work / "runs")]
+           "--quiet", "--out", str(out), *extra]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"validation run failed ({done.returncode}): {done.stderr[-2000:]}")
-    rss, cpu = peak_file.read_text().split()
-    return wall, int(rss) * 1024 / 1e9, float(cpu)  # ru_maxrss is in KiB on Linux
+    rss, cpu, crss, ccpu = peak_file.read_text().split()
+    newest = max(out.glob("*/*/results.json"), key=lambda p: p.stat().st_mtime)
+    # ru_maxrss is in KiB on Linux
+    return (wall, int(rss) * 1024 / 1e9, float(cpu), int(crss) * 1024 / 1e9, float(ccpu),
+            newest.read_bytes())
+
+
+def dask_rows(n: int, protocol: Path, work: Path) -> list[dict]:
+    """``--dask`` runs alternating with in-process ones (see the module notes)."""
+    local, dask, loads = [], [], []
+    for _ in range(REPEATS):
+        loads.append(load_average())
+        local.append(_run(protocol, work, []))
+        dask.append(_run(protocol, work, ["--dask", str(DASK)]))
+    same = all(d[5] == local[0][5] for d in dask + local)
+    return [{"name": f"validation run --dask {DASK}, {n:.0e} cases, 2000 replicates, --format none",
+             "value": statistics.median(d[0] for d in dask), "unit": "s (median)",
+             "walls": [d[0] for d in dask], "client_peak_gb": [d[1] for d in dask],
+             "client_cpu_s": [d[2] for d in dask], "worker_peak_gb": [d[3] for d in dask],
+             "worker_cpu_s": [d[4] for d in dask], "load_average": loads,
+             "local_walls": [x[0] for x in local], "local_peak_gb": [x[1] for x in local],
+             "ratio": statistics.median(d[0] for d in dask) / statistics.median(x[0] for x in local),
+             "ratio_to": "in-process run, same sizes, alternating",
+             "results_json_byte_identical": same}]
 
 
 def bare_core(inputs: Path) -> float:
@@ -120,6 +159,8 @@ def run() -> list[dict]:
                          "ratio_to": "bare core (pandas read+join, roc_auc_score, per-site confusion table)",
                          "core_s": core,
                          "target": TARGETS.get(n)})
+            if DASK:
+                rows += dask_rows(n, protocol, work)
         sizes = sorted(walls)
         for a, b in zip(sizes, sizes[1:], strict=False):
             rows.append({"name": f"growth exponent of wall time, {a:.0e} -> {b:.0e}",

@@ -106,11 +106,16 @@ def _confusion_task(shared: tuple[pd.DataFrame, Any], rows: Any, operating_point
     return _confusion(cases if rows is None else cases.iloc[rows], operating_point)
 
 
-def _block_mapper(ex: Any) -> Any:
-    """``map_blocks`` for the ROC band: its replicate blocks as tasks of ``ex`` (data shared once)."""
+def _block_mapper(ex: Any, progress: Any = None) -> Any:
+    """``map_blocks`` for the ROC band: its replicate blocks as tasks of ``ex`` (data shared once);
+    ``progress(done, total)`` counts replicates, as the in-process band does."""
     def map_blocks(fn: Any, data: Any, seed: int, blocks: list[tuple[int, int]]) -> list[Any]:
         k = len(blocks)
-        return list(ex.map(fn, [ex.share(data)] * k, [seed] * k, [i for i, _ in blocks], [c for _, c in blocks]))
+        total = sum(c for _, c in blocks)
+        done = (None if progress is None else
+                lambda d, _k: progress(sum(c for _, c in blocks[:d]), total))
+        return list(ex.map(fn, [ex.share(data)] * k, [seed] * k, [i for i, _ in blocks],
+                           [c for _, c in blocks], progress=done))
     return map_blocks
 
 
@@ -464,7 +469,11 @@ def analyse(
             roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed, progress=update)
     elif isinstance(ex, InProcess):
         roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed)
-    else:  # the band's replicate blocks are the Dask tasks
+    elif progress_bar is not None:  # the band's replicate blocks are the Dask tasks
+        with progress_bar("ROC band: bootstrap replicates (dask)") as update:
+            roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed,
+                       map_blocks=_block_mapper(ex, update))
+    else:
         roc = _roc(cases, op, alpha=a, n_boot=n_boot, seed=seed, map_blocks=_block_mapper(ex))
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
