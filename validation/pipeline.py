@@ -225,6 +225,26 @@ def run_protocol(
         (ProtocolError, LockError, DataError, LockedModelError, ...) for any refused input;
         nothing that looks complete is left behind.
     """
+    from validation.analysis.executor import make_executor
+
+    executor = make_executor(dask)  # with --dask, started when the manifest is read
+    try:
+        return _run_protocol(
+            protocol_path, out_dir=out_dir, seed=seed, formats=formats, registry=registry,
+            operator=operator, progress=progress, post_steps=post_steps, finaliser=finaliser,
+            record_start=record_start, dask=dask, allow_outside_artifact=allow_outside_artifact,
+            executor=executor)
+    finally:
+        executor.close()
+
+
+def _run_protocol(
+    protocol_path: str | os.PathLike[str], *, out_dir: str | os.PathLike[str], seed: int | None,
+    formats: Sequence[str], registry: Any, operator: str | None, progress: bool,
+    post_steps: Sequence[PostStep] | None, finaliser: Finaliser | None, record_start: bool,
+    dask: str | None, allow_outside_artifact: bool, executor: Any,
+) -> Path:
+    parted = executor if dask else None  # the partitioned checks and join (Dask only)
     from validation.data.predictions import (
         load_precomputed_predictions,
         match_predictions,
@@ -262,205 +282,196 @@ def run_protocol(
     pdir = ppath.parent
     _check_reader_columns(protocol)
 
-    from validation.analysis.executor import make_executor
+    show.step(f"test set {protocol.test_set.manifest}: data specification and checks")
+    with show.bar("manifest partitions checked (dask)") if dask else nullcontext() as update:
+        test_set = load_test_set(protocol, pdir, executor=parted, progress=update)
+    _check_contained_paths(protocol, pdir, test_set, allow_outside_artifact)
+    flow = test_set.flow
 
-    # one executor for the whole run: with --dask, the manifest's and the predictions' checks
-    # and their join run on it too (validation/data/partitioned.py)
-    executor = make_executor(dask)
-    parted = executor if dask else None
-    try:
-        show.step(f"test set {protocol.test_set.manifest}: data specification and checks")
-        with show.bar("manifest partitions checked (dask)") if dask else nullcontext() as update:
-            test_set = load_test_set(protocol, pdir, executor=parted, progress=update)
-        _check_contained_paths(protocol, pdir, test_set, allow_outside_artifact)
-        flow = test_set.flow
+    deviations: list[dict[str, Any]] = []
+    run_seed = int(protocol.analysis.seed)
+    if seed is not None and int(seed) != run_seed:
+        deviations.append(
+            {
+                "id": "D1",
+                "kind": "seed",
+                "description": f"seed {int(seed)} given at run time instead of the protocol's "
+                f"analysis.seed {run_seed}",
+                "impact": "Resampling-based intervals and p-values (bootstrap) use this seed; "
+                "estimates and closed-form intervals are unchanged.",
+                "approved_by": None,
+            }
+        )
+        run_seed = int(seed)
 
-        deviations: list[dict[str, Any]] = []
-        run_seed = int(protocol.analysis.seed)
-        if seed is not None and int(seed) != run_seed:
-            deviations.append(
-                {
-                    "id": "D1",
-                    "kind": "seed",
-                    "description": f"seed {int(seed)} given at run time instead of the protocol's "
-                    f"analysis.seed {run_seed}",
-                    "impact": "Resampling-based intervals and p-values (bootstrap) use this seed; "
-                    "estimates and closed-form intervals are unchanged.",
-                    "approved_by": None,
-                }
+    model = protocol.model
+    artifact = pdir / model.artifact
+    inputs: dict[str, Path] = {"protocol": ppath, "manifest": pdir / protocol.test_set.manifest}
+    cases = None
+    if model.kind == "precomputed":
+        show.step(f"predictions {model.artifact}: locked hash and match to the manifest")
+        with show.bar("prediction partitions checked (dask)") if dask else nullcontext() as update:
+            preds = load_precomputed_predictions(
+                artifact, sha256=model.sha256, score_column=model.score_column or "score",
+                executor=parted, progress=update,
             )
-            run_seed = int(seed)
+        cases = match_predictions(test_set, preds, source=artifact.name, executor=parted)
+        check_operating_point(cases["score"], model.operating_point, source=artifact.name)
+        inputs["predictions"] = artifact
+    else:
+        inputs["model"] = artifact
+        if model.card:
+            inputs["model_card"] = pdir / model.card
+        # the locked artifact and its card are checked before any run folder exists
+        show.step(f"model {model.artifact}: locked hash, model card and test sites")
+        from validation.models import load_protocol_model
 
-        model = protocol.model
-        artifact = pdir / model.artifact
-        inputs: dict[str, Path] = {"protocol": ppath, "manifest": pdir / protocol.test_set.manifest}
-        cases = None
-        if model.kind == "precomputed":
-            show.step(f"predictions {model.artifact}: locked hash and match to the manifest")
-            with show.bar("prediction partitions checked (dask)") if dask else nullcontext() as update:
-                preds = load_precomputed_predictions(
-                    artifact, sha256=model.sha256, score_column=model.score_column or "score",
-                    executor=parted, progress=update,
-                )
-            cases = match_predictions(test_set, preds, source=artifact.name, executor=parted)
-            check_operating_point(cases["score"], model.operating_point, source=artifact.name)
-            inputs["predictions"] = artifact
+        load_protocol_model(protocol, pdir, test_set.sites)
+    ratings = None
+    dropped = 0
+    if protocol.reader_study is not None:
+        from validation.data.ratings import load_ratings
+
+        rpath = pdir / protocol.reader_study.ratings
+        show.step(f"reader study {protocol.reader_study.ratings}: data specification and match")
+        r = load_ratings(rpath, test_set, modalities=protocol.reader_study.modalities,
+                         design=protocol.reader_study.design)
+        ratings, dropped = r.table, r.dropped_excluded
+        inputs["ratings"] = rpath
+    localization = None
+    if protocol.localization is not None:
+        from validation.data.marks import load_localization
+
+        show.step("localization: marks and lesion truth, data specifications and match")
+        localization = load_localization(
+            protocol.localization, pdir, set(test_set.manifest["case_id"].astype(str)))
+        inputs.update(localization.paths)
+    if protocol.test_set.images_root:
+        inputs["images"] = pdir / protocol.test_set.images_root
+    seg = getattr(protocol, "segmentation", None)
+    if seg is not None:  # masks (reference and the device's) and measurements are hashed inputs
+        if seg.masks_index:
+            inputs["segmentation_index"] = pdir / seg.masks_index
+            inputs["segmentation_masks"] = pdir / (seg.masks_root or Path(seg.masks_index).parent)
+        if seg.measurements:
+            inputs["measurements"] = pdir / seg.measurements
+    outcomes = None
+    if protocol.risk is not None and protocol.risk.outcomes is not None:
+        from validation.data.time_to_event import load_outcomes
+
+        opath = pdir / protocol.risk.outcomes.file
+        show.step(f"outcomes {protocol.risk.outcomes.file}: locked hash and data specification")
+        outcomes = load_outcomes(opath, sha256=protocol.risk.outcomes.sha256)
+        inputs["outcomes"] = opath
+
+    _check_registry_lock(registry, _lock_path(ppath))
+    from validation.provenance.signatures import require_valid_signatures
+
+    require_valid_signatures(registry, _lock_path(ppath))  # electronic signatures, if any
+    if record_start:  # a governed test set (budget, authorised people): checked before reading
+        from validation.provenance.finalize import default_operator
+        from validation.provenance.governance import check_governed_access
+
+        check_governed_access(registry, inputs, operator=operator or default_operator(),
+                              purpose="run", subject=str(protocol.study.id))
+
+    out = Path(out_dir)
+    study_dir = out / protocol.study.id
+    try:
+        study_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from validation.errors import InputError
+
+        raise InputError(f"'--out' must be a folder this user can write; got {str(out)!r} "
+                         f"({exc.strerror or exc}). Give another path.") from None
+    run_id = make_run_id(
+        [p_sha, _sha256_of(inputs["manifest"]), model.sha256, str(run_seed)]
+    )
+    run_id, run_dir = _free_run_dir(study_dir, run_id)
+    run_dir.mkdir(parents=True)
+    ctx = RunContext(
+        protocol_path=ppath,
+        protocol=protocol,
+        lock=lock,
+        lock_path=_lock_path(ppath),
+        protocol_sha256=p_sha,
+        model_sha256=model.sha256,
+        seed=run_seed,
+        out_dir=out,
+        run_id=run_id,
+        run_dir=run_dir,
+        formats=tuple(formats),
+        registry=registry,
+        operator=operator,
+        progress=progress,
+        inputs=inputs,
+        records=_input_records(protocol, run_seed),
+        test_set=test_set,
+    )
+    try:
+        write_bytes_atomic(run_dir / LOCK_FILE, ctx.lock_path.read_bytes())
+        from validation.provenance.signatures import copy_signatures
+
+        copy_signatures(ctx.lock_path, run_dir / LOCK_FILE)
+        if record_start:
+            # Before any prediction or label is used: a run killed later is still in the
+            # sequestered test set's access log.
+            from validation.provenance.steps import record_start as _record_start
+
+            _record_start(ctx)
+        pred_path = run_dir / PREDICTIONS_FILE
+        if cases is None:
+            show.step(f"model {model.artifact}: inference")
+            cases = _predict_with_model(ctx, pred_path)
         else:
-            inputs["model"] = artifact
-            if model.card:
-                inputs["model_card"] = pdir / model.card
-            # the locked artifact and its card are checked before any run folder exists
-            show.step(f"model {model.artifact}: locked hash, model card and test sites")
-            from validation.models import load_protocol_model
+            frame = predictions_frame(cases, model_sha256=model.sha256)
+            _write_parquet(frame, pred_path)
+        if outcomes is not None:
+            from validation.data.time_to_event import match_outcomes
 
-            load_protocol_model(protocol, pdir, test_set.sites)
-        ratings = None
-        dropped = 0
-        if protocol.reader_study is not None:
-            from validation.data.ratings import load_ratings
+            cases = match_outcomes(test_set, cases, outcomes, source=opath.name)
+        ctx.cases = cases
+        ctx.artifacts["predictions"] = pred_path
+        perturbed = _robustness_runs(ctx, cases, show, dask)
 
-            rpath = pdir / protocol.reader_study.ratings
-            show.step(f"reader study {protocol.reader_study.ratings}: data specification and match")
-            r = load_ratings(rpath, test_set, modalities=protocol.reader_study.modalities,
-                             design=protocol.reader_study.design)
-            ratings, dropped = r.table, r.dropped_excluded
-            inputs["ratings"] = rpath
-        localization = None
-        if protocol.localization is not None:
-            from validation.data.marks import load_localization
+        show.step("analysis: endpoints, sites, subgroups, hypotheses")
+        from validation.analysis.engine import analyse
+        from validation.analysis.executor import one_blas_thread
+        from validation.analysis.results import write_results
 
-            show.step("localization: marks and lesion truth, data specifications and match")
-            localization = load_localization(
-                protocol.localization, pdir, set(test_set.manifest["case_id"].astype(str)))
-            inputs.update(localization.paths)
-        if protocol.test_set.images_root:
-            inputs["images"] = pdir / protocol.test_set.images_root
-        seg = getattr(protocol, "segmentation", None)
-        if seg is not None:  # masks (reference and the device's) and measurements are hashed inputs
-            if seg.masks_index:
-                inputs["segmentation_index"] = pdir / seg.masks_index
-                inputs["segmentation_masks"] = pdir / (seg.masks_root or Path(seg.masks_index).parent)
-            if seg.measurements:
-                inputs["measurements"] = pdir / seg.measurements
-        outcomes = None
-        if protocol.risk is not None and protocol.risk.outcomes is not None:
-            from validation.data.time_to_event import load_outcomes
+        with one_blas_thread():  # the same sums whatever the cores (and as on Dask's workers)
+            results = analyse(
+                protocol,
+                cases,
+                flow=flow,
+                protocol_sha256=p_sha,
+                model_sha256=model.sha256,
+                seed=run_seed,
+                ratings=ratings,
+                ratings_dropped_excluded=dropped,
+                localization=localization,
+                deviations=deviations,
+                executor=executor,
+                progress=lambda text: show.step(f"  {text}"),
+                progress_bar=show.bar,
+                robustness=perturbed,
+                protocol_dir=ctx.protocol_dir,
+            )
+        explanations = _explain_errors(ctx, cases, pred_path)
+        if explanations is not None:
+            results["explanations"] = explanations
+        ctx.results = results
+        ctx.artifacts["results"] = write_results(run_dir / RESULTS_FILE, results)
 
-            opath = pdir / protocol.risk.outcomes.file
-            show.step(f"outcomes {protocol.risk.outcomes.file}: locked hash and data specification")
-            outcomes = load_outcomes(opath, sha256=protocol.risk.outcomes.sha256)
-            inputs["outcomes"] = opath
-
-        _check_registry_lock(registry, _lock_path(ppath))
-        from validation.provenance.signatures import require_valid_signatures
-
-        require_valid_signatures(registry, _lock_path(ppath))  # electronic signatures, if any
-        if record_start:  # a governed test set (budget, authorised people): checked before reading
-            from validation.provenance.finalize import default_operator
-            from validation.provenance.governance import check_governed_access
-
-            check_governed_access(registry, inputs, operator=operator or default_operator(),
-                                  purpose="run", subject=str(protocol.study.id))
-
-        out = Path(out_dir)
-        study_dir = out / protocol.study.id
-        try:
-            study_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            from validation.errors import InputError
-
-            raise InputError(f"'--out' must be a folder this user can write; got {str(out)!r} "
-                             f"({exc.strerror or exc}). Give another path.") from None
-        run_id = make_run_id(
-            [p_sha, _sha256_of(inputs["manifest"]), model.sha256, str(run_seed)]
-        )
-        run_id, run_dir = _free_run_dir(study_dir, run_id)
-        run_dir.mkdir(parents=True)
-        ctx = RunContext(
-            protocol_path=ppath,
-            protocol=protocol,
-            lock=lock,
-            lock_path=_lock_path(ppath),
-            protocol_sha256=p_sha,
-            model_sha256=model.sha256,
-            seed=run_seed,
-            out_dir=out,
-            run_id=run_id,
-            run_dir=run_dir,
-            formats=tuple(formats),
-            registry=registry,
-            operator=operator,
-            progress=progress,
-            inputs=inputs,
-            records=_input_records(protocol, run_seed),
-            test_set=test_set,
-        )
-        try:
-            write_bytes_atomic(run_dir / LOCK_FILE, ctx.lock_path.read_bytes())
-            from validation.provenance.signatures import copy_signatures
-
-            copy_signatures(ctx.lock_path, run_dir / LOCK_FILE)
-            if record_start:
-                # Before any prediction or label is used: a run killed later is still in the
-                # sequestered test set's access log.
-                from validation.provenance.steps import record_start as _record_start
-
-                _record_start(ctx)
-            pred_path = run_dir / PREDICTIONS_FILE
-            if cases is None:
-                show.step(f"model {model.artifact}: inference")
-                cases = _predict_with_model(ctx, pred_path)
-            else:
-                frame = predictions_frame(cases, model_sha256=model.sha256)
-                _write_parquet(frame, pred_path)
-            if outcomes is not None:
-                from validation.data.time_to_event import match_outcomes
-
-                cases = match_outcomes(test_set, cases, outcomes, source=opath.name)
-            ctx.cases = cases
-            ctx.artifacts["predictions"] = pred_path
-            perturbed = _robustness_runs(ctx, cases, show, dask)
-
-            show.step("analysis: endpoints, sites, subgroups, hypotheses")
-            from validation.analysis.engine import analyse
-            from validation.analysis.executor import one_blas_thread
-            from validation.analysis.results import write_results
-
-            with one_blas_thread():
-                results = analyse(
-                    protocol,
-                    cases,
-                    flow=flow,
-                    protocol_sha256=p_sha,
-                    model_sha256=model.sha256,
-                    seed=run_seed,
-                    ratings=ratings,
-                    ratings_dropped_excluded=dropped,
-                    localization=localization,
-                    deviations=deviations,
-                    executor=executor,
-                    progress=lambda text: show.step(f"  {text}"),
-                    progress_bar=show.bar,
-                    robustness=perturbed,
-                    protocol_dir=ctx.protocol_dir,
-                )
-            explanations = _explain_errors(ctx, cases, pred_path)
-            if explanations is not None:
-                results["explanations"] = explanations
-            ctx.results = results
-            ctx.artifacts["results"] = write_results(run_dir / RESULTS_FILE, results)
-
-            for step in default_post_steps() if post_steps is None else post_steps:
-                show.step(f"{getattr(step, '__name__', 'step')}")
-                step(ctx)
-            final = (finaliser or default_finaliser())(ctx)
-        except BaseException as exc:
-            _mark_failed(run_dir, exc)
-            raise
-        show.step(f"complete: {final}")
-        return final
-    finally:
-        executor.close()
+        for step in default_post_steps() if post_steps is None else post_steps:
+            show.step(f"{getattr(step, '__name__', 'step')}")
+            step(ctx)
+        final = (finaliser or default_finaliser())(ctx)
+    except BaseException as exc:
+        _mark_failed(run_dir, exc)
+        raise
+    show.step(f"complete: {final}")
+    return final
 
 
 def _input_records(protocol: Any, seed: int) -> dict[str, dict[str, Any]]:

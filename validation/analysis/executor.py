@@ -66,7 +66,8 @@ class InProcess:
 
 
 class OnDask:
-    """Runs tasks on a Dask cluster: ``"local"`` starts a LocalCluster, else an address.
+    """Runs tasks on a Dask cluster: ``"local"`` starts a LocalCluster, else an address (both
+    when the first task is sent: a run refused before that starts no cluster).
 
     Parameters
     ----------
@@ -75,9 +76,21 @@ class OnDask:
     """
 
     def __init__(self, scheduler: str, *, n_workers: int = 2) -> None:
-        from validation.models.dask_runner import _client
+        from validation.models.dask_runner import check_scheduler
 
-        self.client, self._cluster = _client(scheduler, n_workers, True)
+        self._scheduler = check_scheduler(scheduler)
+        self._n_workers = n_workers
+        self._client: Any = None
+        self._cluster: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The Dask client, connected (or its LocalCluster started) on first use."""
+        if self._client is None:
+            from validation.models.dask_runner import _client
+
+            self._client, self._cluster = _client(self._scheduler, self._n_workers, True)
+        return self._client
 
     def share(self, obj: Any) -> Any:
         return self.client.scatter(obj, broadcast=True)
@@ -96,9 +109,11 @@ class OnDask:
         return list(self.client.gather(futures))
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        self._client = self._cluster = None
 
 
 def make_executor(scheduler: str | None) -> InProcess | OnDask:

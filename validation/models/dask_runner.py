@@ -79,22 +79,32 @@ def score_batch(
     return b, [float(s) for s in scores], shas, []
 
 
+def check_scheduler(scheduler: str | None) -> str | None:
+    """``scheduler`` when it is ``None``, ``"local"`` or a scheduler address, else InputError."""
+    if scheduler not in (None, "local") and not str(scheduler).startswith(
+            ("tcp://", "tls://", "inproc://", "ucx://")):
+        raise InputError(
+            f"'scheduler' must be 'local' or an address such as tcp://host:8786; got {scheduler!r}."
+        )
+    return scheduler
+
+
 def _client(scheduler: str | None, n_workers: int, processes: bool) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
+    check_scheduler(scheduler)
     if scheduler in (None, "local"):
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
+            # no dashboard; its HTTP server (metrics) on a free port, not 8787, which another
+            # cluster on the machine may hold (distributed then warns and moves)
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
-    if not str(scheduler).startswith(("tcp://", "tls://", "inproc://", "ucx://")):
-        raise InputError(
-            f"'scheduler' must be 'local' or an address such as tcp://host:8786; got {scheduler!r}."
-        )
     return Client(str(scheduler)), None
 
 
