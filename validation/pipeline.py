@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from validation.run_checks import (  # noqa: F401  (load_test_set is public here
     _check_registry_lock,
     load_test_set,
 )
+from validation.run_progress import RunProgress
 
 INCOMPLETE_SUFFIX = ".incomplete"
 FAILED_FILE = "FAILED.txt"
@@ -121,37 +122,6 @@ def default_finaliser() -> Finaliser:
     from validation.provenance.steps import seal
 
     return seal
-
-
-class _Progress:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._console: Any = None
-        if enabled:
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
-
-    def step(self, text: str) -> None:
-        if self._console is not None:
-            self._console.print(f"[bold]>[/bold] {text}", highlight=False)
-
-    @contextmanager
-    def bar(self, text: str) -> Iterator[Callable[[int, int], None]]:
-        """A progress bar for a long step: yields ``update(done, total)``."""
-        if self._console is None:
-            yield lambda done, total: None
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn(f"  {text}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=self._console, transient=False) as bar:
-            task = bar.add_task(text, total=None)
-
-            def update(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            yield update
 
 
 def make_run_id(parts: Sequence[str], now: datetime | None = None) -> str:
@@ -265,7 +235,7 @@ def _run_protocol(
     formats = check_report_formats(formats)
     check_person_text(operator, "--operator")
     check_output_dir(out_dir)
-    show = _Progress(progress)
+    show = RunProgress(progress)
     ppath = Path(protocol_path)
     show.step(f"protocol {ppath.name}: checking and verifying its lock")
     protocol = load_protocol(ppath)
@@ -484,7 +454,7 @@ def _input_records(protocol: Any, seed: int) -> dict[str, dict[str, Any]]:
     return {"robustness_plan": perturbation_plan(rob, seed)}
 
 
-def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: _Progress,
+def _robustness_runs(ctx: RunContext, cases: pd.DataFrame, show: RunProgress,
                      dask: str | None = None) -> Any:
     """The perturbed inference of the protocol's ``robustness`` section (None without one);
     its batches run as Dask tasks when ``dask`` is given."""
