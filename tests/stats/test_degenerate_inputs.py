@@ -155,6 +155,12 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                                                lambda f: f(0.0, 0.01, 1.0, margin=0.05)],
         ("fom", "cov", "n_cases"): [lambda f: f(fom, np.zeros((4, 4)), n_cases=len(t))],
         ("fom", "jackknife"): [lambda f: f(fom, np.full((2, 2, len(t)), 0.5))],
+        ("fom", "cov", "reader_groups"): [lambda f: f(fom, np.zeros((4, 4)), reader_groups=[1, 2]),
+                                          lambda f: f(fom, np.eye(4) * 1e-3, reader_groups=[1, 1])],
+        ("blocks", "t", "r"): [lambda f: f([([0], np.zeros((2, 2))), ([1], np.eye(2))], t=2, r=2)],
+        ("jackknife", "reader_groups", "case_groups"): [
+            lambda f: f(np.full((2, 2, len(t)), 0.5), [1, 2], np.arange(len(t)) % 2 + 1),
+            lambda f: f(np.full((2, 2, len(t)), 0.5), [1, 1], np.ones(len(t), int))],
         # meta-analysis: two or three studies, identical or extreme
         ("tp", "fn", "tn", "fp"): [lambda f: f([pos, pos], [0, 0], [len(t) - pos] * 2, [0, 0]),
                                    lambda f: f([1, 2, 1], [1, 0, 1], [2, 1, 2], [0, 1, 0])],

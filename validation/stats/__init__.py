@@ -63,8 +63,10 @@ from validation.stats.mrmc import (
     mrmc_analysis,
     mrmc_power,
     mrmc_sample_size,
+    or_split_plot,
     reading_design,
     reading_time_ratio,
+    split_plot_mrmc,
     study_conduct,
     ustat_analysis,
 )
@@ -287,4 +289,7 @@ __all__ = [
     "reading_design",
     "standalone_localization",
     "ustat_analysis",
+    # Obuchowski-Rockette split-plot form (issue 21)
+    "or_split_plot",
+    "split_plot_mrmc",
 ]

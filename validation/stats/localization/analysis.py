@@ -22,6 +22,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,12 +46,15 @@ from validation.stats.mrmc.analysis import Difference, MRMCResult
 from validation.stats.mrmc.covariance import _jackknife_cov
 from validation.stats.mrmc.dbm import DBM_REFERENCES, dbm_analysis, pseudovalues
 from validation.stats.mrmc.or_analysis import OR_REFERENCES, or_analysis
+from validation.stats.mrmc.or_split_plot import block_covariance, or_split_plot
 
 METHODS = ("or", "dbm")
 
 
 def localization_mrmc(marks: LocalizationData, *, fom: str = "wAFROC", method: str = "or",
-                      alpha: float = 0.05, margin: float | None = None) -> MRMCResult:
+                      alpha: float = 0.05, margin: float | None = None,
+                      reader_groups: Sequence[Any] | None = None,
+                      case_groups: Sequence[Any] | None = None) -> MRMCResult:
     """JAFROC-type MRMC comparison of two modalities on a localization figure of merit.
 
     H0: the two modalities have the same reader-averaged FOM; the difference is the second
@@ -63,6 +67,12 @@ def localization_mrmc(marks: LocalizationData, *, fom: str = "wAFROC", method: s
     fom : "wAFROC" (default), "AFROC", "wAFROC1" or "AFROC1".
     method : "or" (Obuchowski-Rockette, jackknife covariance over all cases) or "dbm".
     alpha, margin : as in :func:`~validation.stats.mrmc.mrmc_analysis`.
+    reader_groups, case_groups : for a split-plot study, the group of each reader (in the
+        order of ``marks.readers``) and of each case (``marks.cases``): each group read its
+        own block of cases in every modality. The figures of merit and their jackknife
+        covariance are then computed within each block and analysed by the
+        Obuchowski-Rockette split-plot form (:func:`~validation.stats.mrmc.or_split_plot`;
+        ``method="or"`` only).
 
     Returns
     -------
@@ -82,6 +92,14 @@ def localization_mrmc(marks: LocalizationData, *, fom: str = "wAFROC", method: s
                           f"hold {t} ({', '.join(map(repr, data.modalities))}). Select two.")
     if r < 2:
         raise DesignError(f"an MRMC analysis needs at least 2 readers; the marks hold {r}.")
+    if (reader_groups is None) != (case_groups is None):
+        raise InputError("'reader_groups' and 'case_groups' must be given together (a split "
+                         "plot) or not at all (fully crossed).")
+    if reader_groups is not None and case_groups is not None:
+        if method != "or":
+            raise DesignError("a split-plot marks study is analysed by the Obuchowski-Rockette "
+                              f"split-plot form; method must be 'or', got {method!r}.")
+        return _split_plot(data, fom, alpha, margin, list(reader_groups), list(case_groups))
     kern = fom_kernel(data.fp, data.ll, data.weights, data.diseased, fom=fom)
     theta = kern.fom
     jk = kern.jackknife().reshape(t * r, -1)
@@ -106,6 +124,46 @@ def localization_mrmc(marks: LocalizationData, *, fom: str = "wAFROC", method: s
                       noninferiority=dbm.noninferiority, notes=dbm.notes,
                       method=f"{dbm.method}; {fom} figure of merit (JAFROC)",
                       references=(*FOM_REFERENCES, *DBM_REFERENCES), **common)
+
+
+def _split_plot(data: LocalizationData, fom: str, alpha: float, margin: float | None,
+                rg: list[Any], cg: list[Any]) -> MRMCResult:
+    """Each group's FOMs and jackknife covariance on its own block; OR split-plot form."""
+    t, r = data.fp.shape[:2]
+    if len(rg) != r or len(cg) != len(data.cases):
+        raise InputError(f"'reader_groups' and 'case_groups' must have {r} and "
+                         f"{len(data.cases)} labels; got {len(rg)} and {len(cg)}.")
+    dpos = np.cumsum(data.diseased) - 1            # row of each diseased case in ll
+    theta = np.empty((t, r))
+    blocks = []
+    used = []
+    for g in dict.fromkeys(rg):
+        rdrs = [j for j in range(r) if rg[j] == g]
+        cs = np.array([k for k in range(len(cg)) if cg[k] == g], dtype=np.int64)
+        if cs.size == 0:
+            raise DesignError(f"reader group {g!r} has no cases.")
+        dis = data.diseased[cs]
+        try:
+            kern = fom_kernel(data.fp[:, rdrs][:, :, cs], data.ll[:, rdrs][:, :, dpos[cs[dis]]],
+                              data.weights[dpos[cs[dis]]], dis, fom=fom)
+            jk = kern.jackknife().reshape(t * len(rdrs), -1)
+        except InputError as exc:
+            raise InputError(f"reader group {g!r} ({cs.size} cases): {exc}") from None
+        theta[:, rdrs] = kern.fom
+        blocks.append((rdrs, _jackknife_cov(jk)))
+        used.append(int(jk.shape[1]))
+    res = or_split_plot(theta, block_covariance(blocks, t=t, r=r), reader_groups=rg,
+                        n_cases=used, reader_labels=data.readers, alpha=alpha, margin=margin)
+    single = {name: res.single[i] for i, name in enumerate(data.modalities)}
+    return MRMCResult(
+        analysis="or_split_plot", endpoint=fom, covariance="jackknife", alpha=alpha,
+        n_readers=r, n_cases=len(data.cases), n_cases_used=int(sum(used)), modalities=single,
+        difference=Difference(estimate=float(res.estimate or 0.0),
+                              comparison=f"{data.modalities[1]} - {data.modalities[0]}"),
+        rrrc=res.rrrc, frrc=res.frrc, rrfc=res.rrfc,
+        variance_components=res.variance_components, noninferiority=res.noninferiority,
+        notes=res.notes, method=f"{res.method}; {fom} figure of merit (JAFROC)",
+        references=(*FOM_REFERENCES, *res.references))
 
 
 def standalone_localization(

@@ -9,6 +9,8 @@
 * :func:`mrmc_power`, :func:`mrmc_sample_size` - planning from pilot OR components.
 * :func:`reading_design`, :func:`ustat_analysis` - the design a table holds (fully crossed,
   split-plot, partially missing) and the U-statistic analysis valid for all of them.
+* :func:`or_split_plot`, :func:`split_plot_mrmc`, :func:`split_plot_design` - the
+  Obuchowski-Rockette split-plot form (Hillis 2014): reader groups, each with its own cases.
 """
 
 from validation.stats.mrmc.analysis import Difference, MRMCResult, mrmc_analysis
@@ -25,6 +27,12 @@ from validation.stats.mrmc.or_analysis import (
     noninferiority_test,
     or_analysis,
 )
+from validation.stats.mrmc.or_split_plot import (
+    SplitPlotOR,
+    block_covariance,
+    jackknife_block_covariance,
+    or_split_plot,
+)
 from validation.stats.mrmc.reading_time import ReadingTimeResult, reading_time_ratio
 from validation.stats.mrmc.sample_size import (
     MRMCPower,
@@ -32,6 +40,7 @@ from validation.stats.mrmc.sample_size import (
     mrmc_power,
     mrmc_sample_size,
 )
+from validation.stats.mrmc.split_plot import SplitPlotDesign, split_plot_design, split_plot_mrmc
 from validation.stats.mrmc.unbalanced import ReadingDesign, reading_design, ustat_analysis
 from validation.stats.mrmc.ustat import UStatEstimate, UStatMRMC, ustat_mrmc
 
@@ -69,4 +78,11 @@ __all__ = [
     "reading_design",
     "ustat_analysis",
     "ustat_mrmc",
+    "SplitPlotDesign",
+    "SplitPlotOR",
+    "block_covariance",
+    "jackknife_block_covariance",
+    "or_split_plot",
+    "split_plot_design",
+    "split_plot_mrmc",
 ]
