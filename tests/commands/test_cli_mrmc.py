@@ -65,7 +65,9 @@ def test_incomplete_design_is_one_line_exit_2(tmp_path, vandyke_csv, monkeypatch
         main()
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: the design is not fully crossed")
+    # neither crossed nor a split plot: the file, reader, case and row that break the design
+    assert err.startswith("error: gap.csv: no OR analysis supports this design: reader '1' read "
+                          "case '1' in modality '2' only (data row 114)")
     assert "Traceback" not in err
 
 

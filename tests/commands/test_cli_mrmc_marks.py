@@ -79,12 +79,50 @@ def test_split_plot_is_analysed_by_ustat_and_says_so(reference_dir):
     assert text.startswith("design: split-plot -> the design is split-plot")
 
 
-def test_unsupported_design_and_endpoint_exit_2(reference_dir, tmp_path, monkeypatch, capsys):
+def test_split_plot_sensitivity_gets_the_or_split_plot_form(reference_dir, tmp_path):
     df = pd.read_csv(reference_dir / "ustat" / "split_plot.csv")
     df["call"] = (df["score"] > 0.5).astype(int)
     path = tmp_path / "calls.csv"
     df.to_csv(path, index=False)
-    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(path), "--rating", "call",
-                                                "--endpoint", "sensitivity"])
-    assert code == 2
-    assert "No analysis supports this design and endpoint" in err
+    out = CliRunner().invoke(app, ["mrmc", str(path), "--rating", "call", "--endpoint",
+                                   "sensitivity", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["analysis"] == "or_split_plot" and obj["design"]["analysis"] == "or_split_plot"
+    assert "Hillis 2014" in obj["design"]["reason"]
+    # the same data, partially missing (a reader drops one case): binary U-statistics
+    gap = df.drop(index=df.index[0])
+    gpath = tmp_path / "gap.csv"
+    gap.to_csv(gpath, index=False)
+    out = CliRunner().invoke(app, ["mrmc", str(gpath), "--rating", "call", "--endpoint",
+                                   "sensitivity", "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["design"]["kind"] == "partially missing" and obj["design"]["analysis"] == "ustat"
+    assert "Gallas, Pennello and Myers 2007" in obj["design"]["reason"]
+
+
+def test_design_no_analysis_supports_exit_2(reference_dir, tmp_path, monkeypatch, capsys):
+    """A reader missing a modality in a split plot, asked for OR: refused with file and row."""
+    df = pd.read_csv(reference_dir / "ustat" / "split_plot.csv")
+    first = df["reader"].iloc[0]
+    bad = df[~((df["reader"] == first) & (df["modality"] == df["modality"].iloc[0]))]
+    path = tmp_path / "nomod.csv"
+    bad.to_csv(path, index=False)
+    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(path), "--rating", "score",
+                                                "--method", "or"])
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: nomod.csv: no OR analysis supports this design: reader "
+                          f"{first!r} has no readings in modality")
+    # overlapping case blocks (one reader also reads a case of the other group)
+    other = df[df["reader"] != first]["reader"].iloc[-1]
+    shared = df[df["reader"] == other]["case"].iloc[0]
+    extra = df[(df["reader"] == other) & (df["case"] == shared)].assign(reader=first)
+    over = pd.concat([df, extra], ignore_index=True)
+    opath = tmp_path / "overlap.csv"
+    over.to_csv(opath, index=False)
+    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(opath), "--rating", "score",
+                                                "--method", "or"])
+    assert code == 2 and "overlap.csv: no OR analysis supports this design" in err
+    assert "both read case" in err and "(data row" in err
+    assert "neither fully crossed nor a split plot" in err

@@ -272,10 +272,13 @@ def _reader_study(
                 "rating": ratings[column].astype(float).to_numpy(),
             }
         )
-        if protocol.reader_study.design != "fully_crossed":  # split plot: U-statistics
-            from validation.analysis.localization import ustat_reader_block
+        if protocol.reader_study.design != "fully_crossed":  # split plot: by the design seen
+            from validation.analysis.localization import split_plot_reader_block
 
-            d = ustat_reader_block(df, modalities=modalities, alpha=alpha, endpoint=fom)
+            d = split_plot_reader_block(
+                df, modalities=modalities, alpha=alpha, endpoint=fom, ci=ep.ci,
+                margin=_ni_margin(protocol, ep.id), covariance=str(ep.covariance or "jackknife"),
+                n_bootstrap=int(protocol.analysis.bootstrap_replicates), seed=seed)
         else:
             res = mrmc_analysis(
                 df,

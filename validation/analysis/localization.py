@@ -28,7 +28,13 @@ from validation.stats.localization import (
     match_marks,
     standalone_localization,
 )
-from validation.stats.mrmc import mrmc_analysis, reading_design, ustat_analysis
+from validation.stats.mrmc import (
+    mrmc_analysis,
+    reading_design,
+    split_plot_design,
+    split_plot_mrmc,
+    ustat_analysis,
+)
 
 ANALYSES = ("auto", "or", "dbm", "ustat")
 
@@ -78,6 +84,45 @@ def localization_study(tables: MarkTables, *, fom: str = "wAFROC", method: str =
             "analysis": res.to_dict(), "summary": res.summary()}
 
 
+SPLIT_PLOT_AUC_DEFAULT = "ustat"
+"""The analysis a split-plot AUC gets by default (``method="auto"``, or a protocol whose
+endpoint keeps ``ci: obuchowski_rockette``): the U-statistic analysis, as before the OR
+split-plot form existed, so results of existing split-plot protocols do not change. Both are
+valid for a split plot; ``method="or"`` (``ci: or_split_plot``) asks for the OR form."""
+
+
+def _decide(kind: str, method: str, endpoint: str) -> tuple[str, str]:
+    """(analysis, reason) for a design ``kind`` and a requested ``method``."""
+    auc = endpoint == "auc"
+    if kind == "fully crossed":
+        if method == "ustat":
+            return "ustat", "U-statistic analysis requested"
+        if method == "dbm":
+            return "dbm", "the design is fully crossed: DBM requested"
+        return "or", "the design is fully crossed: Obuchowski-Rockette with Hillis df"
+    if kind == "split-plot":
+        if method == "dbm":
+            raise DesignError("DBM needs a fully crossed design; the design is a split plot "
+                              "(reader groups with their own cases). Use --method or (the "
+                              "Obuchowski-Rockette split-plot form) or ustat.")
+        if method == "ustat" or (method == "auto" and auc and SPLIT_PLOT_AUC_DEFAULT == "ustat"):
+            return "ustat", ("the design is split-plot: the U-statistic variance (Gallas 2006, "
+                             "2009), valid for any design, is used" + (
+                                 " (the default for the AUC; the Obuchowski-Rockette split-plot"
+                                 " form is available with method or)" if method == "auto"
+                                 else ""))
+        return "or_split_plot", (
+            "the design is split-plot (reader groups, each reading its own block of cases in "
+            "every modality): the Obuchowski-Rockette split-plot form (Hillis 2014), "
+            "covariances within each block and zero across groups")
+    # partially missing
+    if method in ("or", "dbm"):
+        return method, ""                      # refused below with the reason
+    return "ustat", (f"the design is {kind}: Obuchowski-Rockette/DBM need a fully crossed or "
+                     "split-plot design, so the U-statistic variance (Gallas 2006, 2009; Gallas, "
+                     "Pennello and Myers 2007 for binary endpoints), valid for any design, is used")
+
+
 def choose_analysis(data: pd.DataFrame, *, method: str = "auto", endpoint: str = "auc",
                     modalities: tuple[str, ...] | None = None, alpha: float = 0.05,
                     margin: float | None = None, reader: str = "reader",
@@ -85,38 +130,46 @@ def choose_analysis(data: pd.DataFrame, *, method: str = "auto", endpoint: str =
                     rating: str = "rating", **mrmc_options: Any) -> tuple[dict[str, Any], Any]:
     """Run the analysis the design admits; return ``(design, result)``.
 
-    ``method="auto"``: a fully crossed design gets ``mrmc_analysis`` (Obuchowski-Rockette),
-    any other the U-statistic analysis (AUC only). ``"or"``/``"dbm"`` insist on OR/DBM (a
-    design that is not fully crossed is then refused); ``"ustat"`` forces the U-statistics.
+    ``method="auto"``: a fully crossed design gets Obuchowski-Rockette (``mrmc_analysis``); a
+    split plot gets the OR split-plot form (``split_plot_mrmc``) for sensitivity and
+    specificity and the U-statistic analysis for the AUC (``SPLIT_PLOT_AUC_DEFAULT``); any
+    other design the U-statistic analysis (AUC, or binary endpoints by Gallas, Pennello and
+    Myers 2007). ``"or"`` insists on Obuchowski-Rockette (the split-plot form on a split plot;
+    a partially missing design is refused, naming the reader, case and row that break the
+    design); ``"dbm"`` needs a fully crossed design; ``"ustat"`` forces the U-statistics.
     ``design`` is the :class:`~validation.stats.mrmc.ReadingDesign` as a dict plus
     ``analysis`` (what ran) and ``reason``.
     """
     if method not in ANALYSES:
         raise InputError(f"'method' must be one of {', '.join(ANALYSES)}; got {method!r}.")
+    if not isinstance(endpoint, str) or endpoint not in ("auc", "sensitivity", "specificity"):
+        raise InputError(f"'endpoint' must be auc, sensitivity or specificity; got {endpoint!r}.")
     rd = reading_design(data, reader=reader, modality=modality, case=case)
-    crossed = rd.kind == "fully crossed"
-    chosen = ("or" if crossed else "ustat") if method == "auto" else method
+    chosen, reason = _decide(rd.kind, method, endpoint)
+    cols = dict(reader=reader, modality=modality, case=case, truth=truth, rating=rating)
     res: Any
+    if rd.kind == "partially missing" and chosen in ("or", "dbm"):
+        try:  # the split-plot check names the reader, case and row that break the design
+            split_plot_design(data, modalities=modalities, **cols)
+        except DesignError as exc:
+            raise DesignError(f"no {chosen.upper()} analysis supports this design: {exc}") from None
+        raise DesignError(f"the design is {rd.kind}; {chosen.upper()} needs a fully crossed or "
+                          "split-plot design.")  # pragma: no cover - split_plot_design refuses
     if chosen == "ustat":
-        if not isinstance(endpoint, str) or endpoint != "auc":
-            raise DesignError(
-                f"the design is {rd.kind}; the analysis for it (U-statistics) supports the AUC "
-                f"endpoint, not {endpoint!r}. No analysis supports this design and endpoint: "
-                "make the design fully crossed or analyse the AUC.")
         if margin is not None:
-            raise DesignError("a non-inferiority margin needs the OR analysis of a fully crossed "
-                              f"design; the design is {rd.kind}.")
-        res = ustat_analysis(data, modalities=modalities, alpha=alpha, reader=reader,
-                             modality=modality, case=case, truth=truth, rating=rating)
-        reason = (f"the design is {rd.kind}: Obuchowski-Rockette/DBM need every reader to read "
-                  "every case, so the U-statistic variance (Gallas 2006, 2009), valid for any "
-                  "design, is used" if not crossed else "U-statistic analysis requested")
+            raise DesignError("a non-inferiority margin needs an Obuchowski-Rockette analysis; "
+                              f"the design is {rd.kind} and the U-statistic analysis was chosen "
+                              "(use --method or for a split plot).")
+        res = ustat_analysis(data, modalities=modalities, alpha=alpha, endpoint=endpoint, **cols)
+    elif chosen == "or_split_plot":
+        opts = {k: v for k, v in mrmc_options.items() if k in ("covariance", "n_bootstrap", "seed")}
+        if mrmc_options.get("binormal"):
+            raise DesignError("binormal fits are offered for fully crossed designs only.")
+        res = split_plot_mrmc(data, endpoint=endpoint, modalities=modalities, margin=margin,
+                              alpha=alpha, **cols, **opts)
     else:
         res = mrmc_analysis(data, endpoint=endpoint, method=chosen, modalities=modalities,
-                            margin=margin, alpha=alpha, reader=reader, modality=modality,
-                            case=case, truth=truth, rating=rating, **mrmc_options)
-        reason = ("the design is fully crossed: Obuchowski-Rockette with Hillis df" if crossed
-                  else f"{chosen.upper()} requested")
+                            margin=margin, alpha=alpha, **cols, **mrmc_options)
     design = {**rd.to_dict(), "analysis": chosen, "reason": reason}
     return design, res
 
@@ -126,7 +179,7 @@ def ustat_reader_block(data: pd.DataFrame, *, modalities: tuple[str, ...], alpha
     """A reader study of a split-plot (or partly missing) design, as the MRMC block.
 
     Runs the U-statistic analysis and lays its result out as the reader-study block of a
-    fully crossed study (``modalities`` with per-reader AUCs, ``difference``, the test under
+    fully crossed study (``modalities`` with per-reader FOMs, ``difference``, the test under
     ``rrrc`` with its t statistic squared as ``statistic``), so that hypotheses and the
     report read it unchanged; ``design`` says what the table holds and why this analysis.
     """
@@ -135,9 +188,13 @@ def ustat_reader_block(data: pd.DataFrame, *, modalities: tuple[str, ...], alpha
     d = res.difference
     rrrc = {"statistic": None if d.statistic is None else d.statistic**2, "df_num": 1.0,
             "df_den": d.df, "p_value": d.p_value, "ci": d.ci, "se": d.se,
-            "distribution": "F", "method": d.method, "references": list(d.references)}
+            "distribution": "F" if endpoint == "auc" else "chi2", "method": d.method,
+            "references": list(d.references)}
     design["reason"] = (f"the design is {design['kind']}: the U-statistic variance (Gallas "
                         "2006, 2009), valid for any design, is used")
+    if endpoint != "auc":
+        design["reason"] += (" (binary endpoint: Gallas, Pennello and Myers 2007, normal "
+                             "reference distribution)")
     mods = {name: {"estimate": e.estimate, "se": e.se, "df": e.df, "ci": e.ci,
                    "readers": dict(e.readers), "method": e.method,
                    "references": list(e.references)} for name, e in res.modalities.items()}
@@ -147,6 +204,40 @@ def ustat_reader_block(data: pd.DataFrame, *, modalities: tuple[str, ...], alpha
                                                "comparison": res.comparison},
             "rrrc": rrrc, "notes": list(res.notes), "design": design,
             "method": res.method, "references": list(res.references)}
+
+
+def split_plot_reader_block(data: pd.DataFrame, *, modalities: tuple[str, ...], alpha: float,
+                            endpoint: str = "auc", ci: str | None = None,
+                            margin: float | None = None, covariance: str = "jackknife",
+                            n_bootstrap: int = 2000, seed: int | None = None) -> dict[str, Any]:
+    """The reader-study block of a protocol planned as a split plot, by the design it sees.
+
+    A true split plot gets the OR split-plot form for sensitivity and specificity, and for the
+    AUC when the endpoint asks ``ci: or_split_plot``; the AUC otherwise (and any partially
+    missing design) the U-statistic analysis (:func:`ustat_reader_block`). ``design`` (the
+    reading design, ``analysis`` and ``reason``) is part of the block either way.
+    """
+    kind = reading_design(data).kind
+    if kind == "split-plot" and (endpoint != "auc" or ci == "or_split_plot"):
+        kwargs: dict[str, Any] = {"covariance": covariance, "n_bootstrap": n_bootstrap}
+        if seed is not None:
+            kwargs["seed"] = seed
+        design, res = choose_analysis(data, method="or", endpoint=endpoint,
+                                      modalities=modalities, alpha=alpha, margin=margin, **kwargs)
+        return {**res.to_dict(), "design": design}
+    if ci == "or_split_plot":
+        raise DesignError(f"the endpoint asks the Obuchowski-Rockette split-plot form (ci: "
+                          f"or_split_plot) but the ratings form a {kind} design, not a split "
+                          "plot with disjoint case blocks; " + _why_not_split(data, modalities))
+    return ustat_reader_block(data, modalities=modalities, alpha=alpha, endpoint=endpoint)
+
+
+def _why_not_split(data: pd.DataFrame, modalities: tuple[str, ...]) -> str:
+    try:
+        split_plot_design(data, modalities=modalities)
+    except DesignError as exc:
+        return str(exc)
+    return "the reading design is fully crossed."
 
 
 def conduct_for_design(conduct: dict[str, Any], design: str,
@@ -279,5 +370,6 @@ def _llf_bootstrap(tables: MarkTables, threshold: float, n_boot: int, seed: int,
     return out  # type: ignore[no-any-return]
 
 
-__all__ = ["ANALYSES", "choose_analysis", "conduct_for_design", "localization_section",
-           "localization_study", "standalone_localization_result", "ustat_reader_block"]
+__all__ = ["ANALYSES", "SPLIT_PLOT_AUC_DEFAULT", "choose_analysis", "conduct_for_design",
+           "localization_section", "localization_study", "split_plot_reader_block",
+           "standalone_localization_result", "ustat_reader_block"]

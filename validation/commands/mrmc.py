@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from validation.constants import DEFAULT_SEED
-from validation.errors import DataError, InputError
+from validation.errors import DataError, DesignError, InputError
 
 
 def _read_table(path: Path):  # type: ignore[no-untyped-def]
@@ -49,8 +49,9 @@ def mrmc(
                                    help="jackknife | delong | bootstrap"),
     method: str = typer.Option(
         "auto", "--method",
-        help="auto (by the design: OR when fully crossed, U-statistics otherwise) | or | dbm "
-             "| ustat"),
+        help="auto (by the design: OR when fully crossed; a split plot: the OR split-plot form "
+             "for sensitivity/specificity, U-statistics for the AUC; U-statistics otherwise) | "
+             "or (the split-plot form on a split plot) | dbm | ustat"),
     margin: float | None = typer.Option(None, "--margin",
                                         help="Non-inferiority margin (positive)."),
     alpha: float = typer.Option(
@@ -89,16 +90,19 @@ def mrmc(
                modalities=mods, alpha=alpha, margin=margin, as_json=as_json)
         return
     df = _read_table(data)
-    design, res = choose_analysis(df, method=method, endpoint=endpoint, modalities=mods,
-                                  margin=margin, alpha=alpha, reader=reader, modality=modality,
-                                  case=case, truth=truth, rating=rating, covariance=covariance,
-                                  seed=seed, binormal=binormal)
-    if design["analysis"] == "ustat":
+    try:
+        design, res = choose_analysis(df, method=method, endpoint=endpoint, modalities=mods,
+                                      margin=margin, alpha=alpha, reader=reader,
+                                      modality=modality, case=case, truth=truth, rating=rating,
+                                      covariance=covariance, seed=seed, binormal=binormal)
+    except DesignError as exc:
+        raise DesignError(f"{data.name}: {exc}") from None
+    if design["analysis"] in ("ustat", "or_split_plot"):
         if as_json:
             echo_json({**res.to_dict(), "design": design})
             return
         typer.echo(f"design: {design['kind']} -> {design['reason']}.")
-        typer.echo(_ustat_summary(res))
+        typer.echo(_ustat_summary(res) if design["analysis"] == "ustat" else res.summary())
         return
     conduct = study_conduct(
         df, reader=reader, modality=modality, case=case, date=date,
@@ -127,7 +131,8 @@ def mrmc(
 
 
 def _ustat_summary(res) -> str:  # type: ignore[no-untyped-def]
-    lines = [f"U-statistic MRMC AUC ({res.n_readers} readers, {res.n_nondiseased} + "
+    what = "AUC" if "binary" not in res.method else "binary endpoint"
+    lines = [f"U-statistic MRMC {what} ({res.n_readers} readers, {res.n_nondiseased} + "
              f"{res.n_diseased} cases, {res.n_readings} readings)"]
     for name, e in (*res.modalities.items(), (f"difference {res.comparison}", res.difference)):
         ci = f"[{e.ci[0]:.4f}, {e.ci[1]:.4f}]" if e.ci else "(no interval)"

@@ -69,7 +69,7 @@ CI_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
         "finding": ("obuchowski", "cluster_bootstrap"),
     },
     "mrmc": {
-        "patient": ("obuchowski_rockette",),
+        "patient": ("obuchowski_rockette", "or_split_plot"),
     },
     "risk_wald": {"patient": ("wald",)},
     "risk_bootstrap": {"patient": ("bootstrap",)},
@@ -85,6 +85,9 @@ resamples patients. With ``unit: finding`` a patient may contribute several find
 methods that account for the clustering are allowed: for proportions the binomial interval is
 computed with the Rao-Scott effective sample size (``clustered_proportion_ci``), for the AUC
 Obuchowski's clustered variance, or the cluster bootstrap.
+``or_split_plot`` (reader endpoints of a ``split_plot`` reader study) asks for the
+Obuchowski-Rockette split-plot form (Hillis 2014) for the AUC, whose split-plot default is the
+U-statistic analysis; sensitivity and specificity of a split plot get that form either way.
 """
 
 DEFAULT_CI: dict[str, dict[str, str]] = {

@@ -164,3 +164,71 @@ def test_reordering_readers_and_cases_changes_nothing(seed):
     b = ustat_mrmc(score[:, pr][:, :, pc], read[:, pr][:, :, pc], truth[pc])
     assert a.difference.variance == pytest.approx(b.difference.variance, abs=1e-14)
     assert a.difference.estimate == pytest.approx(b.difference.estimate, abs=1e-14)
+
+
+def _split_read(rng, shape):
+    """Readers 0-1 read cases 0..k/2, readers 2-3 the rest, in both modalities."""
+    read = np.zeros(shape, dtype=bool)
+    half = shape[2] // 2
+    read[:, :2, :half] = True
+    read[:, 2:, half:] = True
+    return read
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_binary_difference_variance_is_bilinear_in_a_split_plot(seed):
+    """Same readings in both modalities: var(B - A) is the one-sample estimator of x_B - x_A."""
+    from validation.stats.mrmc.ustat import _binary_pair, ustat_binary_mrmc
+
+    rng = np.random.default_rng(20 + seed)
+    truth = np.array([1] * 8 + [0] * 8, dtype=np.int8)
+    dec = rng.integers(0, 2, size=(2, 4, truth.size)).astype(float)
+    read = _split_read(rng, dec.shape)
+    res = ustat_binary_mrmc(dec, read, truth, endpoint="sensitivity")
+    keep = truth == 1
+    d = read[0][:, keep].astype(float)
+    xa, xb = dec[0][:, keep] * d, dec[1][:, keep] * d
+    direct, _, _ = _binary_pair(xb - xa, d, xb - xa, d)
+    assert res.difference.variance == pytest.approx(direct, abs=1e-14)
+    assert res.difference.estimate == pytest.approx((xb.sum() - xa.sum()) / d.sum(), abs=1e-14)
+    assert res.difference.df is None and "normal" in res.notes[0]
+
+
+def test_binary_cross_modality_covariance_matches_moment_loops():
+    """Different reading patterns in the two modalities: the covariance by explicit loops."""
+    from validation.stats.mrmc.ustat import _binary_pair
+
+    rng = np.random.default_rng(7)
+    xa = rng.integers(0, 2, size=(3, 5)).astype(float)
+    xb = rng.integers(0, 2, size=(3, 5)).astype(float)
+    ra = rng.uniform(size=xa.shape) > 0.3
+    rb = rng.uniform(size=xb.shape) > 0.3
+    got, _, _ = _binary_pair(xa * ra, ra * 1.0, xb * rb, rb * 1.0)
+    sums, counts = np.zeros(4), np.zeros(4)
+    for r, rr in itertools.product(range(3), repeat=2):
+        for k, kk in itertools.product(range(5), repeat=2):
+            if ra[r, k] and rb[rr, kk]:
+                idx = (0 if k == kk else 1) + (0 if r == rr else 2)
+                sums[idx] += xa[r, k] * xb[rr, kk]
+                counts[idx] += 1
+    m = np.divide(sums, counts, out=np.zeros(4), where=counts > 0)
+    c = counts / counts.sum()
+    c[3] -= 1.0
+    assert got == pytest.approx(float(c @ m), abs=1e-14)
+
+
+def test_ustat_analysis_specificity_from_a_long_table():
+    rng = np.random.default_rng(5)
+    rows = []
+    for r in range(4):
+        cases = range(0, 10) if r < 2 else range(10, 20)
+        for m in ("A", "B"):
+            for k in cases:
+                rows.append({"reader": r, "modality": m, "case": k, "truth": k % 2,
+                             "rating": float(rng.integers(0, 2))})
+    res = ustat_analysis(pd.DataFrame(rows), endpoint="specificity")
+    assert res.n_readings == 80 and res.method.startswith("U-statistic MRMC variance for binary")
+    neg = [r for r in rows if r["truth"] == 0]
+    for m in ("A", "B"):
+        want = np.mean([1 - r["rating"] for r in neg if r["modality"] == m])
+        assert res.modalities[m].estimate == pytest.approx(want, abs=1e-14)

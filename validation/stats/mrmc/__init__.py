@@ -42,7 +42,7 @@ from validation.stats.mrmc.sample_size import (
 )
 from validation.stats.mrmc.split_plot import SplitPlotDesign, split_plot_design, split_plot_mrmc
 from validation.stats.mrmc.unbalanced import ReadingDesign, reading_design, ustat_analysis
-from validation.stats.mrmc.ustat import UStatEstimate, UStatMRMC, ustat_mrmc
+from validation.stats.mrmc.ustat import UStatEstimate, UStatMRMC, ustat_binary_mrmc, ustat_mrmc
 
 __all__ = [
     "BinormalROC",
@@ -78,6 +78,7 @@ __all__ = [
     "reading_design",
     "ustat_analysis",
     "ustat_mrmc",
+    "ustat_binary_mrmc",
     "SplitPlotDesign",
     "SplitPlotOR",
     "block_covariance",

@@ -31,7 +31,7 @@ import pandas as pd
 from validation.errors import DesignError, InputError
 from validation.stats._result import Result
 from validation.stats.mrmc._design import _label, _sorted_levels
-from validation.stats.mrmc.ustat import UStatMRMC, ustat_mrmc
+from validation.stats.mrmc.ustat import UStatMRMC, ustat_binary_mrmc, ustat_mrmc
 
 DESIGNS = ("fully crossed", "split-plot", "partially missing")
 
@@ -108,17 +108,21 @@ def ustat_analysis(
     data: pd.DataFrame, *, modalities: tuple[Any, ...] | list[Any] | None = None,
     alpha: float = 0.05, reader: str = "reader", modality: str = "modality",
     case: str = "case", truth: str = "truth", rating: str = "rating",
-    require_both_modalities: bool = True,
+    require_both_modalities: bool = True, endpoint: str = "auc",
 ) -> UStatMRMC:
     """U-statistic MRMC analysis of the reader-averaged AUC from a long-format table.
 
     Valid for fully crossed, split-plot and partially missing designs (Gallas et al. 2009).
+    ``endpoint="sensitivity"`` or ``"specificity"`` analyses the readers' binary decisions
+    (``rating`` 0/1) instead (:func:`~validation.stats.mrmc.ustat.ustat_binary_mrmc`).
     ``modalities`` gives the two to compare (second minus first); by default the two present,
     sorted. Raises :class:`DesignError` for fewer than two readers, duplicate readings and,
     unless ``require_both_modalities=False``, a reader without readings in one modality
     (the estimator itself allows such unpaired readers, as iMRMC does; a protocol that
     planned every reader in both modalities should not silently accept one).
     """
+    if endpoint not in ("auc", "sensitivity", "specificity"):
+        raise InputError(f"'endpoint' must be auc, sensitivity or specificity; got {endpoint!r}.")
     need = [c for c in (reader, modality, case, truth, rating) if c not in data]
     if need:
         raise InputError(f"'data' must have the columns {reader!r}, {modality!r}, {case!r}, "
@@ -168,5 +172,8 @@ def ustat_analysis(
     kk = df["case"].map(ci).to_numpy()
     score[ii, jj, kk] = rating_num.to_numpy(np.float64)
     read[ii, jj, kk] = True
+    if endpoint != "auc":
+        return ustat_binary_mrmc(score, read, tr, endpoint=endpoint,
+                                 modalities=(mods[0], mods[1]), alpha=alpha, reader_labels=rdrs)
     return ustat_mrmc(score, read, tr, modalities=(mods[0], mods[1]), alpha=alpha,
                       reader_labels=rdrs)

@@ -325,6 +325,26 @@ def ustat_mrmc(
     )
 
 
+def _binary_pair(xa: NDArray[np.float64], da: NDArray[np.float64], xb: NDArray[np.float64],
+                 db: NDArray[np.float64]) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+    """U-statistic covariance of two reader-averaged proportions, its moments and coefficients.
+
+    ``xa``, ``xb`` (R, K) hold the values where read (0 elsewhere), ``da``, ``db`` the
+    reading indicators; readers and cases are matched by position across the two.
+    """
+    def sums(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.array([(a * b).sum(), (a.sum(axis=1) * b.sum(axis=1)).sum(),
+                         (a.sum(axis=0) * b.sum(axis=0)).sum(), a.sum() * b.sum()])
+
+    b4 = np.array([[1, 0, 0, 0], [-1, 1, 0, 0], [-1, 0, 1, 0], [1, -1, -1, 1]], dtype=np.float64)
+    numer, denom = sums(xa, xb), sums(da, db)
+    nu, de = b4 @ numer, b4 @ denom
+    coeff = de / denom[3]
+    coeff[3] -= 1.0
+    m = _div(nu, de)
+    return float(coeff @ m), m, coeff
+
+
 def ustat_binary_variance(decision: NDArray[np.float64], read: NDArray[np.bool_]
                           ) -> tuple[float, float]:
     """Reader-averaged proportion and its U-statistic variance (Gallas et al. 2007).
@@ -338,14 +358,98 @@ def ustat_binary_variance(decision: NDArray[np.float64], read: NDArray[np.bool_]
     d = np.asarray(read, dtype=np.float64)
     if (d.sum(axis=1) > 0).sum() < 2:
         raise DesignError("the U-statistic variance needs at least 2 readers with readings.")
+    var, _, _ = _binary_pair(x, d, x, d)
+    return float(x.sum() / d.sum()), var
 
-    def sums(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.array([(a * b).sum(), (a.sum(axis=1) * b.sum(axis=1)).sum(),
-                         (a.sum(axis=0) * b.sum(axis=0)).sum(), a.sum() * b.sum()])
 
-    b4 = np.array([[1, 0, 0, 0], [-1, 1, 0, 0], [-1, 0, 1, 0], [1, -1, -1, 1]], dtype=np.float64)
-    numer, denom = sums(x, x), sums(d, d)
-    nu, de = b4 @ numer, b4 @ denom
-    coeff = de / denom[3]
-    coeff[3] -= 1.0
-    return float(x.sum() / d.sum()), float(coeff @ _div(nu, de))
+def ustat_binary_mrmc(
+    decision: NDArray[np.float64], read: NDArray[np.bool_], truth: NDArray[np.int8], *,
+    endpoint: str = "sensitivity", modalities: tuple[str, str] = ("A", "B"),
+    alpha: float = 0.05, reader_labels: tuple[str, ...] | None = None,
+) -> UStatMRMC:
+    """U-statistic MRMC analysis of reader-averaged sensitivity or specificity, any design.
+
+    Parameters
+    ----------
+    decision : array (2, R, K), reader ``r``'s 0/1 decision on case ``k`` in each modality
+        (any value where not read).
+    read : bool array (2, R, K); truth : (K,), 1 = diseased.
+    endpoint : "sensitivity" (the diseased cases, decision 1 correct) or "specificity" (the
+        non-diseased cases, decision 0 correct).
+    modalities, alpha, reader_labels : as in :func:`ustat_mrmc`.
+
+    Returns
+    -------
+    UStatMRMC
+        ``df`` is ``None``: Gallas, Pennello and Myers (2007) give no degrees of freedom for
+        the binary variance, so tests and intervals use the normal distribution (readers and
+        cases random; with few readers this is anti-conservative, said in ``notes``).
+
+    Notes
+    -----
+    The estimate is ``sum D x / sum D`` over the readings; the variance of each modality and
+    the covariance of the two (readers matched by position, cases by position) are unbiased
+    U-statistic estimates from the design itself (Gallas et al. 2007, 2009).
+    """
+    alpha = check_alpha(alpha)
+    if endpoint not in ("sensitivity", "specificity"):
+        raise InputError(f"'endpoint' must be sensitivity or specificity; got {endpoint!r}.")
+    dec = np.asarray(decision, dtype=np.float64)
+    read = np.asarray(read, dtype=bool)
+    truth = np.asarray(truth, dtype=np.int8)
+    if dec.ndim != 3 or dec.shape[0] != 2 or read.shape != dec.shape:
+        raise InputError(f"'decision' and 'read' must have shape (2, R, K); got {dec.shape} and "
+                         f"{read.shape}.")
+    if dec.shape[2] != truth.size or not np.isin(truth, (0, 1)).all():
+        raise InputError(f"'truth' must hold 0/1 for each of the {dec.shape[2]} cases.")
+    if not np.isin(dec[read], (0.0, 1.0)).all():
+        raise InputError("'decision' must be 0 or 1 where a reading exists; pass the readers' "
+                         "binary decisions, not confidence ratings.")
+    keep = truth == (1 if endpoint == "sensitivity" else 0)
+    x = dec[:, :, keep] if endpoint == "sensitivity" else 1.0 - dec[:, :, keep]
+    d = read[:, :, keep].astype(np.float64)
+    x = np.where(d > 0, x, 0.0)
+    labels = reader_labels or tuple(str(j + 1) for j in range(dec.shape[1]))
+    if len(labels) != dec.shape[1]:
+        raise InputError(f"'reader_labels' must name {dec.shape[1]} readers; got {len(labels)}.")
+    for i, name in enumerate(modalities):
+        if (d[i].sum(axis=1) > 0).sum() < 2:
+            raise DesignError(f"modality {name!r} has fewer than 2 readers with readings of "
+                              f"the cases that define the {endpoint}; the U-statistic variance "
+                              "needs at least 2.")
+    method = "U-statistic MRMC variance for binary data (Gallas, Pennello and Myers 2007)"
+    one = {}
+    variances = []
+    for i, name in enumerate(modalities):
+        var, mom, coef = _binary_pair(x[i], d[i], x[i], d[i])
+        variances.append(var)
+        est = float(x[i].sum() / d[i].sum())
+        base = _estimate(est, var, np.inf, 0.5, alpha, None, method)
+        per = {labels[j]: float(x[i, j].sum() / d[i, j].sum()) for j in range(x.shape[1])
+               if d[i, j].sum() > 0}
+        one[name] = UStatEstimate(
+            estimate=base.estimate, variance=base.variance, se=base.se, readers=per, df=None,
+            ci=base.ci, statistic=base.statistic, p_value=base.p_value, null=0.5,
+            moments=tuple(float(v) for v in mom), coefficients=tuple(float(v) for v in coef),
+            method=method, references=BINARY_REFERENCES)
+    cov, _, _ = _binary_pair(x[0], d[0], x[1], d[1])
+    var_d = variances[0] + variances[1] - 2.0 * cov
+    diff_est = one[modalities[1]].estimate - one[modalities[0]].estimate
+    base = _estimate(diff_est, var_d, np.inf, 0.0, alpha, None, method)
+    diff = UStatEstimate(estimate=base.estimate, variance=base.variance, se=base.se, df=None,
+                         ci=base.ci, statistic=base.statistic, p_value=base.p_value, null=0.0,
+                         moments=(), coefficients=(), method=method,
+                         references=BINARY_REFERENCES)
+    notes = ["normal reference distribution (no degrees of freedom are defined for the binary "
+             "U-statistic variance); with few readers the interval may be too narrow."]
+    for name, e in (*one.items(), ("difference", diff)):
+        if e.variance <= 0:
+            notes.append(f"the U-statistic variance of {name} is {e.variance:.4g} <= 0 (an "
+                         "unbiased estimate in a small study): no interval is reported.")
+    any_read: NDArray[np.bool_] = np.asarray(read.any(axis=0))
+    return UStatMRMC(
+        modalities=one, difference=diff, comparison=f"{modalities[1]} - {modalities[0]}",
+        alpha=alpha, n_readers=int(np.count_nonzero(any_read.any(axis=1))),
+        n_nondiseased=int((truth == 0).sum()), n_diseased=int((truth == 1).sum()),
+        n_readings=int(read.sum()), notes=tuple(notes), method=method,
+        references=(*BINARY_REFERENCES, *USTAT_REFERENCES[1:]))
