@@ -146,7 +146,8 @@ def choose_analysis(data: pd.DataFrame, *, method: str = "auto", endpoint: str =
         raise InputError(f"'endpoint' must be auc, sensitivity or specificity; got {endpoint!r}.")
     rd = reading_design(data, reader=reader, modality=modality, case=case)
     chosen, reason = _decide(rd.kind, method, endpoint)
-    cols = dict(reader=reader, modality=modality, case=case, truth=truth, rating=rating)
+    cols: dict[str, Any] = dict(reader=reader, modality=modality, case=case, truth=truth,
+                                rating=rating)
     res: Any
     if rd.kind == "partially missing" and chosen in ("or", "dbm"):
         try:  # the split-plot check names the reader, case and row that break the design
