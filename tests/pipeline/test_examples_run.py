@@ -143,3 +143,47 @@ def test_split_plot_example_runs_ustat_and_says_why(tmp_path: Path) -> None:
     assert rs["conduct"]["checks"]["split_plot"]["status"] == "pass"
     assert rs["conduct"]["passed"] and not res["deviations"]
     assert set(rs["modalities"]["aided"]["readers"]) == {"R1", "R2", "R3", "R4", "R5"}
+
+
+def test_split_plot_binary_and_or_auc_endpoints_run_end_to_end(tmp_path: Path) -> None:
+    """The split-plot example with a sensitivity endpoint and the AUC asked by OR (ci:
+    or_split_plot): both get the Obuchowski-Rockette split-plot form, the design block says so,
+    the default AUC endpoint keeps the U-statistic analysis, and the report renders."""
+    import pandas as pd
+    import yaml
+
+    from validation.protocol import lock_path_for, lock_protocol
+
+    root = tmp_path / "protocols"
+    shutil.copytree(PROTOCOLS, root)
+    ratings = root / "examples" / "split_plot" / "ratings.csv"
+    df = pd.read_csv(ratings)
+    df["decision"] = (df["rating"] >= 3).astype(int)
+    df.to_csv(ratings, index=False)
+    path = root / "split_plot_study.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["study"]["id"] = "MRMC-SPLIT-002"
+    doc["endpoints"] += [
+        {"id": "mrmc_sens", "kind": "mrmc_sensitivity", "role": "secondary"},
+        {"id": "mrmc_auc_or", "kind": "mrmc_auc", "ci": "or_split_plot", "role": "exploratory"}]
+    doc["hypotheses"].append({"id": "H3", "endpoint": "mrmc_sens", "type": "noninferiority",
+                              "margin": 0.05, "comparator": "unaided"})
+    doc["multiplicity"]["order"].append("H3")
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    if lock_path_for(path).exists():
+        lock_path_for(path).unlink()
+    lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False, formats=("html",))
+    res = json.loads((run / "results.json").read_text())
+    by = res["reader_study"]["by_endpoint"]
+    assert by["mrmc_auc"]["analysis"] == "ustat"
+    for ep in ("mrmc_sens", "mrmc_auc_or"):
+        assert by[ep]["analysis"] == "or_split_plot", ep
+        assert by[ep]["design"]["kind"] == "split-plot"
+        assert "Hillis 2014" in by[ep]["design"]["reason"]
+        assert res["endpoints"][ep]["pooled"]["df"] is not None
+    assert by["mrmc_sens"]["endpoint"] == "sensitivity"
+    assert by["mrmc_sens"]["noninferiority"]["margin"] == 0.05
+    sar = (run / "report" / "sar.qmd").read_text()
+    assert "mrmc\\_sens" in sar or "mrmc_sens" in sar
+    assert (run / "report" / "sar.html").is_file()
