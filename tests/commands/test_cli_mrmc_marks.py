@@ -126,3 +126,50 @@ def test_design_no_analysis_supports_exit_2(reference_dir, tmp_path, monkeypatch
     assert code == 2 and "overlap.csv: no OR analysis supports this design" in err
     assert "both read case" in err and "(data row" in err
     assert "neither fully crossed nor a split plot" in err
+
+
+@pytest.fixture()
+def spc_files(reference_dir, tmp_path):
+    """RJafroc's SPLIT-PLOT-C toy marks in the suite's file layout (reader_group in the truth)."""
+    d = reference_dir / "mrmc_split_plot"
+    marks = pd.read_csv(d / "frocspc_marks.csv", dtype=str).rename(columns={
+        "case": "case_id", "reader": "reader_id", "lesion": "lesion_id"})
+    truth = pd.read_csv(d / "frocspc_truth.csv", dtype=str).rename(columns={
+        "case": "case_id", "lesion": "lesion_id"})
+    mp, tp = tmp_path / "marks.csv", tmp_path / "truth.csv"
+    marks.to_csv(mp, index=False)
+    truth.to_csv(tp, index=False)
+    return mp, tp, json.loads((d / "rjafroc_frocspc.json").read_text())
+
+
+def test_split_plot_marks_reproduce_rjafroc_through_the_cli(spc_files):
+    mp, tp, ref = spc_files
+    out = CliRunner().invoke(app, ["mrmc", str(mp), "--lesions", str(tp), "--modalities", "1,0",
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    obj = json.loads(out.output)
+    assert obj["design"]["kind"] == "split-plot" and obj["design"]["analysis"] == "or_split_plot"
+    assert [g["n_cases"] for g in obj["design"]["groups"]] == [8, 8, 8]
+    a = obj["analysis"]
+    assert a["rrrc"]["statistic"] == pytest.approx(ref["rrrc"]["f"], rel=1e-10)
+    assert a["rrrc"]["p_value"] == pytest.approx(ref["rrrc"]["p_value"], abs=1e-10)
+    assert a["rrrc"]["ci"] == pytest.approx(ref["rrrc"]["ci"], abs=1e-10)
+    text = CliRunner().invoke(app, ["mrmc", str(mp), "--lesions", str(tp)]).output
+    assert "Obuchowski-Rockette split-plot form" in text
+    dbm = CliRunner().invoke(app, ["mrmc", str(mp), "--lesions", str(tp), "--method", "dbm"])
+    assert dbm.exit_code != 0 and "DBM needs a fully crossed design" in str(dbm.exception)
+
+
+def test_split_plot_marks_outside_the_readers_group_exit_2(spc_files, monkeypatch, capsys):
+    mp, tp, _ = spc_files
+    marks = pd.read_csv(mp, dtype=str)
+    extra = marks[marks["reader_id"] == "1"].iloc[:1].assign(reader_id="0")
+    pd.concat([marks, extra], ignore_index=True).to_csv(mp, index=False)
+    truth = pd.read_csv(tp, dtype=str)
+    truth.loc[truth["case_id"] == "c10", "reader_group"] = ["0", "1"]   # a case in two groups
+    truth.to_csv(tp, index=False)
+    code, err = _run_main(monkeypatch, capsys, ["mrmc", str(mp), "--lesions", str(tp)])
+    assert code == 2 and "Traceback" not in err
+    assert "column 'reader_group': case 'c10' must name exactly one reader group" in err
+    assert f"marks.csv row {len(marks) + 1} (line {len(marks) + 2}), column 'case_id': reader " \
+           "'0' marked case 'c04' of reader group '1'" in err

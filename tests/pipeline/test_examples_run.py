@@ -187,3 +187,36 @@ def test_split_plot_binary_and_or_auc_endpoints_run_end_to_end(tmp_path: Path) -
     sar = (run / "report" / "sar.qmd").read_text()
     assert "mrmc\\_sens" in sar or "mrmc_sens" in sar
     assert (run / "report" / "sar.html").is_file()
+
+
+def test_split_plot_marks_study_runs_to_the_report(tmp_path: Path) -> None:
+    """The detection example made a split plot (R1-R3 read the odd cases, R4-R5 the even ones;
+    the truth's reader_group says so): wAFROC by the OR split-plot form, protocol to report."""
+    path = _locked_copy(tmp_path, "detection_study")
+    ex = path.parent / "examples" / "detection_study"
+    lesions = pd.read_csv(ex / "lesions.csv", dtype=str)
+    order = {c: k for k, c in enumerate(pd.unique(lesions["case_id"]))}
+    lesions["reader_group"] = ["A" if order[c] % 2 else "B" for c in lesions["case_id"]]
+    lesions.to_csv(ex / "lesions.csv", index=False)
+    marks = pd.read_csv(ex / "marks.csv", dtype=str)
+    group = dict(zip(lesions["case_id"], lesions["reader_group"], strict=False))
+    reader_group = {"R1": "A", "R2": "A", "R3": "A", "R4": "B", "R5": "B"}
+    keep = marks["case_id"].map(group) == marks["reader_id"].map(reader_group)
+    marks[keep].to_csv(ex / "marks.csv", index=False)
+    from validation.protocol import lock_path_for, lock_protocol
+
+    lock_path_for(path).unlink()
+    lock_protocol(path, approver=DEMO_APPROVER, meaning=DEMO_MEANING)
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False, formats=("html",))
+    res = json.loads((run / "results.json").read_text())
+    loc = res["localization"]
+    assert loc["design"]["kind"] == "split-plot" and loc["design"]["analysis"] == "or_split_plot"
+    assert [g["readers"] for g in loc["design"]["groups"]] == [["R1", "R2", "R3"], ["R4", "R5"]]
+    block = loc["by_endpoint"]["mrmc_wafroc"]
+    assert block["analysis"] == "or_split_plot" and block["endpoint"] == "wAFROC"
+    assert any(n.startswith("split plot: 2 reader groups") for n in block["notes"])
+    ep = res["endpoints"]["mrmc_wafroc"]
+    assert ep["pooled"]["estimate"] == block["difference"]["estimate"]
+    assert "Hillis SL (2014)" in " ".join(ep["pooled"]["references"])
+    assert "Lesion localization" in (run / "report" / "sar.qmd").read_text()
+    assert (run / "report" / "sar.html").is_file()

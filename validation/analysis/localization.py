@@ -53,14 +53,39 @@ def _curves(data: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _mark_groups(tables: MarkTables, data: Any) -> tuple[list[str], list[str]] | None:
+    """(reader groups, case groups) of a split-plot marks study, or None when crossed.
+
+    The truth's ``reader_group`` gives each case's block; a reader's group is the block of the
+    cases it marked (the data layer has checked that they lie in one group).
+    """
+    truth = tables.truth
+    if "reader_group" not in truth or truth["reader_group"].isna().all():
+        return None
+    per_case = truth.groupby("case", sort=False)["reader_group"].first()
+    case_groups = [str(per_case[c]) for c in data.cases]
+    marks = tables.marks
+    of_reader = marks.assign(g=marks["case"].map(per_case)).groupby("reader")["g"].first()
+    reader_groups = [str(of_reader[r]) for r in data.readers]
+    empty = sorted(set(case_groups) - set(reader_groups))
+    if empty:
+        raise DataError(f"{tables.truth_file}: reader group(s) {', '.join(map(repr, empty))} "
+                        f"have cases but no reader with marks in {tables.marks_file}; a "
+                        "split-plot group needs its readers.")
+    return reader_groups, case_groups
+
+
 def localization_study(tables: MarkTables, *, fom: str = "wAFROC", method: str = "or",
                        modalities: tuple[str, str] | None = None, alpha: float = 0.05,
                        margin: float | None = None) -> dict[str, Any]:
     """JAFROC analysis of a marks study: matching, curves, OR/DBM on the figure of merit.
 
-    The marks are assumed fully crossed (each reader read every case in every modality; an
-    unmarked case is a reading without marks). Returns plain data: ``match`` (flow counts
-    and the matching rule), ``design``, ``curves`` and ``analysis`` (the MRMC result).
+    Fully crossed (each reader read every case in every modality; an unmarked case is a
+    reading without marks) unless the lesion truth has a ``reader_group`` column: then a
+    split plot, each group reading its own block of cases, analysed by the
+    Obuchowski-Rockette split-plot form (Hillis 2014; DBM is refused). Returns plain data:
+    ``match`` (flow counts and the matching rule), ``design`` (with ``analysis`` and
+    ``reason``), ``curves`` and ``analysis`` (the MRMC result).
     """
     if method not in ("or", "dbm"):
         raise InputError(f"'method' must be or or dbm for marks (JAFROC); got {method!r}.")
@@ -71,15 +96,37 @@ def localization_study(tables: MarkTables, *, fom: str = "wAFROC", method: str =
         raise DesignError(f"choose two modalities among {', '.join(map(repr, present))} (e.g. "
                           f"--modalities {','.join(present[:2])}); got {mods!r}.")
     data = localization_arrays(match, tables.truth, modalities=tuple(mods))
-    res = localization_mrmc(data, fom=fom, method=method, alpha=alpha, margin=margin)
-    design = {
-        "kind": "fully crossed",
+    groups = _mark_groups(tables, data)
+    split = groups is not None and len(set(groups[0])) > 1
+    if groups is not None:
+        if method == "dbm" and split:
+            raise DesignError(f"{tables.truth_file}: the marks form a split plot (reader_group); "
+                              "DBM needs a fully crossed design. Use the Obuchowski-Rockette "
+                              "analysis (--method or, ci: obuchowski_rockette).")
+        res = localization_mrmc(data, fom=fom, method=method, alpha=alpha, margin=margin,
+                                reader_groups=groups[0], case_groups=groups[1])
+    else:
+        res = localization_mrmc(data, fom=fom, method=method, alpha=alpha, margin=margin)
+    design: dict[str, Any] = {
+        "kind": "split-plot" if split else "fully crossed",
         "modalities": list(data.modalities), "readers": list(data.readers),
         "n_cases": len(data.cases), "n_diseased": int(data.diseased.sum()),
         "n_lesions": int(data.n_lesions.sum()),
         "marks": {m: {r: int(((tables.marks["modality"] == m) & (tables.marks["reader"] == r)).sum())
                       for r in data.readers} for m in data.modalities},
     }
+    if groups is not None:
+        design["groups"] = [
+            {"group": g, "readers": [r for r, x in zip(data.readers, groups[0], strict=True)
+                                     if x == g],
+             "n_cases": sum(1 for x in groups[1] if x == g)}
+            for g in dict.fromkeys(groups[0])]
+        design["analysis"] = "or_split_plot" if split else method
+        design["reason"] = (
+            f"the lesion truth assigns the cases to {len(design['groups'])} reader groups, "
+            "each reading its own block in every modality: the Obuchowski-Rockette split-plot "
+            f"form (Hillis 2014) on the {fom} jackknife within each block" if split else
+            "one reader group: the fully crossed analysis")
     return {"match": match.to_dict(), "design": design, "curves": _curves(data),
             "analysis": res.to_dict(), "summary": res.summary()}
 

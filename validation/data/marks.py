@@ -8,7 +8,9 @@ against each other and collects every problem with its file and row:
 * a mark naming a lesion its case does not have;
 * a mark outside its case's image (when the truth gives ``image_width``/``image_height``);
 * a mark with a location on a case whose lesions have no centre or radius;
-* a reader with marks in one modality and none in another (no readings there).
+* a reader with marks in one modality and none in another (no readings there);
+* with a ``reader_group`` column in the truth (a split-plot study): a case without a group or
+  with two, and a reader whose marks fall in the cases of two groups.
 
 The tables come back with the column names the statistics layer uses (``case``, ``reader``,
 ``modality``, ``lesion``, ``rating``, ``x``, ``y``; truth ``case``, ``lesion``, ``x``, ``y``,
@@ -34,7 +36,8 @@ _MARK_COLS = {"case_id": "case", "reader_id": "reader", "modality": "modality",
               "lesion_id": "lesion", "rating": "rating", "x": "x", "y": "y"}
 _TRUTH_COLS = {"case_id": "case", "lesion_id": "lesion", "x": "x", "y": "y", "radius": "radius",
                "weight": "weight", "image_width": "image_width",
-               "image_height": "image_height", "patient_id": "patient"}
+               "image_height": "image_height", "patient_id": "patient",
+               "reader_group": "reader_group"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +63,12 @@ def _plain(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def load_marks(marks_path: str | os.PathLike[str], truth_path: str | os.PathLike[str]
-               ) -> MarkTables:
+def load_marks(marks_path: str | os.PathLike[str], truth_path: str | os.PathLike[str],
+               *, reader_groups: bool = True) -> MarkTables:
     """Read and check a marks file and its lesion truth (see the module docstring).
+
+    ``reader_groups=False`` skips the split-plot group checks (a standalone algorithm's marks
+    cover every case whatever the readers' groups).
 
     Raises
     ------
@@ -130,11 +136,46 @@ def load_marks(marks_path: str | os.PathLike[str], truth_path: str | os.PathLike
             if m not in seen:
                 problems.append(f"{mp.name}: reader {rdr!r} has no readings (no marks) in "
                                 f"modality {m!r}; every reader reads every modality.")
+    csv_t = tp.suffix.lower() in (".csv", ".tsv", ".txt")
+    if reader_groups:
+        problems.extend(_group_problems(marks, truth, unknown, where,
+                                        lambda i: f"{tp.name} {_row_label(int(i), csv_t)}"))
     if problems:
         n = len(problems)
         raise DataError(f"{mp.name} and {tp.name} do not agree ({n} problem{'s' if n > 1 else ''}):",
                         problems=problems)
     return MarkTables(marks=marks, truth=truth, marks_file=mp.name, truth_file=tp.name)
+
+
+def _group_problems(marks: pd.DataFrame, truth: pd.DataFrame, unknown: pd.Series,
+                    where: Any, twhere: Any) -> list[str]:
+    """Split-plot groups: one per case, and each reader's marks within one group's cases."""
+    if "reader_group" not in truth or truth["reader_group"].isna().all():
+        return []
+    out: list[str] = []
+    per_case = truth.groupby("case", sort=False)["reader_group"]
+    for c, n in per_case.nunique().items():
+        if n != 1 or per_case.get_group(c).isna().any():
+            i = truth.index[truth["case"] == c][0]
+            out.append(f"{twhere(i)}, column 'reader_group': case {c!r} must "
+                       "name exactly one reader group on every row; got "
+                       f"{sorted(map(str, per_case.get_group(c).dropna().unique()))!r}.")
+    group = per_case.first()
+    known = ~unknown
+    first: dict[Any, tuple[Any, Any]] = {}
+    for i in np.flatnonzero(known.to_numpy()):
+        rdr, c = marks.at[i, "reader"], marks.at[i, "case"]
+        g = group.get(c)
+        if rdr not in first:
+            first[rdr] = (g, c)
+        elif g != first[rdr][0]:
+            out.append(f"{where(i)}, column 'case_id': reader {rdr!r} marked case {c!r} of "
+                       f"reader group {g!r}, but also case {first[rdr][1]!r} of group "
+                       f"{first[rdr][0]!r}; in a split plot each reader reads one group's cases.")
+            first[rdr] = (g, c)
+            if len(out) >= 50:
+                break
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +209,7 @@ def load_localization(section: Any, base_dir: str | os.PathLike[str],
                             f"localization.modalities are {', '.join(map(repr, want))}.")
     if section.algorithm_marks is not None:
         paths["algorithm_marks"] = base / section.algorithm_marks
-        algorithm = load_marks(paths["algorithm_marks"], lesions)
+        algorithm = load_marks(paths["algorithm_marks"], lesions, reader_groups=False)
     source = readers if readers is not None else algorithm
     truth = source.truth if source is not None else None
     if truth is not None and case_ids is not None:
