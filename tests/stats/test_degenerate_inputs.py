@@ -224,6 +224,9 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
                         t == 1)],
         ("marks",): [lambda f: f(localization_data(c))],
         ("score", "read", "truth"): [lambda f: f(cube, np.ones(cube.shape, bool), t)],
+        ("decision", "read", "truth"): [
+            lambda f: f((cube >= 0.5) * 1.0, np.ones(cube.shape, bool), t),
+            lambda f: f(np.zeros(cube.shape), np.ones(cube.shape, bool), t, endpoint="specificity")],
         # reusable holdout: identical, opposite and constant query values
         ("train_values", "holdout_values", "threshold", "sigma", "budget", "seed"): [
             lambda f: f(s, s, threshold=0.04, sigma=0.01, budget=1, seed=0),

@@ -192,7 +192,9 @@ class ReaderStudy(_Model):
     design: Literal["fully_crossed", "split_plot"] = Field(
         default="fully_crossed",
         description="fully_crossed: OR/DBM; split_plot: reader groups read their own blocks of "
-                    "cases, analysed by U-statistics (Gallas 2006, 2009).")
+                    "cases, analysed by the OR split-plot form (Hillis 2014; the AUC with "
+                    "ci: or_split_plot) or by U-statistics (Gallas 2006, 2009; the AUC's "
+                    "default), by the design the ratings show.")
     washout_days_min: int | None = Field(
         default=None, ge=0, description="Least days between a reader's two readings of a case."
     )
