@@ -143,6 +143,10 @@ def test_split_plot_example_runs_ustat_and_says_why(tmp_path: Path) -> None:
     assert rs["conduct"]["checks"]["split_plot"]["status"] == "pass"
     assert rs["conduct"]["passed"] and not res["deviations"]
     assert set(rs["modalities"]["aided"]["readers"]) == {"R1", "R2", "R3", "R4", "R5"}
+    # the hypotheses name the test that ran, not the crossed Obuchowski-Rockette one
+    assert res["hypotheses"] and {h["test"] for h in res["hypotheses"]} <= {
+        "U-statistic (Gallas) random-reader random-case t test (BDG Satterthwaite df)",
+        "U-statistic (Gallas) single-modality t test (BDG Satterthwaite df)"}
 
 
 def test_split_plot_binary_and_or_auc_endpoints_run_end_to_end(tmp_path: Path) -> None:
@@ -184,6 +188,8 @@ def test_split_plot_binary_and_or_auc_endpoints_run_end_to_end(tmp_path: Path) -
         assert res["endpoints"][ep]["pooled"]["df"] is not None
     assert by["mrmc_sens"]["endpoint"] == "sensitivity"
     assert by["mrmc_sens"]["noninferiority"]["margin"] == 0.05
+    h3 = next(h for h in res["hypotheses"] if h["id"] == "H3")
+    assert h3["test"] == "OR split-plot random-reader random-case t test (Hillis df)"
     sar = (run / "report" / "sar.qmd").read_text()
     assert "mrmc\\_sens" in sar or "mrmc_sens" in sar
     assert (run / "report" / "sar.html").is_file()
@@ -218,5 +224,7 @@ def test_split_plot_marks_study_runs_to_the_report(tmp_path: Path) -> None:
     ep = res["endpoints"]["mrmc_wafroc"]
     assert ep["pooled"]["estimate"] == block["difference"]["estimate"]
     assert "Hillis SL (2014)" in " ".join(ep["pooled"]["references"])
+    assert {h["test"] for h in res["hypotheses"]} == {
+        "OR split-plot random-reader random-case t test (Hillis df)"}
     assert "Lesion localization" in (run / "report" / "sar.qmd").read_text()
     assert (run / "report" / "sar.html").is_file()

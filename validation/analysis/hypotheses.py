@@ -37,18 +37,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from validation.errors import DataError, InputError, ProtocolError
-from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS, SUPERIORITY_MARGIN_WITH_COMPARATOR
+from validation.protocol.vocabulary import MRMC_KINDS, PROPORTION_KINDS
 from validation.stats import to_plain
 from validation.stats.hypotheses import (
     HypothesisTest,
     normal_test,
     performance_goal_test,
-    proportion_difference_test,
 )
 from validation.stats.multiplicity import MultiplicityResult, adjust, passes
 
@@ -327,6 +325,18 @@ def _rescale_reason(reason: str, ref: float) -> str:
     return reason if ref == 0.0 else f"{reason} (on the scale theta - {ref:g})"
 
 
+def _reader_test(block: dict[str, Any], df: Any, *, single: bool = False) -> str:
+    """The name of the reader-study test that ran: the analysis the design chose (Obuchowski-
+    Rockette, its split-plot form, or the U-statistic analysis), with its reference distribution."""
+    analysis = block.get("analysis") or (block.get("design") or {}).get("analysis")
+    if analysis == "ustat":
+        ref = "t test (BDG Satterthwaite df)" if df is not None else "z test (normal reference)"
+        return f"U-statistic (Gallas) {'single-modality' if single else 'random-reader random-case'} {ref}"
+    form = "OR split-plot" if analysis == "or_split_plot" else "OR"
+    return f"{form} single-modality t test" if single else \
+        f"{form} random-reader random-case t test (Hillis df)"
+
+
 def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any) -> dict[str, Any]:
     # a JAFROC (marks) endpoint lives in the localization block, with its own modalities
     marks = ep.kind == "mrmc_wafroc"
@@ -346,7 +356,7 @@ def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any)
             raise ProtocolError(f"hypothesis {h.id!r}: modality {test_mod!r} is not in the "
                                 "reader study.")
         return _normal_vs_value(h, float(m["estimate"]), float(m["se"]), alpha,
-                                df=m.get("df"), test="OR single-modality t test",
+                                df=m.get("df"), test=_reader_test(block, m.get("df"), single=True),
                                 refs=tuple(m.get("references", [])), ref=float(h.goal))
     comparison = str(block["difference"].get("comparison", f"{mods[1]} - {mods[0]}"))
     new, _, old = (s.strip() for s in comparison.partition(" - "))
@@ -362,103 +372,11 @@ def _mrmc(h: Any, ep: Any, results: dict[str, Any], alpha: float, protocol: Any)
             f"modalities ({new}, {old})."
         )
     d = _normal_vs_value(h, sign * est, float(rrrc["se"]), alpha, df=rrrc.get("df_den"),
-                         test="OR random-reader random-case t test (Hillis df)", refs=refs,
+                         test=_reader_test(block, rrrc.get("df_den")), refs=refs,
                          ref=0.0)
     d["comparator"] = comparator
     d["comparison"] = f"{new if sign > 0 else old} - {comparator}"
     return d
-
-
-def _paired_arrays(
-    h: Any, ep: Any, protocol: Any, ctx: Any
-) -> tuple[Any, Any, Any, Any]:
-    """Per-unit truth, model reading, comparator reading and cluster (None at patient level).
-
-    The model's indeterminate results are handled as in the endpoint's primary analysis (e.g.
-    worst case); the comparator read every analysed case, so its readings are used as they are
-    (the ``per_protocol`` population drops the model's indeterminate cases from both).
-    """
-    from validation.analysis.endpoints import analysis_scenario, score_bounds, unit_data
-    from validation.data.comparator import comparator_values
-    from validation.data.testset import INDETERMINATE
-
-    cases = getattr(ctx, "cases", None)
-    if cases is None:
-        raise ProtocolError(
-            f"hypothesis {h.id!r} compares with the comparator in column "
-            f"{h.comparator_column!r}, but no per-case data was given."
-        )
-    comp = comparator_values(cases, str(h.comparator_column), endpoint_kind=ep.kind)
-    op = float(protocol.model.operating_point)
-    scen = analysis_scenario(protocol, ep)
-    mine = unit_data(cases, unit=ep.unit, operating_point=op, scenario=scen,
-                     score_bounds=score_bounds(cases))
-    other_cases = cases
-    if scen != "determinate":
-        other_cases = cases.assign(**{INDETERMINATE: False})
-    if ep.kind == "auc":
-        other = unit_data(other_cases.assign(score=comp.astype(float)), unit=ep.unit,
-                          operating_point=op)
-        return mine.truth, mine.score, other.score, mine.cluster
-    other = unit_data(other_cases.assign(score=np.where(comp, 1.0, 0.0)), unit=ep.unit,
-                      operating_point=0.5)
-    return mine.truth, mine.called, other.called, mine.cluster
-
-
-def _paired_comparison(h: Any, ep: Any, protocol: Any, ctx: Any, alpha: float) -> dict[str, Any]:
-    """A standalone endpoint against a comparator read on the same cases (``comparator_column``)."""
-    if h.type == "performance_goal" or h.comparator_column is None:
-        raise ProtocolError(f"hypothesis {h.id!r}: a standalone {h.type} hypothesis needs 'goal' "
-                            "or 'comparator_column'.")
-    if h.type == "superiority" and h.margin:
-        raise ProtocolError(f"hypothesis {h.id!r}: {SUPERIORITY_MARGIN_WITH_COMPARATOR}.")
-    margin = float(h.margin) if h.margin is not None else None
-    truth, new, old, cluster = _paired_arrays(h, ep, protocol, ctx)
-    try:
-        t, counts = _paired_test(h, ep, truth, new, old, cluster, margin, alpha)
-    except InputError as exc:
-        raise DataError(
-            f"hypothesis {h.id!r} (endpoint {ep.id!r} against comparator column "
-            f"{h.comparator_column!r}, unit {ep.unit}) cannot be tested: {exc}"
-        ) from None
-    d = t.to_dict()
-    d.update({"goal": None, "comparator": f"column {h.comparator_column}",
-              "comparator_column": str(h.comparator_column), "paired_counts": counts,
-              "unit": ep.unit})
-    return d
-
-
-def _paired_test(
-    h: Any, ep: Any, truth: Any, new: Any, old: Any, cluster: Any, margin: float | None,
-    alpha: float,
-) -> tuple[HypothesisTest, dict[str, int] | None]:
-    from validation.stats.hypotheses import (
-        auc_comparison_test,
-        clustered_paired_proportion_test,
-    )
-
-    if ep.kind == "auc":
-        t = auc_comparison_test(truth, new, old, type=h.type, margin=margin, alpha=alpha,
-                                cluster=cluster)
-        counts = None
-    elif ep.kind in ("sensitivity", "specificity"):
-        keep = truth == 1 if ep.kind == "sensitivity" else truth == 0
-        ok_new = new[keep] if ep.kind == "sensitivity" else ~new[keep]
-        ok_old = old[keep] if ep.kind == "sensitivity" else ~old[keep]
-        counts = {"a": int((ok_new & ok_old).sum()), "b": int((ok_new & ~ok_old).sum()),
-                  "c": int((~ok_new & ok_old).sum()), "d": int((~ok_new & ~ok_old).sum())}
-        if cluster is None:
-            t = proportion_difference_test(counts, design="paired", type=h.type, margin=margin,
-                                           alpha=alpha)
-        else:
-            t = clustered_paired_proportion_test(ok_new, ok_old, cluster[keep], type=h.type,
-                                                 margin=margin, alpha=alpha)
-    else:
-        raise ProtocolError(
-            f"hypothesis {h.id!r}: endpoint kind {ep.kind!r} has no paired comparator test; "
-            "give 'goal' as a fixed reference."
-        )
-    return t, counts
 
 
 # --------------------------------------------------------------------------- main entry
@@ -478,7 +396,9 @@ def evaluate_hypothesis(
     if ep.kind in MRMC_KINDS or ep.kind == "mrmc_wafroc":
         d = _mrmc(h, ep, results, alpha, protocol)
     elif h.comparator_column is not None or h.goal is None:
-        d = _paired_comparison(h, ep, protocol, context, alpha)
+        from validation.analysis.paired_hypotheses import paired_comparison
+
+        d = paired_comparison(h, ep, protocol, context, alpha)
     else:
         block = (results.get("endpoints") or {}).get(ep.id)
         if block is None:
