@@ -45,7 +45,7 @@ def parse_components(text: str | None) -> Any:
 
 def _mu(auc: float, comp: Any) -> float:
     """Separation whose expected empirical AUC under ``comp`` is ``auc``."""
-    return float(stats.norm.ppf(auc) * np.sqrt(comp.total() * (1.0 + 1.0 / comp.b**2)))
+    return float(stats.norm.ppf(auc) * np.sqrt(comp.difference_variance()))
 
 
 def simulated_mrmc_power(protocol: Any, *, n_studies: int, seed: int, components: Any

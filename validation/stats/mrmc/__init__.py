@@ -7,6 +7,8 @@
 * :func:`study_conduct` - crossed design, washout and truther checks.
 * :func:`reading_time_ratio` - ratio of geometric mean reading times (mixed model).
 * :func:`mrmc_power`, :func:`mrmc_sample_size` - planning from pilot OR components.
+* :func:`or_to_rm`, :func:`rm_to_or` - pilot OR parameters to Roe-Metz (Hillis 2012)
+  simulation parameters and back (Hillis 2018, 2020).
 * :func:`reading_design`, :func:`ustat_analysis` - the design a table holds (fully crossed,
   split-plot, partially missing) and the U-statistic analysis valid for all of them.
 """
@@ -25,6 +27,7 @@ from validation.stats.mrmc.or_analysis import (
     noninferiority_test,
     or_analysis,
 )
+from validation.stats.mrmc.or_to_rm import ORParameters, RMParameters, or_to_rm, rm_to_or
 from validation.stats.mrmc.reading_time import ReadingTimeResult, reading_time_ratio
 from validation.stats.mrmc.sample_size import (
     MRMCPower,
@@ -69,4 +72,8 @@ __all__ = [
     "reading_design",
     "ustat_analysis",
     "ustat_mrmc",
+    "ORParameters",
+    "RMParameters",
+    "or_to_rm",
+    "rm_to_or",
 ]
