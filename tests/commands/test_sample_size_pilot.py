@@ -153,6 +153,7 @@ def _fails(argv: list[str], monkeypatch: pytest.MonkeyPatch,
     ({"var": 0.003, "cov1": 0.0003, "cov2": 0.0003, "cov3": 0.0002},
      "'var_error' = 0.003 cannot be reached"),
     ({"var_r": 0.3}, "'var_r' is larger than the Roe-Metz model can give"),
+    ({"n_diseased": 40}, "'n_nondiseased' + 'n_diseased' must equal its n_cases (114)"),
 ])
 def test_impossible_components_exit_2(tmp_path: Path, pilot: Path, comps: dict, match: str,  # type: ignore[type-arg]
                                       monkeypatch: pytest.MonkeyPatch,

@@ -71,6 +71,10 @@ def pilot_from_components(vc: dict[str, Any] | None, plan: Any) -> dict[str, Any
                            **{k: float(vc[k]) for k in OR_KEYS}, "notes": []}
     if vc.get("n_nondiseased") and vc.get("n_diseased"):
         out["n_nondiseased"], out["n_diseased"] = int(vc["n_nondiseased"]), int(vc["n_diseased"])
+        if out["n_nondiseased"] + out["n_diseased"] != int(n):
+            raise InputError(f"the pilot's 'n_nondiseased' + 'n_diseased' must equal its "
+                             f"n_cases ({int(n)}); got {out['n_nondiseased']} + "
+                             f"{out['n_diseased']}.")
     else:
         pos, neg = plan.planned_positive, plan.planned_negative
         share = float(pos) / float(pos + neg) if pos and neg else (plan.prevalence or 0.5)

@@ -95,8 +95,12 @@ def simulated_mrmc_power(protocol: Any, *, n_studies: int, seed: int, components
             continue
         aucs = (float(a.comparator_expected), float(a.expected))
         notes: list[str] = []
-        source_pilot = None if components is not None else (
-            pilot or pilot_from_components(a.variance_components, plan))
+        where = f"sample_size.assumptions[{i}] (hypothesis {h.id})"
+        try:
+            source_pilot = None if components is not None else (
+                pilot or pilot_from_components(a.variance_components, plan))
+        except InputError as exc:
+            raise InputError(f"{where}, pilot variance_components: {exc}") from None
         rm = None
         if components is not None:
             comp, source = components, "components"
@@ -110,7 +114,7 @@ def simulated_mrmc_power(protocol: Any, *, n_studies: int, seed: int, components
                 rm, used, more = convert_pilot(source_pilot, aucs, b_method=b_method,
                                                b_value=b_value)
             except InputError as exc:
-                raise InputError(f"sample_size.assumptions[{i}] (hypothesis {h.id}), pilot "
+                raise InputError(f"{where}, pilot "
                                  f"{source_pilot.get('file') or 'variance_components'}: "
                                  f"{exc}") from None
             comp, source = rm.components(), str(source_pilot["source"])
