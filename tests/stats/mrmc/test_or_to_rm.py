@@ -238,7 +238,7 @@ def test_scale_invariance_and_symmetry() -> None:
     ({"auc2": 1.0}, "'auc2' must be an expected AUC"),
     ({"corr1": 1.2}, "'corr1' must be an error correlation in \\[0, 1\\]"),
     ({"corr3": -0.1}, "'corr3' must be an error correlation"),
-    ({"var_tr": -1e-4}, "'var_tr' must be a variance component .*truncate"),
+    ({"var_tr": -1e-4}, "'var_tr' must be a variance component >= 0; got -0.0001. Truncate"),
     ({"var_r": 0.2}, "'var_r' is larger than the Roe-Metz model can give"),
     ({"var_error": 0.5}, "'var_error' = 0.5 cannot be reached"),
     ({"var_error": None}, "'var_error' must be given"),

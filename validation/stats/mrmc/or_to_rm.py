@@ -208,10 +208,10 @@ def _real(x: Any, name: str, *, low: float | None = None, high: float | None = N
     if high is not None:
         bad |= v >= high if high_open else v > high
     if bad:
-        rng = (f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        rng = (f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
                if low is not None and high is not None else
-               f"{'>' if low_open else '>='} {low:g}" if low is not None else "finite")
-        raise InputError(f"'{name}' must be {what or 'a number'} in {rng}; got {x!r}.")
+               f"{'>' if low_open else '>='} {low:g}" if low is not None else "and finite")
+        raise InputError(f"'{name}' must be {what or 'a number'} {rng}; got {x!r}.")
     return v
 
 
@@ -347,10 +347,12 @@ def or_to_rm(
                what="an expected AUC"),
          _real(auc2, "auc2", low=0.5, high=1.0, low_open=True, high_open=True,
                what="an expected AUC"))
-    vr = _real(var_r, "var_r", low=0.0, what="a variance component (truncate a negative "
-               "estimate at 0)")
-    vtr = _real(var_tr, "var_tr", low=0.0, what="a variance component (truncate a negative "
-                "estimate at 0)")
+    vr, vtr = (_real(v, nm) for nm, v in (("var_r", var_r), ("var_tr", var_tr)))
+    for nm, v in (("var_r", vr), ("var_tr", vtr)):
+        if v < 0:
+            raise InputError(f"'{nm}' must be a variance component >= 0; got {v!r}. Truncate a "
+                             "negative ANOVA estimate at 0 (Hillis, Obuchowski and Berbaum "
+                             "2011) before the conversion.")
     corr = tuple(_real(c, nm, low=0.0, high=1.0, what="an error correlation")
                  for nm, c in (("corr1", corr1), ("corr2", corr2), ("corr3", corr3)))
     notes: list[str] = []
