@@ -149,6 +149,22 @@ def _calls(c: Case) -> dict[tuple[str, ...], list[Call]]:
          "pilot_cases"): [lambda f: f(effect=0.05, n_readers=2, n_cases=2, **OR_ZERO)],
         ("effect", "n_readers", "var_tr", "var", "cov1", "cov2", "cov3", "pilot_cases"): [
             lambda f: f(effect=0.05, n_readers=2, max_cases=50, **OR_ZERO)],
+        # OR <-> Roe-Metz parameters: one case per class, zero components, extreme correlations
+        ("auc1", "auc2", "var_r", "var_tr", "corr1", "corr2", "corr3", "n0", "n1"): [
+            lambda f: f(auc1=0.8, auc2=0.8, var_r=0.0, var_tr=0.0, corr1=0.0, corr2=0.0,
+                        corr3=0.0, n0=1, n1=1, b_method="specified", b=1.0),
+            lambda f: f(auc1=0.9, auc2=0.95, var_r=0.0, var_tr=0.0, corr1=1.0, corr2=1.0,
+                        corr3=1.0, var_error=1e-3, n0=2, n1=2),
+            lambda f: f(auc1=0.999, auc2=0.999, var_r=1e-6, var_tr=0.0, corr1=0.5, corr2=0.4,
+                        corr3=0.3, n0=pos or 1, n1=max(len(t) - pos, 1),
+                        b_method="mean_to_sigma", mean_to_sigma=4.5)],
+        ("delta1", "delta2", "var_r", "var_tr", "var_c", "var_tc", "var_rc", "var_e", "n0", "n1"): [
+            lambda f: f(delta1=0.0, delta2=0.0, var_r=0.0, var_tr=0.0, var_c=0.0, var_tc=0.0,
+                        var_rc=0.0, var_e=1.0, n0=1, n1=1),
+            lambda f: f(delta1=5.0, delta2=5.0, var_r=0.0, var_tr=0.0, var_c=1.0, var_tc=0.0,
+                        var_rc=0.0, var_e=0.0, b=0.5, n0=2, n1=1),
+            lambda f: f(delta1=1.0, delta2=1.0, var_r=0.0, var_tr=0.0, var_c=0.0, var_tc=0.0,
+                        var_rc=0.0, var_e=0.0, n0=2, n1=2)],
         ("pseudo",): [lambda f: f(cube)],
         ("ratings", "truth"): [lambda f: f(cube, t)],
         ("difference", "se", "df", "margin"): [lambda f: f(0.0, 0.0, 1.0, margin=0.05),

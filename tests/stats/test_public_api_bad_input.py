@@ -35,6 +35,11 @@ READS = pd.DataFrame({
 OR_VARS = {"var_tr": 0.001, "var": 0.001, "cov1": 0.0005, "cov2": 0.0004, "cov3": 0.0003,
            "pilot_cases": 100}
 
+OR_RM = {"auc1": 0.85, "auc2": 0.9, "var_r": 0.001, "var_tr": 0.0002, "corr1": 0.4,
+         "corr2": 0.4, "corr3": 0.3, "var_error": 0.0008, "n0": 60, "n1": 40}
+RM_OR = {"delta1": 1.0, "delta2": 1.2, "var_r": 0.01, "var_tr": 0.01, "var_c": 0.3,
+         "var_tc": 0.2, "var_rc": 0.2, "var_e": 0.3, "n0": 50, "n1": 50}
+
 Row = tuple[str, Callable[[], Any], str]
 
 
@@ -363,6 +368,23 @@ ROWS: list[Row] = [
      r"'holdout_values' must be a non-empty 1-D sequence of query values in \[0, 1\]"),
     ("thresholdout", lambda: stats.thresholdout([0.5], [0.5], threshold=0.04, sigma=0.01, budget=0, seed=0),
      r"'budget' must be a whole number >= 1"),
+    # OR <-> Roe-Metz parameters
+    ("or_to_rm", lambda: stats.or_to_rm(**{**OR_RM, "auc1": 0.4}),
+     r"'auc1' must be an expected AUC in \(0.5, 1\); got 0.4"),
+    ("or_to_rm", lambda: stats.or_to_rm(**{**OR_RM, "corr2": np.nan}),
+     r"'corr2' must be an error correlation in \[0, 1\]; got nan"),
+    ("or_to_rm", lambda: stats.or_to_rm(**{**OR_RM, "var_tr": -0.001}),
+     r"'var_tr' must be a variance component >= 0; got -0.001. Truncate"),
+    ("or_to_rm", lambda: stats.or_to_rm(**{**OR_RM, "n1": 2.5}),
+     r"'n1' must be a whole number >= 1; got 2.5"),
+    ("or_to_rm", lambda: stats.or_to_rm(**OR_RM, b_method="specified", b=-1.0),
+     r"'b' must be the binormal slope"),
+    ("rm_to_or", lambda: stats.rm_to_or(**{**RM_OR, "var_c": -0.1}),
+     r"'var_c' must be a variance component"),
+    ("rm_to_or", lambda: stats.rm_to_or(**{**RM_OR, "delta1": "x"}),
+     r"'delta1' must be a number; got 'x'"),
+    ("rm_to_or", lambda: stats.rm_to_or(**{**RM_OR, "b": 0.0}),
+     r"'b' must be the binormal slope"),
 ]
 
 

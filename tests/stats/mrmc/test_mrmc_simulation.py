@@ -1,9 +1,10 @@
 """Roe-Metz simulation and the empirical type I error of the OR analysis.
 
 Checks: the simulated empirical AUC averages to the model's closed form
-``Phi(mu / sqrt((1 + 1/b^2) * total variance))`` (Monte Carlo tolerance: 4 standard errors of
-the mean); the OR RRRC test's rejection rate over null studies lies in the central 99%
-binomial band of alpha (2,000 studies, marked slow; a 300-study version runs always).
+``Phi(mu / sqrt((1 + 1/b^2) * case variance + 2 * reader variance))`` (Hillis 2012: only the
+case components are divided by ``b^2``; Monte Carlo tolerance: 4 standard errors of the
+mean); the OR RRRC test's rejection rate over null studies lies in the central 99% binomial band
+of alpha (2,000 studies, marked slow; a 300-study version runs always).
 """
 
 from __future__ import annotations

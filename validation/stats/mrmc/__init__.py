@@ -7,6 +7,8 @@
 * :func:`study_conduct` - crossed design, washout and truther checks.
 * :func:`reading_time_ratio` - ratio of geometric mean reading times (mixed model).
 * :func:`mrmc_power`, :func:`mrmc_sample_size` - planning from pilot OR components.
+* :func:`or_to_rm`, :func:`rm_to_or` - pilot OR parameters to Roe-Metz (Hillis 2012)
+  simulation parameters and back (Hillis 2018, 2020).
 * :func:`reading_design`, :func:`ustat_analysis` - the design a table holds (fully crossed,
   split-plot, partially missing) and the U-statistic analysis valid for all of them.
 * :func:`or_split_plot`, :func:`split_plot_mrmc`, :func:`split_plot_design` - the
@@ -33,6 +35,7 @@ from validation.stats.mrmc.or_split_plot import (
     jackknife_block_covariance,
     or_split_plot,
 )
+from validation.stats.mrmc.or_to_rm import ORParameters, RMParameters, or_to_rm, rm_to_or
 from validation.stats.mrmc.reading_time import ReadingTimeResult, reading_time_ratio
 from validation.stats.mrmc.sample_size import (
     MRMCPower,
@@ -86,4 +89,8 @@ __all__ = [
     "or_split_plot",
     "split_plot_design",
     "split_plot_mrmc",
+    "ORParameters",
+    "RMParameters",
+    "or_to_rm",
+    "rm_to_or",
 ]

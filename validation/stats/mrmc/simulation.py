@@ -5,13 +5,16 @@ rating of case ``k`` with truth ``t`` by reader ``j`` in modality ``i`` is
 
 ``X_ijk = mu_it + R_jt + C_kt + (tau R)_ijt + (tau C)_ikt + (R C)_jkt + E_ijkt``
 
-with independent zero-mean normal effects of variances ``var_r``, ``var_c``, ``var_tr``,
-``var_tc``, ``var_rc``, ``var_e`` for non-diseased cases (``t = 0``) and the same divided by
-``b**2`` for diseased cases (``t = 1``); effects of the two truth states are independent
-(each truth state has its own cases, and reader effects per state, as in Roe and Metz).
-``mu_i0 = 0`` and ``mu_i1 = mu[i]``. ``b = 1`` is the original equal-variance model. The
-expected empirical AUC of modality ``i`` over readers and cases is
-``Phi(mu_i / sqrt((1 + 1/b^2) (var_r + var_tr + var_c + var_tc + var_rc + var_e)))``.
+with independent zero-mean normal effects of variances ``var_r``, ``var_tr`` (reader effects,
+the same for both truth states) and ``var_c``, ``var_tc``, ``var_rc``, ``var_e`` for
+non-diseased cases (``t = 0``), the case components divided by ``b**2`` for diseased cases
+(``t = 1``; Hillis 2012 scales the components that involve cases only); effects of the two
+truth states are independent (each truth state has its own cases, and reader effects per
+state, as in Roe and Metz). ``mu_i0 = 0`` and ``mu_i1 = mu[i]``. ``b = 1`` is the original
+equal-variance model. The expected empirical AUC of modality ``i`` over readers and cases is
+``Phi(mu_i / sqrt((1 + 1/b^2) (var_c + var_tc + var_rc + var_e) + 2 (var_r + var_tr)))``.
+:func:`validation.stats.mrmc.or_to_rm.or_to_rm` gives the parameters that reproduce a pilot
+study's Obuchowski-Rockette parameters.
 
 :func:`simulate_or_rejections` simulates ``n_studies`` studies and applies the
 Obuchowski-Rockette RRRC test (jackknife covariance, Hillis df) to each: under ``mu`` equal
@@ -70,11 +73,15 @@ class RoeMetzComponents(Result):
     def total(self) -> float:
         return self.var_r + self.var_c + self.var_tr + self.var_tc + self.var_rc + self.var_e
 
+    def difference_variance(self) -> float:
+        """Variance of a diseased minus a non-diseased rating (random reader and cases)."""
+        case = self.var_c + self.var_tc + self.var_rc + self.var_e
+        return case * (1.0 + 1.0 / self.b**2) + 2.0 * (self.var_r + self.var_tr)
+
 
 def expected_auc(mu: float, components: RoeMetzComponents) -> float:
     """Expected empirical AUC of a modality with separation ``mu`` under the model."""
-    v = components.total() * (1.0 + 1.0 / components.b**2)
-    return float(stats.norm.cdf(mu / np.sqrt(v)))
+    return float(stats.norm.cdf(mu / np.sqrt(components.difference_variance())))
 
 
 def roe_metz_ratings(
@@ -110,7 +117,7 @@ def roe_metz_ratings(
     blocks = []
     for state, n, scale, shift in ((0, n0, 1.0, np.zeros(t)), (1, n1, 1.0 / comp.b, mu_arr)):
         del state
-        sd = np.sqrt(np.array(vals)) * scale
+        sd = np.sqrt(np.array(vals)) * np.array([1.0, scale, 1.0, scale, scale, scale])
         x = shift[None, :, None, None] + np.zeros((ns, t, r, n))
         x += sd[0] * rng.standard_normal((ns, 1, r, 1))        # reader
         x += sd[1] * rng.standard_normal((ns, 1, 1, n))        # case
