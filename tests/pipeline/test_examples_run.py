@@ -135,13 +135,16 @@ def test_detection_example_runs_jafroc_with_wafroc_primary(tmp_path: Path) -> No
 
 def test_split_plot_example_runs_ustat_and_says_why(tmp_path: Path) -> None:
     path = _locked_copy(tmp_path, "split_plot_study")
-    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False)
+    run = run_protocol(path, out_dir=tmp_path / "runs", progress=False, formats=("html",))
     res = json.loads((run / "results.json").read_text())
     rs = res["reader_study"]
     assert rs["analysis"] == "ustat" and rs["design"]["kind"] == "split-plot"
     assert "U-statistic" in rs["design"]["reason"]
     assert rs["conduct"]["checks"]["split_plot"]["status"] == "pass"
     assert rs["conduct"]["passed"] and not res["deviations"]
+    sar = (run / "report" / "sar.qmd").read_text()
+    assert "| Split plot | pass: " in sar and "| All conduct checks | passed |" in sar
+    assert "{'name'" not in sar  # one row per check, not the raw record
     assert set(rs["modalities"]["aided"]["readers"]) == {"R1", "R2", "R3", "R4", "R5"}
     # the hypotheses name the test that ran, not the crossed Obuchowski-Rockette one
     assert res["hypotheses"] and {h["test"] for h in res["hypotheses"]} <= {

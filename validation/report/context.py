@@ -306,11 +306,7 @@ def _reader_view(rs: Mapping[str, Any] | None) -> dict[str, Any] | None:
                          "df": df, "p_value": fmt_p(a.get("p_value")), "ci": fmt_ci(a.get("ci"))})
     vc = rs.get("variance_components") or {}
     components = [{"name": k, "value": fmt_variance(v)} for k, v in vc.items() if v is not None]
-    conduct = rs.get("conduct") or {}
-    conduct_rows = [{"check": humanize(k),
-                     "result": ("yes" if v is True else "no" if v is False else
-                                fmt_count(v) if isinstance(v, (int, float)) else str(v))}
-                    for k, v in sorted(conduct.items())]
+    conduct_rows = _conduct_rows(rs.get("conduct") or {})
     return {
         "endpoint": KIND_LABELS.get(str(rs.get("endpoint")), humanize(rs.get("endpoint", "auc"))),
         "modalities": modalities,
@@ -323,6 +319,21 @@ def _reader_view(rs: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "conduct": conduct_rows,
         "method": str(rs.get("method", "")),
     }
+
+
+def _conduct_rows(conduct: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per study-conduct check (status and what was found), then the overall verdict."""
+    rows: list[dict[str, str]] = []
+    for key, c in (conduct.get("checks") or {}).items():
+        if not isinstance(c, Mapping):
+            continue
+        problems = list(c.get("problems") or [])
+        more = f" ({len(problems)} problem(s), e.g. {problems[0]})" if problems else ""
+        rows.append({"check": humanize(str(c.get("name") or key)),
+                     "result": f"{c.get('status', '')}: {c.get('detail', '')}{more}"})
+    if "passed" in conduct:
+        rows.append({"check": "All conduct checks", "result": "passed" if conduct["passed"] else "failed"})
+    return rows
 
 
 def _references(results: Mapping[str, Any]) -> list[str]:
