@@ -96,3 +96,7 @@ def test_demo_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # last, the free-response detection study (wAFROC primary) from its seeded marks
     assert "localization: fully crossed design" in stdout and "wAFROC (primary): unaided" in stdout
     assert "LOCALIZATION dossier:" in stdout
+    # then the reader-study designs: a split plot two ways, a pilot converted and simulated
+    assert "reader designs: split plot (3 readers x 57 cases and 2 readers x 57 cases)" in stdout
+    assert "OR split-plot form (Hillis 2014)" in stdout
+    assert "pilot to Roe-Metz (Hillis 2018, 2020)" in stdout and "simulated power" in stdout

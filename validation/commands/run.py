@@ -197,6 +197,9 @@ def register(app: typer.Typer) -> None:
         from validation.localization_demo import print_localization_demo, run_localization_demo
 
         print_localization_demo(run_localization_demo(out, formats=fmts), typer.echo)
+        from validation.reader_designs_demo import print_reader_designs_demo
+
+        print_reader_designs_demo(typer.echo)
         from validation.risk_demo import print_risk_demo
 
         print_risk_demo(typer.echo)
