@@ -7,9 +7,9 @@ case left out; it is timed in the same run and the ratio reported.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+
+from benchmarks._timing import best_of as _best
 
 
 def _study(n_readers: int, n_cases: int, seed: int = 3):  # type: ignore[no-untyped-def]
@@ -28,15 +28,6 @@ def _study(n_readers: int, n_cases: int, seed: int = 3):  # type: ignore[no-unty
     ll[:, :, w == 0] = -np.inf
     diseased = np.r_[np.zeros(k1, bool), np.ones(k2, bool)]
     return fp, ll, w, diseased
-
-
-def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def run() -> list[dict]:

@@ -7,10 +7,10 @@ sort per reader-modality). The naive alternative recomputes every AUC with one c
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
+
+from benchmarks._timing import best_of as _best
 
 
 def _study(n_readers: int, n_cases: int, seed: int = 1) -> pd.DataFrame:
@@ -25,15 +25,6 @@ def _study(n_readers: int, n_cases: int, seed: int = 1) -> pd.DataFrame:
                                         "case": np.arange(n_cases), "truth": truth,
                                         "rating": np.round(score, 2)}))
     return pd.concat(frames, ignore_index=True)
-
-
-def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _naive_auc(truth: np.ndarray, x: np.ndarray) -> float:

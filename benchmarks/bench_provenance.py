@@ -15,14 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from benchmarks._timing import best_of as _best
 
 
 def run() -> list[dict]:

@@ -14,23 +14,19 @@ ties), at 30% prevalence.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from benchmarks._timing import best_of
+
 N = 1_000_000
 
 
 def _best(fn: Callable[[], object], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(fn, repeat)
 
 
 def _data(seed: int = 1, decimals: int | None = None) -> tuple[np.ndarray, ...]:

@@ -21,24 +21,16 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from benchmarks._timing import best_of as _best
+
 SHAPE = (512, 512, 300)
 SPACING = (0.8, 0.8, 1.5)
 TOLERANCE_MM = 2.0
-
-
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def ellipsoid(centre: tuple[float, ...], radii: tuple[float, ...]) -> np.ndarray:
