@@ -184,8 +184,11 @@ def _dask_grouped(ind: pd.DataFrame, factors: Sequence[str], address: str
         ddf = dd.from_pandas(ind, npartitions=nparts, sort=False)
         lazy = _grouped(ddf, factors)
         if address == "local":
+            # the scheduler's HTTP server on a free port, not 8787, which another cluster on
+            # the machine (a parallel test worker, say) may hold: distributed would warn
             with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+                              dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                              ) as cluster, Client(cluster) as client:
                 computed = client.compute([g for g, _, _ in lazy], sync=True)
         else:
             with Client(address) as client:
