@@ -29,9 +29,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic import ValidationError as PydanticValidationError
 
 from validation._atomic import canonical_json, write_text_atomic
 from validation.errors import LockError, ProtocolError
@@ -164,55 +162,17 @@ def plan_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
 def check_change_plan(path: str | os.PathLike[str], *, check_files: bool = True
                       ) -> tuple[ChangePlan | None, list[_pload.Problem]]:
     """Validate the plan file ``path``; return it (or ``None``) and every problem found."""
-    p = Path(path)
-    shown = os.fspath(path)
-    if not p.is_file():
-        what = "is a folder" if p.is_dir() else "does not exist"
-        return None, [_pload.Problem(shown, None, None, "", f"the plan file {what}.")]
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [_pload.Problem(shown, None, None, "", f"the file is not UTF-8 text "
-                                                            f"({exc.reason}).")]
-    from validation._yaml import yaml_limit_problem
+    from validation.protocol.plan_file import check_plan_file
 
-    limit = yaml_limit_problem(text, _pload._Loader)
-    if limit is not None:
-        return None, [_pload.Problem(shown, None, None, "", f"the YAML is refused: {limit}")]
-    try:
-        node = yaml.compose(text, Loader=_pload._Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        return None, [_pload.Problem(shown, mark.line + 1 if mark else None,
-                                     mark.column + 1 if mark else None, "",
-                                     f"malformed YAML: {what}.")]
-    if not isinstance(node, yaml.MappingNode):
-        return None, [_pload.Problem(shown, 1, 1, "", "the top level must be a mapping "
-                                                      "(schema_version, plan, protocol, ...).")]
-    problems: list[_pload.Problem] = []
-    _pload._duplicate_keys(node, (), shown, problems)
-    data = _pload._Loader("").construct_document(node)
-    locator = _pload._Locator(node, shown, ChangePlan)
-    for loc in _pload._non_finite(data, ()):
-        problems.append(locator.problem(loc, "must be a finite number."))
-    if problems:
-        return None, _pload._dedupe(problems)
-    plan: ChangePlan | None = None
-    try:
-        plan = ChangePlan.model_validate(data)
-    except PydanticValidationError as exc:
-        for err in exc.errors(include_url=False):
-            problems.append(locator.problem_for_pydantic(err))
-    for loc, msg in plan_cross_problems(data):
-        problems.append(locator.problem(loc, msg if msg.endswith(".") else msg + "."))
-    value = data.get("protocol")
-    if check_files and isinstance(value, str) and value.strip() \
-            and not (p.parent / value).is_file():
-        problems.append(locator.problem(("protocol",), f"'protocol' {value!r} does not exist "
-                                        "(looked for it relative to the plan's folder)."))
-    problems = _pload._dedupe(problems)
-    return (None, problems) if problems else (plan, [])
+    def files(data: dict[str, Any], folder: Path) -> list[tuple[tuple[str | int, ...], str]]:
+        value = data.get("protocol")
+        if isinstance(value, str) and value.strip() and not (folder / value).is_file():
+            return [(("protocol",), f"'protocol' {value!r} does not exist (looked for it "
+                                    "relative to the plan's folder).")]
+        return []
+
+    return check_plan_file(path, ChangePlan, top_level="schema_version, plan, protocol, ...",
+                           cross=plan_cross_problems, files=files if check_files else None)
 
 
 def load_change_plan(path: str | os.PathLike[str], *, check_files: bool = True) -> ChangePlan:
