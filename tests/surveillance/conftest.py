@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -17,8 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pandas as pd  # noqa: E402
 from surv_fixture import case_mix, make_baseline, make_batch, model_sha, write_plan  # noqa: E402
-
-POSTGRES_ENV = "VALIDATION_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")
@@ -52,31 +47,6 @@ def surv(tmp_path: Path, baseline: dict[str, Path], monkeypatch: pytest.MonkeyPa
     return Surv(plan=plan, registry=url, model=model_sha(baseline), folder=tmp_path,
                 pool=case_mix(baseline))
 
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL registry URL whose search_path is a fresh schema."""
-    from sqlalchemy import create_engine, text
-
-    from validation.provenance.registry import normalize_url
-
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        if os.environ.get("VALIDATION_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"VALIDATION_REQUIRE_POSTGRES=1 but {POSTGRES_ENV} is not set")
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
-    base = normalize_url(url)
-    schema = f"surv_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
