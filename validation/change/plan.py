@@ -31,16 +31,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from validation._atomic import canonical_json, write_text_atomic
+from validation._atomic import canonical_json
 from validation.errors import LockError, ProtocolError
 from validation.protocol import load as _pload
 from validation.protocol.lock import (
-    Approval,
     ProtocolLock,
-    _utc_now,
-    check_meaning,
     lock_path_for,
-    parse_approver,
     read_lock,
 )
 
@@ -197,40 +193,13 @@ def lock_change_plan(path: str | os.PathLike[str], *, approver: str, meaning: st
     The same content again adds a typed approval; a plan changed since locking is refused
     unless ``replace``. Electronic signatures are added with ``validation sign`` on the lock.
     """
-    name, email = parse_approver(approver)
-    meaning = check_meaning(meaning)
+    from validation.protocol.plan_file import lock_plan_file
+
     p = Path(path)
     plan = load_change_plan(p)
-    sha = change_plan_sha256(plan)
-    approval = Approval(name=name, email=email, meaning=meaning, time_utc=now or _utc_now(),
-                        protocol_sha256=sha)
-    approvals: tuple[Approval, ...] = (approval,)
-    locked_utc = approval.time_utc
-    target = lock_path_for(p)
-    if target.exists():
-        try:
-            old: ProtocolLock | None = read_lock(target)
-        except LockError:
-            if not replace:
-                raise
-            old = None
-        if old is not None and old.protocol_sha256 == sha:
-            if any((a.email, a.meaning) == (email, meaning) for a in old.approvals):
-                raise LockError(f"{target} already holds the approval of {email} with meaning "
-                                f"{meaning!r} for this plan (sha256 {sha}).")
-            approvals = (*old.approvals, approval)
-            locked_utc = old.locked_utc
-        elif old is not None and not replace:
-            raise LockError(f"{p} changed since it was locked: the lock {target} is for plan "
-                            f"sha256 {old.protocol_sha256}, the file now gives {sha}. An "
-                            "amendment must be locked explicitly (`validation change lock "
-                            "--replace`).")
-    lock = ProtocolLock(protocol_file=p.name, study_id=plan.id, study_version=plan.plan.version,
-                        yaml_sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
-                        protocol_sha256=sha, protocol=plan.model_dump(mode="json"),
-                        locked_utc=locked_utc, approvals=approvals)
-    write_text_atomic(target, canonical_json(lock.to_dict()))
-    return lock
+    return lock_plan_file(p, plan, change_plan_sha256(plan), study_id=plan.id, study_version=plan.plan.version,
+                          approver=approver, meaning=meaning, replace=replace, now=now,
+                          record="approval", amend_command="validation change lock --replace")
 
 
 def verify_change_plan_lock(path: str | os.PathLike[str]) -> ProtocolLock:

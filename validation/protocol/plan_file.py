@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from validation.protocol import load as _pload
+from validation.protocol.lock import ProtocolLock
 from validation.protocol.vocabulary import Loc
 
 M = TypeVar("M", bound=BaseModel)
@@ -90,4 +91,60 @@ def check_plan_file(path: str | os.PathLike[str], model: type[M], *, top_level: 
     return (None, problems) if problems else (plan, [])
 
 
-__all__ = ["check_plan_file"]
+def lock_plan_file(p: Path, plan: BaseModel, sha: str, *, study_id: str, study_version: str,
+                   approver: str, meaning: str, replace: bool, now: str | None, record: str,
+                   amend_command: str) -> ProtocolLock:
+    """Write ``<plan>.lock.json`` (the protocol lock format) for the validated ``plan`` of
+    canonical sha256 ``sha``, with the typed approval of ``approver``.
+
+    The same content again adds the approval (the same person and meaning twice is refused); a
+    plan changed since locking is refused unless ``replace`` (an amendment, with a new list).
+    ``record`` names the approval in messages ("signature", "approval"); ``amend_command`` is
+    the command that locks an amendment.
+    """
+    import hashlib
+
+    from validation._atomic import canonical_json, write_text_atomic
+    from validation.errors import LockError
+    from validation.protocol.lock import (
+        Approval,
+        _utc_now,
+        check_meaning,
+        lock_path_for,
+        parse_approver,
+        read_lock,
+    )
+
+    name, email = parse_approver(approver)
+    meaning = check_meaning(meaning)
+    approval = Approval(name=name, email=email, meaning=meaning, time_utc=now or _utc_now(),
+                        protocol_sha256=sha)
+    approvals: tuple[Approval, ...] = (approval,)
+    locked_utc = approval.time_utc
+    target = lock_path_for(p)
+    if target.exists():
+        try:
+            old: ProtocolLock | None = read_lock(target)
+        except LockError:
+            if not replace:
+                raise
+            old = None
+        if old is not None and old.protocol_sha256 == sha:
+            if any((a.email, a.meaning) == (email, meaning) for a in old.approvals):
+                raise LockError(f"{target} already holds the {record} of {email} with meaning "
+                                f"{meaning!r} for this plan (sha256 {sha}).")
+            approvals = (*old.approvals, approval)
+            locked_utc = old.locked_utc
+        elif old is not None and not replace:
+            raise LockError(f"{p} changed since it was locked: the lock {target} is for plan "
+                            f"sha256 {old.protocol_sha256}, the file now gives {sha}. An "
+                            f"amendment must be locked explicitly (`{amend_command}`).")
+    lock = ProtocolLock(protocol_file=p.name, study_id=study_id, study_version=study_version,
+                        yaml_sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
+                        protocol_sha256=sha, protocol=plan.model_dump(mode="json"),
+                        locked_utc=locked_utc, approvals=approvals)
+    write_text_atomic(target, canonical_json(lock.to_dict()))
+    return lock
+
+
+__all__ = ["check_plan_file", "lock_plan_file"]

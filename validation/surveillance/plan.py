@@ -27,16 +27,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from validation._atomic import canonical_json, write_text_atomic
+from validation._atomic import canonical_json
 from validation.errors import LockError, ProtocolError, did_you_mean
 from validation.protocol import load as _pload
 from validation.protocol.lock import (
-    Approval,
     ProtocolLock,
-    _utc_now,
-    check_meaning,
     lock_path_for,
-    parse_approver,
     read_lock,
 )
 
@@ -317,41 +313,13 @@ def lock_plan(path: str | os.PathLike[str], *, approver: str, meaning: str,
     Signing the same content again adds a signature (authored, reviewed, approved); a plan
     changed since locking is refused unless ``replace`` (an amendment: new signature list).
     """
-    name, email = parse_approver(approver)
-    meaning = check_meaning(meaning)
+    from validation.protocol.plan_file import lock_plan_file
+
     p = Path(path)
     plan = load_plan(p)
-    sha = plan_sha256(plan)
-    approval = Approval(name=name, email=email, meaning=meaning,
-                        time_utc=now or _utc_now(), protocol_sha256=sha)
-    approvals: tuple[Approval, ...] = (approval,)
-    locked_utc = approval.time_utc
-    target = lock_path_for(p)
-    if target.exists():
-        try:
-            old: ProtocolLock | None = read_lock(target)
-        except LockError:
-            if not replace:
-                raise
-            old = None
-        if old is not None and old.protocol_sha256 == sha:
-            if any((a.email, a.meaning) == (email, meaning) for a in old.approvals):
-                raise LockError(f"{target} already holds the signature of {email} with "
-                                f"meaning {meaning!r} for this plan (sha256 {sha}).")
-            approvals = (*old.approvals, approval)
-            locked_utc = old.locked_utc
-        elif old is not None and not replace:
-            raise LockError(
-                f"{p} changed since it was locked: the lock {target} is for plan sha256 "
-                f"{old.protocol_sha256}, the file now gives {sha}. An amendment must be locked "
-                f"explicitly (`validation surveil lock --replace`).")
-    lock = ProtocolLock(protocol_file=p.name, study_id=plan.plan.id,
-                        study_version=plan.plan.version,
-                        yaml_sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
-                        protocol_sha256=sha, protocol=plan.model_dump(mode="json"),
-                        locked_utc=locked_utc, approvals=approvals)
-    write_text_atomic(target, canonical_json(lock.to_dict()))
-    return lock
+    return lock_plan_file(p, plan, plan_sha256(plan), study_id=plan.plan.id, study_version=plan.plan.version,
+                          approver=approver, meaning=meaning, replace=replace, now=now,
+                          record="signature", amend_command="validation surveil lock --replace")
 
 
 def verify_plan_lock(path: str | os.PathLike[str], *, require_role: str | None = None
